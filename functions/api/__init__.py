@@ -1,0 +1,1 @@
+"""The HTTPS API behind API Gateway: routes under /api."""

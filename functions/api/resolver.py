@@ -1,0 +1,70 @@
+"""The API's resolver: routes, OpenAPI description and the error mapping, in one place."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from functions.api.openapi import COGNITO_SCHEME
+from functions.api.routes import accounts, health
+from mtcore import SERVICE_NAME, __version__
+from mtcore.errors import DomainError, ErrorBody, http_error_of, validation_problems
+from mtcore.observability import logger
+
+API_PREFIX = "/api"
+METATRADER_PREFIX = f"{API_PREFIX}/metatrader"
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(health.router, prefix=API_PREFIX)
+app.include_router(accounts.router, prefix=METATRADER_PREFIX)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response[Any]:
+    status, body, headers = http_error_of(error)
+    logger.info("request refused", extra={"errorCode": error.code, "status": status})
+    return _json(status, body, headers)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    problems = validation_problems(list(error.errors()))
+    fields = ", ".join(problem.field for problem in problems)
+    body = ErrorBody(code="VALIDATION_ERROR", message=f"Invalid request: check {fields}", details=problems)
+    return _json(HTTPStatus.UNPROCESSABLE_ENTITY, body.model_dump(exclude_none=True))
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[Any]:
+    event = app.current_event
+    body = ErrorBody(code="NOT_FOUND", message=f"No route {event.http_method} {event.path}")
+    return _json(HTTPStatus.NOT_FOUND, body.model_dump(exclude_none=True))
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[Any]:
+    # The trace goes to the log only; the caller gets a stable code and the request id to quote.
+    logger.exception("unexpected error")
+    body = ErrorBody(code="INTERNAL_ERROR", message="Something went wrong on our side; it has been logged")
+    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, body.model_dump(exclude_none=True))
+
+
+def openapi_json() -> str:
+    """The API description checked in as docs/openapi.json."""
+    return app.get_openapi_json_schema(
+        title="MetaTrader trading backend API",
+        version=__version__,
+        description=(
+            f"{SERVICE_NAME}: link MetaTrader 4/5 accounts through MetaApi, read them and trade them. "
+            "Every route except /api/health needs a Cognito ID token as a bearer token."
+        ),
+        security_schemes={COGNITO_SCHEME: HTTPBearer(bearerFormat="JWT")},
+    )

@@ -1,0 +1,60 @@
+"""Per-stage settings of the stack, read from CDK context (`cdk.json` or `-c key=value`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aws_cdk import aws_logs as logs
+
+if TYPE_CHECKING:
+    from constructs import Node
+
+_RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str = "dev"
+    cors_allow_origins: list[str] = field(default_factory=lambda: ["http://localhost:5173"])
+    log_retention_days: int = 30
+    api_rate_limit: int = 50
+    api_burst_limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.log_retention_days not in _RETENTION_BY_DAYS:
+            raise ValueError(f"logRetentionDays must be one of {sorted(_RETENTION_BY_DAYS)}")
+        if not self.cors_allow_origins:
+            raise ValueError("corsAllowOrigins needs at least one origin (use * for any)")
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION_BY_DAYS[self.log_retention_days]
+
+    @classmethod
+    def from_context(cls, node: Node) -> StageConfig:
+        defaults = cls()
+
+        def value(key: str, default: object) -> object:
+            found = node.try_get_context(key)
+            return default if found is None else found
+
+        origins = value("corsAllowOrigins", defaults.cors_allow_origins)
+        if isinstance(origins, str):
+            origins = [origin.strip() for origin in origins.split(",") if origin.strip()]
+        return cls(
+            stage=str(value("stage", defaults.stage)),
+            cors_allow_origins=list(origins),  # type: ignore[call-overload]
+            log_retention_days=int(value("logRetentionDays", defaults.log_retention_days)),  # type: ignore[call-overload]
+            api_rate_limit=int(value("apiRateLimit", defaults.api_rate_limit)),  # type: ignore[call-overload]
+            api_burst_limit=int(value("apiBurstLimit", defaults.api_burst_limit)),  # type: ignore[call-overload]
+        )

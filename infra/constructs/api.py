@@ -1,0 +1,117 @@
+"""The REST API: Cognito-authorized routes under /api, a public health check, JSON errors even
+for answers API Gateway gives by itself, throttling, and access logs without query strings."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.api_contract import API_ROOT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
+from infra.nag import accept
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.config import StageConfig
+
+# Only request metadata: no query strings, headers or bodies, which may carry tokens.
+_ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "user": "$context.authorizer.claims.sub",
+    "time": "$context.requestTime",
+    "method": "$context.httpMethod",
+    "resource": "$context.resourcePath",
+    "status": "$context.status",
+    "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "responseLength": "$context.responseLength",
+}
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        handler: lambda_.IFunction,
+        user_pool: cognito.IUserPool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"mt-backend-{config.stage}",
+            description="MetaTrader trading backend API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage,
+                throttling_rate_limit=config.api_rate_limit,
+                throttling_burst_limit=config.api_burst_limit,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS)),
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=config.cors_allow_origins,
+                allow_methods=apigw.Cors.ALL_METHODS,
+                allow_headers=CORS_ALLOW_HEADERS,
+            ),
+        )
+        self._add_gateway_errors(config)
+        accept(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Every request is validated by the handler against its OpenAPI models and answered with a 422 "
+            "naming the field; a gateway validator would duplicate that contract.",
+        )
+        accept(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "Stage throttling and the Cognito authorizer guard the API; a WAF web ACL is an optional per-stage cost.",
+        )
+        accept(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role; this managed policy is the documented one for it.",
+        )
+
+        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
+        integration = apigw.LambdaIntegration(handler, proxy=True)
+        api = self.rest_api.root.add_resource(API_ROOT)
+        health = api.add_resource("health").add_method("GET", integration)
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            accept(health, rule, "The health check is public by design: it reads nothing and returns no data.")
+        api.add_resource("{proxy+}").add_method(
+            "ANY",
+            integration,
+            authorizer=authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+        )
+
+    def _add_gateway_errors(self, config: StageConfig) -> None:
+        allow_origin = "*" if "*" in config.cors_allow_origins else config.cors_allow_origins[0]
+        for error in GATEWAY_ERRORS:
+            self.rest_api.add_gateway_response(
+                f"{error.code.title().replace('_', '')}{error.status}",
+                type=getattr(apigw.ResponseType, error.response_type),
+                status_code=str(error.status),
+                response_headers={"Access-Control-Allow-Origin": f"'{allow_origin}'"},
+                templates={"application/json": json.dumps({"code": error.code, "message": error.message})},
+            )

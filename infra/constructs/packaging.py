@@ -1,0 +1,105 @@
+"""Lambda code and layers, bundled on this machine (no Docker).
+
+- function code: the `functions/` package, copied so handlers import as `functions.<name>.handler`;
+- core layer: `layers/core` shipped as-is (`python/mtcore`);
+- dependencies layer: the runtime dependencies pinned in `uv.lock`, installed as arm64 /
+  CPython 3.13 wheels with `uv pip install --python-platform`, so no container is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_PLATFORM = "aarch64-manylinux2014"
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+# Never used: bundling always happens locally, but CDK requires an image to be named.
+_NO_IMAGE = DockerImage.from_registry("local-bundling-only")
+
+
+def _uv() -> str:
+    beside_python = Path(sys.executable).with_name("uv")
+    found = str(beside_python) if beside_python.exists() else shutil.which("uv")
+    if not found:
+        raise RuntimeError("uv is needed to build the dependencies layer: run `make deps` first")
+    return found
+
+
+@jsii.implements(ILocalBundling)
+class _CopyFunctions:
+    def try_bundle(self, output_dir: str, options: Any) -> bool:
+        shutil.copytree(ROOT / "functions", Path(output_dir) / "functions", ignore=_IGNORED, dirs_exist_ok=True)
+        return True
+
+
+@jsii.implements(ILocalBundling)
+class _InstallLockedDependencies:
+    def try_bundle(self, output_dir: str, options: Any) -> bool:
+        requirements = Path(output_dir) / "requirements.txt"
+        uv = _uv()
+        subprocess.run(
+            [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-o", str(requirements)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                uv, "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
+                "--python-platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON_VERSION,
+                "--target", str(Path(output_dir) / "python"), "-r", str(requirements),
+            ],
+            cwd=ROOT,
+            check=True,
+        )  # fmt: skip
+        requirements.unlink()
+        return True
+
+
+class Packaging(Construct):
+    """The code asset every function shares and the two layers they all use."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.function_code = lambda_.Code.from_asset(
+            str(ROOT / "functions"),
+            bundling=BundlingOptions(image=_NO_IMAGE, local=_CopyFunctions()),
+            exclude=["**/__pycache__"],
+        )
+        self.core_layer = lambda_.LayerVersion(
+            self,
+            "CoreLayer",
+            description="First-party shared code (mtcore)",
+            code=lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=["**/__pycache__", "*.pyc"]),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+        )
+        lock_digest = hashlib.sha256((ROOT / "uv.lock").read_bytes()).hexdigest()
+        self.dependencies_layer = lambda_.LayerVersion(
+            self,
+            "DependenciesLayer",
+            description="Third-party runtime dependencies from uv.lock (arm64, CPython 3.13)",
+            code=lambda_.Code.from_asset(
+                str(ROOT / "layers" / "deps"),
+                asset_hash_type=AssetHashType.CUSTOM,
+                asset_hash=f"{lock_digest}-{LAMBDA_PLATFORM}-{LAMBDA_PYTHON_VERSION}",
+                bundling=BundlingOptions(image=_NO_IMAGE, local=_InstallLockedDependencies()),
+            ),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+        )
+
+    @property
+    def layers(self) -> list[lambda_.ILayerVersion]:
+        return [self.dependencies_layer, self.core_layer]

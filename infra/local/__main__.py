@@ -1,0 +1,71 @@
+"""`python -m infra.local` (what `make run` starts): the whole backend on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from dotenv import load_dotenv
+
+from infra.local.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _banner(stack: LocalStack) -> str:
+    api = stack.api_url
+    return f"""
+  MetaTrader backend: local stack is up
+  ------------------------------------------------------------------
+  API            {api}/api            (health: {api}/api/health)
+  API docs       {api}/api/docs       (OpenAPI: {api}/api/openapi.json)
+  AWS (moto)     {stack.aws_url}
+  Stop with Ctrl-C.
+
+  Get a dev token and list your accounts:
+    TOKEN=$(curl -s -X POST {api}/api/dev/token -H 'Content-Type: application/json' \\
+      -d '{{"userId": "alice"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    curl -s {api}/api/metatrader/accounts -H "Authorization: Bearer $TOKEN"
+"""
+
+
+def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv(ROOT / ".env", override=False)
+    # Both servers run on werkzeug; the gateway writes its own one-line access log instead.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "3000")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "0")))
+    args = parser.parse_args(argv)
+
+    origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()]
+    stack = LocalStack(host=args.host, api_port=args.api_port, aws_port=args.aws_port, cors_allow_origins=origins)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        stack.start()
+        print(_banner(stack), flush=True)
+        stack.serve_forever()
+    except KeyboardInterrupt:
+        print("\n  Stopping the local stack.", flush=True)
+    except OSError as error:
+        print(f"  The local stack could not start: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        # A second Ctrl-C must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Creates the template's tables and secrets in an AWS emulator and resolves function environments.
+
+Used by the local stack (against moto's server) and by the integration tests (moto in-process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+# Value of the platform token secret in the local stack: there is no real MetaApi token here.
+LOCAL_SECRET_VALUE = "local-placeholder"
+
+
+@dataclass
+class LocalResources:
+    """Physical names of what was created, by the template's logical ids."""
+
+    names: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> str:
+        """A template value as the local stack sees it: literals as they are, `Ref`s to local names."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.names:
+            return self.names[value["Ref"]]
+        raise ValueError(f"the local stack cannot resolve {value!r}")
+
+
+def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def create_resources(
+    template: dict[str, Any], *, dynamodb: DynamoDBClient, secretsmanager: SecretsManagerClient
+) -> LocalResources:
+    created = LocalResources()
+    for logical_id, table in resources_of(template, "AWS::DynamoDB::GlobalTable").items():
+        created.names[logical_id] = _create_table(dynamodb, logical_id, table)
+    for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items():
+        name = secret.get("Name") or logical_id
+        secretsmanager.create_secret(Name=name, SecretString=LOCAL_SECRET_VALUE)
+        created.names[logical_id] = name
+    return created
+
+
+def _create_table(client: DynamoDBClient, name: str, table: dict[str, Any]) -> str:
+    # TableV2 synthesizes AWS::DynamoDB::GlobalTable; its key schema maps onto CreateTable as-is.
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": table["KeySchema"],
+        "AttributeDefinitions": table["AttributeDefinitions"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    indexes = [
+        {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+        for index in table.get("GlobalSecondaryIndexes", [])
+    ]
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    if "StreamSpecification" in table:
+        request["StreamSpecification"] = {"StreamEnabled": True, **table["StreamSpecification"]}
+    client.create_table(**request)
+    ttl = table.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
+    return name
+
+
+def function_environment(template: dict[str, Any], handler: str, resources: LocalResources) -> dict[str, str]:
+    """The environment the stack gives the function with this handler, resolved to local names."""
+    for function in resources_of(template, "AWS::Lambda::Function").values():
+        if function.get("Handler") == handler:
+            variables = function.get("Environment", {}).get("Variables", {})
+            return {name: resources.resolve(value) for name, value in variables.items()}
+    raise LookupError(f"no function with handler {handler} in the template")

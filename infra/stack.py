@@ -1,0 +1,52 @@
+"""The one stack: it composes the constructs and grants them to each other, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.data import DataStore
+from infra.constructs.function_factory import FunctionFactory
+from infra.constructs.packaging import Packaging
+from infra.constructs.secrets import Secrets
+
+# Below API Gateway's 29 s integration limit, so callers get our JSON error, never a gateway 504.
+API_FUNCTION_TIMEOUT = Duration.seconds(25)
+
+
+class BackendStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        data = DataStore(self, "Data")
+        secrets = Secrets(self, "Secrets", stage=config.stage)
+        auth = Auth(self, "Auth")
+        functions = FunctionFactory(self, "Functions", config=config, packaging=Packaging(self, "Packaging"))
+
+        api_function = functions.create(
+            "ApiFunction",
+            handler="functions.api.handler.lambda_handler",
+            description="HTTPS API for the dashboard",
+            timeout=API_FUNCTION_TIMEOUT,
+            environment={
+                "TABLE_NAME": data.table.table_name,
+                "PLATFORM_TOKEN_SECRET_ID": secrets.platform_metaapi_token.secret_arn,
+                "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
+            },
+        )
+        data.table.grant_read_write_data(api_function)
+        secrets.platform_metaapi_token.grant_read(api_function)
+
+        api = Api(self, "Api", config=config, handler=api_function, user_pool=auth.user_pool)
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id, key="UserPoolId")
+        CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id, key="UserPoolClientId")
+        CfnOutput(
+            self, "PlatformTokenSecretName", value=secrets.platform_metaapi_token.secret_name,
+            key="PlatformTokenSecretName",
+        )

@@ -1,0 +1,41 @@
+"""Cached boto3 clients, one per container.
+
+boto3 is imported on first use, not at module import, so functions that never touch a service
+never pay for it. Endpoints follow the standard AWS_ENDPOINT_URL variables, which is how the
+local stack points functions at its in-process AWS emulator.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Short timeouts: API functions must answer well inside API Gateway's 29 s.
+_CONNECT_TIMEOUT_S = 2
+_READ_TIMEOUT_S = 5
+
+
+def _config():  # type: ignore[no-untyped-def]  # botocore is imported lazily
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=_CONNECT_TIMEOUT_S,
+        read_timeout=_READ_TIMEOUT_S,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+
+
+@lru_cache(maxsize=1)
+def dynamodb_client() -> DynamoDBClient:
+    import boto3
+
+    return boto3.client("dynamodb", config=_config())
+
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests switch AWS endpoints between runs)."""
+    dynamodb_client.cache_clear()

@@ -1,0 +1,1 @@
+"""Domain logic: pure Python on models, given its repositories and clients."""

@@ -1,0 +1,67 @@
+"""Domain models shared by the functions. JSON uses MetaApi's camelCase names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    """Base for models that travel as JSON: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class Platform(StrEnum):
+    MT4 = "mt4"
+    MT5 = "mt5"
+
+
+# Decimal in Python and DynamoDB (a float 0.29 floors to 0.28 lots); a JSON number on the wire,
+# as MetaApi sends it. Values carry at most 15 significant digits, so the number text is exact.
+JsonDecimal = Annotated[
+    Decimal,
+    PlainSerializer(float, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+Money = Annotated[JsonDecimal, Field(description="Amount in the account currency")]
+
+
+class Account(CamelModel):
+    """A MetaTrader account linked by one user. MetaTrader passwords are never part of it."""
+
+    id: Annotated[str, Field(min_length=1, max_length=64, description="Our id for the linked account")]
+    user_id: Annotated[str, Field(min_length=1, max_length=128, exclude=True)]
+    metaapi_account_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    platform: Platform | None = None
+    broker: str | None = None
+    server: str | None = None
+    login: str | None = None
+    region: str | None = None
+    state: str | None = Field(default=None, description="MetaApi deployment state, e.g. DEPLOYED")
+    connection_status: str | None = Field(default=None, description="e.g. CONNECTED, DISCONNECTED")
+    currency: str | None = None
+    leverage: JsonDecimal | None = None
+    balance: Money | None = None
+    equity: Money | None = None
+    margin: Money | None = None
+    free_margin: Money | None = None
+    auto_sync_positions: bool = True
+    auto_sync_orders: bool = True
+    sync_interval: Annotated[int, Field(ge=10, le=86_400, description="Seconds between scheduled syncs")] = 60
+    last_sync_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountPage(CamelModel):
+    """One page of the caller's accounts, in link order."""
+
+    items: list[Account]
+    next_token: str | None = Field(default=None, description="Pass as nextToken to read the next page")
