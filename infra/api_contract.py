@@ -14,7 +14,10 @@ class GatewayError(NamedTuple):
 
 
 UNAUTHORIZED = GatewayError(
-    "UNAUTHORIZED", 401, "UNAUTHORIZED", "This route needs a signed-in user: send Authorization: Bearer <token>"
+    "UNAUTHORIZED",
+    401,
+    "UNAUTHORIZED",
+    "This route needs a signed-in user: send Authorization: Bearer <token>",
 )
 NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", 404, "NOT_FOUND", "No such route")
 GATEWAY_ERRORS = [

@@ -21,7 +21,9 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         app,
         f"MtBackend-{config.stage}",
         config=config,
-        env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
+        env=Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        ),
     )
     Tags.of(app).add("service", "mt-backend")
     Tags.of(app).add("stage", config.stage)

@@ -47,6 +47,8 @@ class BackendStack(Stack):
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id, key="UserPoolId")
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id, key="UserPoolClientId")
         CfnOutput(
-            self, "PlatformTokenSecretName", value=secrets.platform_metaapi_token.secret_name,
+            self,
+            "PlatformTokenSecretName",
+            value=secrets.platform_metaapi_token.secret_name,
             key="PlatformTokenSecretName",
         )

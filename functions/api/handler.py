@@ -22,5 +22,7 @@ if TYPE_CHECKING:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = app.resolve(event, context)
     # Server errors are answered as JSON, not raised, so they are counted here for alarms.
-    metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=int(response["statusCode"] >= 500))
+    metrics.add_metric(
+        name="ApiServerErrors", unit=MetricUnit.Count, value=int(response["statusCode"] >= 500)
+    )
     return with_cors(response, event, get_settings().cors_allow_origins)

@@ -24,7 +24,9 @@ app.include_router(accounts.router, prefix=METATRADER_PREFIX)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
 
 
 @app.exception_handler(DomainError)

@@ -34,6 +34,7 @@ _ACCESS_LOG_FIELDS = {
     "responseLength": "$context.responseLength",
 }
 
+
 class Api(Construct):
     def __init__(
         self,
@@ -83,7 +84,8 @@ class Api(Construct):
         accept(
             self.rest_api,
             "AwsSolutions-APIG3",
-            "Stage throttling and the Cognito authorizer guard the API; a WAF web ACL is an optional per-stage cost.",
+            "Stage throttling and the Cognito authorizer guard the API; "
+            "a WAF web ACL is an optional per-stage cost.",
         )
         accept(
             self.rest_api,
@@ -97,7 +99,9 @@ class Api(Construct):
         api = self.rest_api.root.add_resource(API_ROOT)
         health = api.add_resource("health").add_method("GET", integration)
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            accept(health, rule, "The health check is public by design: it reads nothing and returns no data.")
+            accept(
+                health, rule, "The health check is public by design: it reads nothing and returns no data."
+            )
         api.add_resource("{proxy+}").add_method(
             "ANY",
             integration,

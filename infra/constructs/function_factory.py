@@ -24,7 +24,9 @@ class FunctionFactory(Construct):
     """Builds functions on arm64 / Python 3.13 with JSON logs, X-Ray tracing, Powertools settings,
     a log group with the stage's retention, the shared code asset and both layers."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, packaging: Packaging) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, packaging: Packaging
+    ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._packaging = packaging
@@ -87,7 +89,7 @@ class FunctionFactory(Construct):
         accept(
             function,
             "AwsSolutions-L1",
-            "Python 3.13 is the runtime the dependencies layer is built for (packaging.LAMBDA_PYTHON_VERSION); "
-            "the two move together.",
+            "Python 3.13 is the runtime the dependencies layer is built for "
+            "(packaging.LAMBDA_PYTHON_VERSION); the two move together.",
         )
         return function

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
@@ -39,7 +39,9 @@ def _uv() -> str:
 @jsii.implements(ILocalBundling)
 class _CopyFunctions:
     def try_bundle(self, output_dir: str, options: Any) -> bool:
-        shutil.copytree(ROOT / "functions", Path(output_dir) / "functions", ignore=_IGNORED, dirs_exist_ok=True)
+        shutil.copytree(
+            ROOT / "functions", Path(output_dir) / "functions", ignore=_IGNORED, dirs_exist_ok=True
+        )
         return True
 
 
@@ -48,13 +50,22 @@ class _InstallLockedDependencies:
     def try_bundle(self, output_dir: str, options: Any) -> bool:
         requirements = Path(output_dir) / "requirements.txt"
         uv = _uv()
-        subprocess.run(
-            [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-o", str(requirements)],
+        subprocess.run(  # noqa: S603 - fixed arguments, no outside input
+            [
+                uv,
+                "export",
+                "--frozen",
+                "--no-dev",
+                "--no-emit-project",
+                "--no-hashes",
+                "-o",
+                str(requirements),
+            ],
             cwd=ROOT,
             check=True,
             capture_output=True,
         )
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - fixed arguments, no outside input
             [
                 uv, "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
                 "--python-platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON_VERSION,
@@ -74,7 +85,7 @@ class Packaging(Construct):
         super().__init__(scope, construct_id)
         self.function_code = lambda_.Code.from_asset(
             str(ROOT / "functions"),
-            bundling=BundlingOptions(image=_NO_IMAGE, local=_CopyFunctions()),
+            bundling=BundlingOptions(image=_NO_IMAGE, local=cast(ILocalBundling, _CopyFunctions())),
             exclude=["**/__pycache__"],
         )
         self.core_layer = lambda_.LayerVersion(
@@ -94,7 +105,9 @@ class Packaging(Construct):
                 str(ROOT / "layers" / "deps"),
                 asset_hash_type=AssetHashType.CUSTOM,
                 asset_hash=f"{lock_digest}-{LAMBDA_PLATFORM}-{LAMBDA_PYTHON_VERSION}",
-                bundling=BundlingOptions(image=_NO_IMAGE, local=_InstallLockedDependencies()),
+                bundling=BundlingOptions(
+                    image=_NO_IMAGE, local=cast(ILocalBundling, _InstallLockedDependencies())
+                ),
             ),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
             compatible_architectures=[lambda_.Architecture.ARM_64],

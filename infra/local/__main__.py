@@ -49,20 +49,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()]
-    stack = LocalStack(host=args.host, api_port=args.api_port, aws_port=args.aws_port, cors_allow_origins=origins)
+    stack = LocalStack(
+        host=args.host, api_port=args.api_port, aws_port=args.aws_port, cors_allow_origins=origins
+    )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         stack.start()
         print(_banner(stack), flush=True)
-        stack.serve_forever()
+        stack.serve_forever()  # returns on Ctrl-C or SIGTERM
     except KeyboardInterrupt:
-        print("\n  Stopping the local stack.", flush=True)
+        pass  # interrupted while starting
     except OSError as error:
         print(f"  The local stack could not start: {error}", file=sys.stderr, flush=True)
         return 1
     finally:
         # A second Ctrl-C must not cut the cleanup short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("\n  Stopping the local stack.", flush=True)
         stack.stop()
     return 0
 

@@ -21,12 +21,19 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from infra.api_contract import API_ROOT, CORS_ALLOW_HEADERS, NO_ROUTE, PUBLIC_ROUTES, UNAUTHORIZED, GatewayError
+from infra.api_contract import (
+    API_ROOT,
+    CORS_ALLOW_HEADERS,
+    NO_ROUTE,
+    PUBLIC_ROUTES,
+    UNAUTHORIZED,
+    GatewayError,
+)
 from infra.local.tokens import TOKEN_LIFETIME_S, DevTokens
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
-DEV_TOKEN_PATH = "/api/dev/token"
+DEV_TOKEN_PATH = "/api/dev/token"  # noqa: S105 - a route, not a secret
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
@@ -82,7 +89,9 @@ class LocalGateway:
         response = self._dispatch(request)
         # Path only, like the deployed access log: query strings stay out of logs.
         elapsed_ms = (time.monotonic() - started) * 1000
-        print(f"  {request.method} {request.path} -> {response.status_code} ({elapsed_ms:.0f} ms)", flush=True)
+        print(
+            f"  {request.method} {request.path} -> {response.status_code} ({elapsed_ms:.0f} ms)", flush=True
+        )
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -118,7 +127,11 @@ class LocalGateway:
         user_id = body.get("userId") if isinstance(body, dict) else None
         if not isinstance(user_id, str) or not _USER_ID.match(user_id):
             problem = {"field": "body.userId", "message": "1-128 letters, digits or _ . @ -"}
-            payload = {"code": "VALIDATION_ERROR", "message": "Invalid request: check body.userId", "details": [problem]}
+            payload = {
+                "code": "VALIDATION_ERROR",
+                "message": "Invalid request: check body.userId",
+                "details": [problem],
+            }
             return self._json(request, 422, payload)
         token = self._tokens.issue(user_id)
         return self._json(request, 200, {"token": token, "userId": user_id, "expiresIn": TOKEN_LIFETIME_S})
@@ -162,7 +175,9 @@ class LocalGateway:
         except UnicodeDecodeError:
             body, is_base64 = base64.b64encode(raw_body).decode(), True
         query = request.args
-        path_parameters = {"proxy": request.path.removeprefix(f"/{API_ROOT}/")} if "{proxy+}" in resource else None
+        path_parameters = (
+            {"proxy": request.path.removeprefix(f"/{API_ROOT}/")} if "{proxy+}" in resource else None
+        )
         context: dict[str, Any] = {
             "accountId": "000000000000",
             "apiId": "local",
@@ -177,7 +192,7 @@ class LocalGateway:
         }
         if claims is not None:
             context["authorizer"] = {"claims": claims}
-        headers = {name: value for name, value in request.headers.items()}
+        headers = dict(request.headers.items())
         return {
             "resource": resource,
             "path": request.path,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 # Value of the platform token secret in the local stack: there is no real MetaApi token here.
-LOCAL_SECRET_VALUE = "local-placeholder"
+LOCAL_SECRET_VALUE = "local-placeholder"  # noqa: S105 - deliberately not a real token
 
 
 @dataclass

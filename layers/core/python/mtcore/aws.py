@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # Short timeouts: API functions must answer well inside API Gateway's 29 s.
@@ -18,7 +19,7 @@ _CONNECT_TIMEOUT_S = 2
 _READ_TIMEOUT_S = 5
 
 
-def _config():  # type: ignore[no-untyped-def]  # botocore is imported lazily
+def _config() -> Config:
     from botocore.config import Config
 
     return Config(
@@ -33,7 +34,6 @@ def dynamodb_client() -> DynamoDBClient:
     import boto3
 
     return boto3.client("dynamodb", config=_config())
-
 
 
 def reset_clients() -> None:

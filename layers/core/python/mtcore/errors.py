@@ -100,5 +100,7 @@ def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
     problems = []
     for entry in errors:
         location = [str(part) for part in entry.get("loc", ()) if part != "__root__"]
-        problems.append(FieldProblem(field=".".join(location) or "request", message=str(entry.get("msg", ""))))
+        problems.append(
+            FieldProblem(field=".".join(location) or "request", message=str(entry.get("msg", "")))
+        )
     return problems

@@ -12,7 +12,7 @@ from mtcore.errors import InvalidInput
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-TOKEN_FIELD = "query.nextToken"
+TOKEN_FIELD = "query.nextToken"  # noqa: S105 - a field name, not a secret
 
 
 def encode_token(last_key: dict[str, AttributeValueTypeDef] | None) -> str | None:

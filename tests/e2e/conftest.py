@@ -1,0 +1,72 @@
+"""The local stack started as `make run` starts it, as a subprocess on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.local.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 180  # the first start after a change to infra/ synthesizes the template
+
+
+@dataclass
+class RunningStack:
+    url: str
+    process: subprocess.Popen[str]
+    session: requests.Session
+
+    def token(self, user_id: str) -> str:
+        answer = self.session.post(f"{self.url}/api/dev/token", json={"userId": user_id}, timeout=10)
+        answer.raise_for_status()
+        token: str = answer.json()["token"]
+        return token
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=30)
+        return self.process.returncode, output
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[RunningStack]:
+    api_port = free_port("127.0.0.1")
+    env = {**os.environ, "CORS_ALLOW_ORIGINS": "http://localhost:5173"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local", "--api-port", str(api_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stack = RunningStack(f"http://127.0.0.1:{api_port}", process, requests.Session())
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(
+                f"the local stack exited at start:\n{process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            if stack.session.get(f"{stack.url}/api/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the local stack did not answer /api/health in time")
+        time.sleep(0.3)
+    yield stack
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)

@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from infra.api_contract import GATEWAY_ERRORS
+from infra.app import build_app
+from tests.infra.conftest import NO_BUNDLING, synthesize
+
+
+def _of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in resources.items() if r["Type"] == kind}
+
+
+def test_table_is_on_demand_encrypted_recoverable_and_expires_items(template: Template) -> None:
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 1)
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+            "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
+            "Replicas": [
+                Match.object_like(
+                    {
+                        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                        "DeletionProtectionEnabled": True,
+                    }
+                )
+            ],
+        },
+    )
+    template.has_resource("AWS::DynamoDB::GlobalTable", {"DeletionPolicy": "Retain"})
+
+
+def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    assert functions
+    for name, function in functions.items():
+        assert function["Runtime"] == "python3.13", name
+        assert function["Architectures"] == ["arm64"], name
+        assert function["TracingConfig"] == {"Mode": "Active"}, name
+        assert function["LoggingConfig"]["LogFormat"] == "JSON", name
+        assert "LogGroup" in function["LoggingConfig"], name
+        assert len(function["Layers"]) == 2, name
+
+
+def test_api_function_answers_before_api_gateway_gives_up(resources: dict[str, dict[str, Any]]) -> None:
+    api_functions = [
+        f for f in _of_type(resources, "AWS::Lambda::Function").values()
+        if f["Handler"] == "functions.api.handler.lambda_handler"
+    ]  # fmt: skip
+    assert len(api_functions) == 1
+    assert api_functions[0]["Timeout"] < 29
+
+
+def test_every_log_group_has_retention(resources: dict[str, dict[str, Any]]) -> None:
+    groups = _of_type(resources, "AWS::Logs::LogGroup")
+    assert len(groups) >= 2  # the API function's and the access log
+    assert all(group["RetentionInDays"] == 30 for group in groups.values())
+
+
+def test_functions_write_only_their_own_log_group(resources: dict[str, dict[str, Any]]) -> None:
+    roles = _of_type(resources, "AWS::IAM::Role")
+    lambda_roles = [
+        role
+        for role in roles.values()
+        if role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
+        == "lambda.amazonaws.com"
+    ]
+    assert lambda_roles
+    assert all("ManagedPolicyArns" not in role for role in lambda_roles)
+
+
+def _methods(resources: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    paths: dict[str, str] = {}
+    api_resources = _of_type(resources, "AWS::ApiGateway::Resource")
+
+    def path_of(ref: Any) -> str:
+        if isinstance(ref, dict) and "Ref" in ref and ref["Ref"] in api_resources:
+            logical = ref["Ref"]
+            if logical not in paths:
+                parent = path_of(api_resources[logical]["ParentId"])
+                paths[logical] = f"{parent}/{api_resources[logical]['PathPart']}"
+            return paths[logical]
+        return ""  # the API's root resource
+
+    return [
+        (method["HttpMethod"], path_of(method["ResourceId"]) or "/", method)
+        for method in _of_type(resources, "AWS::ApiGateway::Method").values()
+    ]
+
+
+def test_every_route_but_health_and_preflight_uses_the_cognito_authorizer(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    methods = _methods(resources)
+    public = {(verb, path) for verb, path, m in methods if m.get("AuthorizationType", "NONE") == "NONE"}
+    guarded = [(verb, path, m) for verb, path, m in methods if (verb, path) not in public]
+
+    assert {(verb, path) for verb, path in public if verb != "OPTIONS"} == {("GET", "/api/health")}
+    assert ("ANY", "/api/{proxy+}") in {(verb, path) for verb, path, _ in guarded}
+    for verb, path, method in guarded:
+        assert method["AuthorizationType"] == "COGNITO_USER_POOLS", f"{verb} {path}"
+        assert "AuthorizerId" in method, f"{verb} {path}"
+
+
+def test_the_deployed_api_has_no_dev_login_route(resources: dict[str, dict[str, Any]]) -> None:
+    paths = {path for _, path, _ in _methods(resources)}
+    assert not any(path.startswith("/api/dev") for path in paths)
+    assert all(
+        part["PathPart"] != "dev" for part in _of_type(resources, "AWS::ApiGateway::Resource").values()
+    )
+
+
+def test_stage_throttles_traces_and_logs_access_without_query_strings(template: Template) -> None:
+    stage = next(iter(template.find_resources("AWS::ApiGateway::Stage").values()))["Properties"]
+    log_format = json.loads(stage["AccessLogSetting"]["Format"])
+
+    assert stage["TracingEnabled"] is True
+    assert stage["MethodSettings"][0]["ThrottlingRateLimit"] == 50
+    assert stage["MethodSettings"][0]["ThrottlingBurstLimit"] == 100
+    assert stage["MethodSettings"][0]["DataTraceEnabled"] is False
+    assert log_format["resource"] == "$context.resourcePath"
+    assert not any(
+        "$input" in v or "querystring" in v.lower() or v == "$context.path" for v in log_format.values()
+    )
+
+
+def test_gateway_errors_answer_in_the_api_error_shape(template: Template) -> None:
+    for error in GATEWAY_ERRORS:
+        template.has_resource_properties(
+            "AWS::ApiGateway::GatewayResponse",
+            {
+                "ResponseType": getattr(apigw.ResponseType, error.response_type).response_type,
+                "StatusCode": str(error.status),
+                "ResponseTemplates": {
+                    "application/json": json.dumps({"code": error.code, "message": error.message})
+                },
+            },
+        )
+
+
+def test_platform_token_secret_exists_without_a_value(
+    template: Template, resources: dict[str, dict[str, Any]]
+) -> None:
+    secrets = _of_type(resources, "AWS::SecretsManager::Secret")
+    assert len(secrets) == 1
+    secret = next(iter(secrets.values()))
+    assert "SecretString" not in secret
+    assert secret["Name"] == "mt-backend/dev/metaapi/platform-token"
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like({"PLATFORM_TOKEN_SECRET_ID": {"Ref": Match.any_value()}})
+            }
+        },
+    )
+
+
+def test_user_pool_requires_mfa_and_strong_passwords(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "MfaConfiguration": "ON",
+            "Policies": {"PasswordPolicy": Match.object_like({"MinimumLength": 12})},
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        },
+    )
+
+
+def test_stage_settings_come_from_context() -> None:
+    template = synthesize(
+        {
+            "stage": "prod",
+            "corsAllowOrigins": "https://app.example.com",
+            "logRetentionDays": 365,
+            "apiRateLimit": 20,
+        }
+    )
+
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like(
+                    {"STAGE": "prod", "CORS_ALLOW_ORIGINS": "https://app.example.com"}
+                )
+            }
+        },
+    )
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
+    template.has_resource_properties("AWS::ApiGateway::Stage", {"StageName": "prod"})
+
+
+def test_an_invalid_retention_is_refused_at_synth() -> None:
+    with pytest.raises(ValueError, match="logRetentionDays"):
+        build_app({**NO_BUNDLING, "logRetentionDays": 12})
+
+
+def test_the_nag_gate_fails_on_an_unacknowledged_finding() -> None:
+    # Given the app as the stack builds it, plus one resource nobody vouched for
+    _, stack = build_app(NO_BUNDLING)
+    s3.Bucket(Stack.of(stack), "UnreviewedBucket")
+
+    # Then synthesizing fails: findings are errors unless acknowledged with a reason
+    with pytest.raises(RuntimeError, match=r"ValidationFailed|Validation failed"):
+        Template.from_stack(stack)
