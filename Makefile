@@ -14,9 +14,11 @@ NPM = $(NODE) $(NODE_HOME)/lib/node_modules/npm/bin/npm-cli.js
 CDK = $(NODE) node_modules/aws-cdk/bin/cdk
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
+# Installed packages get their .pyc up front, as a deployed function would want them.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: help deps run test test-unit test-integration test-infra test-e2e check lint typecheck format \
-        openapi synth bench clean
+        openapi synth bootstrap deploy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -69,6 +71,13 @@ openapi: deps ## Regenerate docs/openapi.json from the API's routes
 
 synth: deps ## cdk synth into cdk.out/ (no Docker, no AWS account)
 	$(CDK) synth --quiet
+
+STAGE ?= dev
+bootstrap: deps ## cdk bootstrap the account and region of your AWS credentials (once)
+	$(CDK) bootstrap
+
+deploy: deps ## cdk deploy the stack for STAGE (default dev); needs AWS credentials
+	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
 
 bench: deps ## Measure and write docs/benchmarks.md
 	$(PY) -m tests.bench

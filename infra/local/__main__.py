@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -44,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--api-port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "3000")))
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "0")))
+    # BACKEND_API_URL is where the frontend looks for the API; the local stack listens there.
+    api_port = urlsplit(os.environ.get("BACKEND_API_URL", "http://localhost:3000")).port or 3000
+    parser.add_argument("--api-port", type=int, default=api_port)
+    parser.add_argument("--aws-port", type=int, default=0, help="moto's port (default: any free port)")
     args = parser.parse_args(argv)
 
     origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()]

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): not tests. They measure and write docs/benchmarks.md."""
