@@ -37,7 +37,7 @@ def cold_import_seconds(module: str) -> list[float]:
     samples = []
     for _ in range(RUNS):
         probe = [sys.executable, "-c", _IMPORT_PROBE.format(module=module)]
-        out = subprocess.run(probe, cwd=ROOT, env=env, capture_output=True, text=True, check=True)  # noqa: S603
+        out = subprocess.run(probe, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
         samples.append(float(out.stdout.strip()))
     return samples
 
@@ -46,7 +46,7 @@ def local_stack_start_seconds() -> float:
     """From `python -m infra.local` to the first healthy answer, with the template already cached."""
     port = free_port("127.0.0.1")
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "infra.local", "--api-port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
