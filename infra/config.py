@@ -29,6 +29,8 @@ class StageConfig:
     log_retention_days: int = 30
     api_rate_limit: int = 50
     api_burst_limit: int = 100
+    # Single-operator deployments: these users may link any account the platform token reads.
+    operator_user_ids: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION_BY_DAYS:
@@ -48,13 +50,19 @@ class StageConfig:
             found = node.try_get_context(key)
             return default if found is None else found
 
-        origins = value("corsAllowOrigins", defaults.cors_allow_origins)
-        if isinstance(origins, str):
-            origins = [origin.strip() for origin in origins.split(",") if origin.strip()]
         return cls(
             stage=str(value("stage", defaults.stage)),
-            cors_allow_origins=list(origins),  # type: ignore[call-overload]
+            cors_allow_origins=_names(value("corsAllowOrigins", defaults.cors_allow_origins)),
+            operator_user_ids=_names(value("operatorUserIds", defaults.operator_user_ids)),
             log_retention_days=int(value("logRetentionDays", defaults.log_retention_days)),  # type: ignore[call-overload]
             api_rate_limit=int(value("apiRateLimit", defaults.api_rate_limit)),  # type: ignore[call-overload]
             api_burst_limit=int(value("apiBurstLimit", defaults.api_burst_limit)),  # type: ignore[call-overload]
         )
+
+
+def _names(value: object) -> list[str]:
+    """A context list given as a JSON list or as one comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError(f"expected a list or a comma-separated string, got {value!r}")
+    return [str(item).strip() for item in items if str(item).strip()]

@@ -35,11 +35,14 @@ class BackendStack(Stack):
             environment={
                 "TABLE_NAME": data.table.table_name,
                 "PLATFORM_TOKEN_SECRET_ID": secrets.platform_metaapi_token.secret_arn,
+                "USER_TOKEN_SECRET_PREFIX": secrets.user_token_prefix,
+                "OPERATOR_USER_IDS": ",".join(config.operator_user_ids),
                 "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
             },
         )
         data.table.grant_read_write_data(api_function)
         secrets.platform_metaapi_token.grant_read(api_function)
+        secrets.grant_user_tokens(api_function)
 
         api = Api(self, "Api", config=config, handler=api_function, user_pool=auth.user_pool)
 

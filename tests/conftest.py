@@ -29,9 +29,13 @@ os.environ.update(
 def _fresh_caches() -> None:
     """Settings and clients are cached per container; every test starts a new container."""
     from mtcore.aws import reset_clients
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.repositories.tokens import get_tokens
     from mtcore.settings import get_settings
 
     get_settings.cache_clear()
+    get_tokens.cache_clear()
+    get_metaapi_access.cache_clear()
     reset_clients()
 
 

@@ -14,9 +14,9 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
 
-def answers(success: str, errors: dict[int, Any]) -> dict[int, Any]:
+def answers(success: str, errors: dict[int, Any], *, status: int = 200) -> dict[int, Any]:
     """A route's documented answers: its success (body from its return type) and its errors."""
-    return {200: {"description": success}, **errors}
+    return {status: {"description": success}, **errors}
 
 
 PUBLIC_ERRORS: dict[int, Any] = {
@@ -26,4 +26,21 @@ PUBLIC_ERRORS: dict[int, Any] = {
 SIGNED_IN_ERRORS: dict[int, Any] = {
     401: _error("Missing or invalid bearer token"),
     **PUBLIC_ERRORS,
+}
+ACCOUNT_ERRORS: dict[int, Any] = {
+    404: _error("No such account among the caller's (another user's account looks the same)"),
+    **SIGNED_IN_ERRORS,
+}
+METAAPI_ERRORS: dict[int, Any] = {
+    409: _error("The account's terminal is not connected to the broker, or its token is gone"),
+    429: _error("MetaApi's rate limit: retry after `Retry-After` seconds"),
+    502: _error("MetaApi could not be reached or refused the token"),
+    504: _error("MetaApi did not answer in time"),
+}
+LIVE_ERRORS: dict[int, Any] = {**ACCOUNT_ERRORS, **METAAPI_ERRORS}
+LINK_ERRORS: dict[int, Any] = {
+    404: _error("No MetaApi account the caller may link under that id"),
+    **SIGNED_IN_ERRORS,
+    **METAAPI_ERRORS,
+    409: _error("This MetaApi account is already linked"),
 }

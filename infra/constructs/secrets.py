@@ -1,12 +1,22 @@
-"""Secrets Manager entries. Values are never in the template: operators put them in after deploy."""
+"""Secrets Manager entries. Values are never in the template: operators and users put them in."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Arn, ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.nag import accept
+
+# What a function needs to keep users' own tokens: one secret per user under a name prefix.
+_USER_TOKEN_ACTIONS = [
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:DeleteSecret",
+]
 
 
 class Secrets(Construct):
@@ -25,3 +35,28 @@ class Secrets(Construct):
             "MetaApi tokens are issued in MetaApi's console; no rotation function can mint one. "
             "Operators rotate by putting a new value (see docs/deployment.md).",
         )
+        self.user_token_prefix = f"mt-backend/{stage}/users"
+
+    def grant_user_tokens(self, grantee: iam.IGrantable) -> None:
+        """Create, read, replace and delete users' own MetaApi tokens, and nothing else."""
+        # Users' secrets are created at run time, so there is no construct to grant on: the
+        # permission is scoped by name prefix instead.
+        resource = Arn.format(
+            {
+                "service": "secretsmanager",
+                "resource": "secret",
+                "resource_name": f"{self.user_token_prefix}/*",
+                "arn_format": ArnFormat.COLON_RESOURCE_NAME,
+            },
+            Stack.of(self),
+        )
+        iam.Grant.add_to_principal(grantee=grantee, actions=_USER_TOKEN_ACTIONS, resource_arns=[resource])
+        role = grantee.grant_principal
+        if isinstance(role, iam.Role):
+            accept(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
+                f"<AWS::AccountId>:secret:{self.user_token_prefix}/*]",
+                "Each user's MetaApi token is its own secret, created when the user stores it; the "
+                "permission is limited to this stage's user-token name prefix.",
+            )

@@ -13,9 +13,21 @@ from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
-from infra.local.stack import LocalStack
+from infra.local.stack import DEMO_USER, OPERATOR_USER, LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _metaapi_lines(stack: LocalStack) -> str:
+    if stack.simulator_url is None:
+        linked = (
+            f", {stack.operator_account_id} linked to '{OPERATOR_USER}'" if stack.operator_account_id else ""
+        )
+        return f"  MetaApi        the real MetaApi (METAAPI_TOKEN from .env){linked}"
+    return (
+        f"  MetaApi        simulator at {stack.simulator_url} (admin API: {stack.simulator_url}/_sim/...)\n"
+        f"  Demo account   MetaApi id {stack.demo_account_id}, linkable by dev user '{DEMO_USER}'"
+    )
 
 
 def _banner(stack: LocalStack) -> str:
@@ -26,6 +38,7 @@ def _banner(stack: LocalStack) -> str:
   API            {api}/api            (health: {api}/api/health)
   API docs       {api}/api/docs       (OpenAPI: {api}/api/openapi.json)
   AWS (moto)     {stack.aws_url}
+{_metaapi_lines(stack)}
   Stop with Ctrl-C.
 
   Get a dev token and list your accounts:
@@ -48,12 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     # BACKEND_API_URL is where the frontend looks for the API; the local stack listens there.
     api_port = urlsplit(os.environ.get("BACKEND_API_URL", "http://localhost:3000")).port or 3000
     parser.add_argument("--api-port", type=int, default=api_port)
+    parser.add_argument("--simulator-port", type=int, default=3002, help="the MetaApi simulator's port")
     parser.add_argument("--aws-port", type=int, default=0, help="moto's port (default: any free port)")
     args = parser.parse_args(argv)
 
     origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()]
     stack = LocalStack(
-        host=args.host, api_port=args.api_port, aws_port=args.aws_port, cors_allow_origins=origins
+        host=args.host,
+        api_port=args.api_port,
+        simulator_port=args.simulator_port,
+        aws_port=args.aws_port,
+        cors_allow_origins=origins,
+        metaapi_token=os.environ.get("METAAPI_TOKEN") or None,
+        mt_account_id=os.environ.get("MT_ACCOUNT_ID") or None,
     )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:

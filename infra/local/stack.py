@@ -1,21 +1,29 @@
 """Starts the local stack: AWS from moto's server, resources from the synthesized template, the
-real API handler behind the local gateway."""
+MetaApi simulator (or the real MetaApi, in single-operator mode), and the real API handler behind
+the local gateway."""
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from infra.synth import LOCAL_STAGE, synthesized_template
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import BaseWSGIServer
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 LOCAL_REGION = "us-east-1"
+# The simulator's MetaApi user that plays the platform; its token is the platform token here.
+SIMULATED_PLATFORM_TOKEN = "local-platform-token"  # noqa: S105 - a simulator user, not a real token
+DEMO_USER = "demo"
+OPERATOR_USER = "operator"
 
 
 def free_port(host: str) -> int:
@@ -23,6 +31,14 @@ def free_port(host: str) -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def serve_in_thread(app: Callable[..., Any], host: str, port: int) -> BaseWSGIServer:
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name=f"serve-{server.server_port}", daemon=True).start()
+    return server
 
 
 def point_sdk_at(endpoint: str) -> None:
@@ -45,8 +61,15 @@ def point_sdk_at(endpoint: str) -> None:
 class LocalStack:
     host: str = "127.0.0.1"
     api_port: int = 3000
+    simulator_port: int = 3002
     aws_port: int = 0
     cors_allow_origins: list[str] = field(default_factory=lambda: ["*"])
+    # Single-operator mode: the real MetaApi with this token, and this account linked to the operator.
+    metaapi_token: str | None = None
+    mt_account_id: str | None = None
+    demo_account_id: str | None = None
+    operator_account_id: str | None = None
+    _servers: list[BaseWSGIServer] = field(default_factory=list)
     _aws: ThreadedMotoServer | None = None
     _api: BaseWSGIServer | None = None
 
@@ -57,6 +80,10 @@ class LocalStack:
     @property
     def aws_url(self) -> str:
         return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def simulator_url(self) -> str | None:
+        return None if self.metaapi_token else f"http://{self.host}:{self.simulator_port}"
 
     def start(self) -> None:
         import boto3
@@ -72,14 +99,23 @@ class LocalStack:
         self._aws = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._aws.start()
         point_sdk_at(self.aws_url)
+        secretsmanager = boto3.client("secretsmanager")
         resources = create_resources(
-            template, dynamodb=boto3.client("dynamodb"), secretsmanager=boto3.client("secretsmanager")
+            template, dynamodb=boto3.client("dynamodb"), secretsmanager=secretsmanager
         )
-        os.environ.update(function_environment(template, API_HANDLER, resources))
+        environment = function_environment(template, API_HANDLER, resources)
+        os.environ.update(environment)
         os.environ["CORS_ALLOW_ORIGINS"] = ",".join(self.cors_allow_origins)
         # Local runs: no X-Ray daemon and no CloudWatch metrics to ship.
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+        platform_token = self.metaapi_token or self._start_simulator()
+        secretsmanager.put_secret_value(
+            SecretId=environment["PLATFORM_TOKEN_SECRET_ID"], SecretString=platform_token
+        )
+        if self.metaapi_token:
+            os.environ["OPERATOR_USER_IDS"] = OPERATOR_USER
 
         from functions.api.handler import lambda_handler
         from functions.api.resolver import openapi_json
@@ -93,6 +129,22 @@ class LocalStack:
         )
         self._api = make_server(self.host, self.api_port, gateway, threaded=True)
         self.api_port = self._api.server_port
+        if self.metaapi_token and self.mt_account_id:
+            self.operator_account_id = _link_for_operator(self.mt_account_id)
+
+    def _start_simulator(self) -> str:
+        from infra.local.metaapi_sim import MetaApiSimulator
+
+        simulator = MetaApiSimulator()
+        self.demo_account_id = simulator.create_account(
+            SIMULATED_PLATFORM_TOKEN, name="Demo account", metadata={"userId": DEMO_USER}
+        )
+        server = serve_in_thread(simulator, self.host, self.simulator_port)
+        self._servers.append(server)
+        self.simulator_port = server.server_port
+        os.environ["METAAPI_PROVISIONING_URL"] = self.simulator_url or ""
+        os.environ["METAAPI_CLIENT_URL_TEMPLATE"] = self.simulator_url or ""
+        return SIMULATED_PLATFORM_TOKEN
 
     def serve_forever(self) -> None:
         assert self._api is not None, "start() first"
@@ -101,5 +153,31 @@ class LocalStack:
     def stop(self) -> None:
         if self._api is not None:
             self._api.server_close()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
         if self._aws is not None:
             self._aws.stop()
+
+
+def _link_for_operator(metaapi_account_id: str) -> str | None:
+    """Single-operator mode: link the configured account to the operator, through the same logic
+    as POST /accounts. Best effort: the stack still starts if MetaApi cannot be reached."""
+    from mtcore.errors import Conflict, DomainError
+    from mtcore.logic.accounts import LinkRequest, link_account
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.repositories.accounts import get_accounts_repository
+
+    try:
+        account = link_account(
+            OPERATOR_USER,
+            LinkRequest(metaapi_account_id=metaapi_account_id),
+            repository=get_accounts_repository(),
+            access=get_metaapi_access(),
+        )
+    except Conflict:
+        return None
+    except DomainError as error:
+        print(f"  Could not link MT_ACCOUNT_ID {metaapi_account_id}: {error.message}", flush=True)
+        return None
+    return account.id

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 from infra.local.stack import free_port
+from tests.bench.calls import live_positions_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "benchmarks.md"
@@ -81,6 +82,7 @@ def main() -> None:
     boto3_ms = median_ms["boto3"]
     handler_ms = median_ms["functions.api.handler"]
     starts = sorted(local_stack_start_seconds() for _ in range(3))
+    calls = live_positions_calls()
 
     rows = [(f"`import {module}`", f"{median_ms[module]:.0f} ms") for module in MODULES]
     rows += [
@@ -88,6 +90,14 @@ def main() -> None:
         ("local stack start, template cached (median of 3)", f"{starts[1]:.2f} s"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    call_rows = "\n".join(
+        f"| {label} | {counts['metaapi']} | "
+        + ", ".join(
+            f"{name.removeprefix('aws ')} {n}" for name, n in counts.items() if name.startswith("aws")
+        )
+        + " |"
+        for label, counts in calls.items()
+    )
     REPORT.write_text(
         f"""# Benchmarks
 
@@ -102,6 +112,15 @@ bytecode already compiled.
 |---|---|
 {table}
 
+## Calls per `GET /accounts/{{id}}/positions?live=true`
+
+In-process (moto, the MetaApi simulator, the real handler), an account with 3 open positions.
+The first read stores the positions; the second finds nothing changed and writes nothing.
+
+| read | MetaApi calls | AWS calls |
+|---|---|---|
+{call_rows}
+
 ## How to read them
 
 - **Cold import.** Lambda imports the handler module once per container (the init phase). The
@@ -112,6 +131,10 @@ bytecode already compiled.
   OpenAPI. Both are deliberate: tracing of every DynamoDB and MetaApi call, and validated input
   with a 422 naming the field. The figure to watch as the API grows is the handler row minus
   those two.
+- **Calls per live read.** One MetaApi call (the positions; the account's region is stored, so
+  no provisioning lookup). DynamoDB: the ownership check (the caller's account item), the stored
+  positions, and a batch write only when something changed. Secrets Manager: none here, because
+  linking already read the platform token; a container reads it once and keeps it 60 s.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.

@@ -23,8 +23,15 @@ START_TIMEOUT_S = 180  # the first start after a change to infra/ synthesizes th
 @dataclass
 class RunningStack:
     url: str
+    simulator_url: str
     process: subprocess.Popen[str]
     session: requests.Session
+
+    def as_user(self, user_id: str) -> requests.Session:
+        """A client signed in as this dev user."""
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token(user_id)}"
+        return session
 
     def token(self, user_id: str) -> str:
         answer = self.session.post(f"{self.url}/api/dev/token", json={"userId": user_id}, timeout=10)
@@ -40,17 +47,29 @@ class RunningStack:
 
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[RunningStack]:
-    api_port = free_port("127.0.0.1")
+    api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     env = {**os.environ, "CORS_ALLOW_ORIGINS": "http://localhost:5173"}
+    # The simulator, not a MetaApi account a developer's .env may name.
+    env |= {"METAAPI_TOKEN": "", "MT_ACCOUNT_ID": ""}
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "--api-port", str(api_port)],
+        [
+            sys.executable,
+            "-m",
+            "infra.local",
+            "--api-port",
+            str(api_port),
+            "--simulator-port",
+            str(simulator_port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = RunningStack(f"http://127.0.0.1:{api_port}", process, requests.Session())
+    stack = RunningStack(
+        f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}", process, requests.Session()
+    )
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if process.poll() is not None:

@@ -4,13 +4,16 @@ CDK template and the function's environment taken from it."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+import requests
 from moto import mock_aws
 
 from infra.local.gateway import LambdaContext
@@ -96,3 +99,95 @@ class Api:
 @pytest.fixture
 def api(aws: LocalResources) -> Api:
     return Api()
+
+
+@pytest.fixture
+def new_container(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
+    """Change a function setting: settings are read once per container, so this starts a new one."""
+    from mtcore.aws import reset_clients
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.repositories.tokens import get_tokens
+    from mtcore.settings import get_settings
+
+    def restart_with(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        for cache in (get_settings, get_tokens, get_metaapi_access):
+            cache.cache_clear()
+        reset_clients()
+
+    return restart_with
+
+
+PLATFORM_TOKEN = "platform-token-under-test"
+# A Wednesday noon (UTC): every simulated market is open, whatever day the tests run on.
+MIDWEEK_NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC).timestamp()
+
+
+def market_hours_clock() -> Callable[[], float]:
+    """A clock that starts at MIDWEEK_NOON and runs at real speed."""
+    started = time.time()
+    return lambda: MIDWEEK_NOON + (time.time() - started)
+
+
+@dataclass
+class Simulator:
+    """The MetaApi simulator on a real local port, as the client meets MetaApi: over HTTP."""
+
+    sim: Any
+    url: str
+    session: requests.Session
+
+    def account(self, token: str = PLATFORM_TOKEN, **fields: Any) -> str:
+        account_id: str = self.sim.create_account(token, **fields)
+        return account_id
+
+    def open_position(
+        self, account_id: str, symbol: str = "EURUSD", kind: str = "POSITION_TYPE_BUY", volume: float = 0.1
+    ) -> dict[str, Any]:
+        answer = self.session.post(
+            f"{self.url}/_sim/accounts/{account_id}/positions",
+            json={"symbol": symbol, "type": kind, "volume": volume},
+            timeout=5,
+        )
+        assert answer.status_code == 201, answer.text
+        position: dict[str, Any] = answer.json()
+        return position
+
+    def fault(self, account_id: str, endpoint: str, kind: str, **options: Any) -> None:
+        answer = self.session.post(
+            f"{self.url}/_sim/accounts/{account_id}/faults",
+            json={"endpoint": endpoint, "kind": kind, **options},
+            timeout=5,
+        )
+        assert answer.status_code == 201, answer.text
+
+    def set_price(self, symbol: str, bid: float, ask: float) -> None:
+        answer = self.session.put(
+            f"{self.url}/_sim/prices/{symbol}", json={"bid": bid, "ask": ask}, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+
+    def undeploy(self, account_id: str, token: str = PLATFORM_TOKEN) -> None:
+        answer = self.session.post(
+            f"{self.url}/users/current/accounts/{account_id}/undeploy",
+            headers={"auth-token": token},
+            timeout=5,
+        )
+        assert answer.status_code == 204, answer.text
+
+
+@pytest.fixture
+def simulator(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    from infra.local.metaapi_sim import MetaApiSimulator
+    from infra.local.stack import serve_in_thread
+
+    sim = MetaApiSimulator(seed=7, time_source=market_hours_clock())
+    server = serve_in_thread(sim, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setenv("METAAPI_PROVISIONING_URL", url)
+    monkeypatch.setenv("METAAPI_CLIENT_URL_TEMPLATE", url)
+    platform_secret = next(name for logical, name in aws.names.items() if "PlatformMetaApiToken" in logical)
+    boto3.client("secretsmanager").put_secret_value(SecretId=platform_secret, SecretString=PLATFORM_TOKEN)
+    yield Simulator(sim, url, requests.Session())
+    server.shutdown()
+    server.server_close()

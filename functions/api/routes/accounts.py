@@ -2,17 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler import Depends, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.identity import caller_id
-from functions.api.openapi import SIGNED_IN, SIGNED_IN_ERRORS, answers
+from functions.api.openapi import ACCOUNT_ERRORS, LINK_ERRORS, SIGNED_IN, SIGNED_IN_ERRORS, answers
 from mtcore.logic import accounts as logic
-from mtcore.models import AccountPage
+from mtcore.logic.accounts import AccountChanges, LinkRequest
+from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
+from mtcore.models import Account, AccountPage
 from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
 
 router = APIGatewayRouter()
+
+Caller = Annotated[str, Depends(caller_id)]
+Accounts = Annotated[AccountsRepository, Depends(get_accounts_repository)]
+Access = Annotated[MetaApiAccess, Depends(get_metaapi_access)]
+AccountId = Annotated[str, Path(max_length=64, description="Our id of the linked account")]
 
 
 @router.get(
@@ -23,11 +30,78 @@ router = APIGatewayRouter()
     responses=answers("One page of accounts", SIGNED_IN_ERRORS),
 )
 def list_accounts(
-    user_id: Annotated[str, Depends(caller_id)],
-    repository: Annotated[AccountsRepository, Depends(get_accounts_repository)],
+    user_id: Caller,
+    repository: Accounts,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
     next_token: Annotated[
         str | None, Query(alias="nextToken", max_length=2048, description="From the previous page")
     ] = None,
 ) -> AccountPage:
     return logic.list_accounts(user_id, limit=limit, next_token=next_token, repository=repository)
+
+
+@router.post(
+    "/accounts",
+    summary="Link a MetaApi account",
+    description=(
+        "Links a MetaApi account the caller may use: one their own stored MetaApi token can read, one "
+        "the platform created for them, or (operators of a single-operator deployment) one the platform "
+        "token can read. Anything else is a 404. A MetaApi account can be linked once."
+    ),
+    tags=["accounts"],
+    security=SIGNED_IN,
+    responses=answers("The linked account", LINK_ERRORS, status=201),
+)
+def link_account(
+    user_id: Caller,
+    request: Annotated[LinkRequest, Body(embed=False)],
+    repository: Accounts,
+    access: Access,
+) -> Response[Account]:
+    account = logic.link_account(user_id, request, repository=repository, access=access)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=account,
+        headers={"Location": f"/api/metatrader/accounts/{account.id}"},
+    )
+
+
+@router.get(
+    "/accounts/<account_id>",
+    summary="One linked account",
+    tags=["accounts"],
+    security=SIGNED_IN,
+    responses=answers("The account", ACCOUNT_ERRORS),
+)
+def get_account(user_id: Caller, account_id: AccountId, repository: Accounts) -> Account:
+    return logic.get_account(user_id, account_id, repository=repository)
+
+
+@router.put(
+    "/accounts/<account_id>",
+    summary="Rename an account or change its sync settings",
+    tags=["accounts"],
+    security=SIGNED_IN,
+    responses=answers("The updated account", ACCOUNT_ERRORS),
+)
+def update_account(
+    user_id: Caller,
+    account_id: AccountId,
+    changes: Annotated[AccountChanges, Body(embed=False)],
+    repository: Accounts,
+) -> Account:
+    return logic.update_account(user_id, account_id, changes, repository=repository)
+
+
+@router.delete(
+    "/accounts/<account_id>",
+    summary="Unlink an account",
+    description="Removes our records of the account. Nothing changes at MetaApi or at the broker.",
+    tags=["accounts"],
+    security=SIGNED_IN,
+    responses=answers("Unlinked", ACCOUNT_ERRORS, status=204),
+)
+def unlink_account(user_id: Caller, account_id: AccountId, repository: Accounts) -> Response[None]:
+    logic.unlink_account(user_id, account_id, repository=repository)
+    return Response(status_code=204)

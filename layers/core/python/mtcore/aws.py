@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 # Short timeouts: API functions must answer well inside API Gateway's 29 s.
 _CONNECT_TIMEOUT_S = 2
@@ -36,6 +37,14 @@ def dynamodb_client() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_config())
 
 
+@lru_cache(maxsize=1)
+def secretsmanager_client() -> SecretsManagerClient:
+    import boto3
+
+    return boto3.client("secretsmanager", config=_config())
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between runs)."""
     dynamodb_client.cache_clear()
+    secretsmanager_client.cache_clear()

@@ -17,6 +17,13 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
+class TokenSource(StrEnum):
+    """Whose MetaApi token serves an account: the one that could read it when it was linked."""
+
+    USER = "user"
+    PLATFORM = "platform"
+
+
 class Platform(StrEnum):
     MT4 = "mt4"
     MT5 = "mt5"
@@ -44,6 +51,9 @@ class Account(CamelModel):
     server: str | None = None
     login: str | None = None
     region: str | None = None
+    token_source: TokenSource = Field(
+        default=TokenSource.PLATFORM, description="Whose MetaApi token is used for this account"
+    )
     state: str | None = Field(default=None, description="MetaApi deployment state, e.g. DEPLOYED")
     connection_status: str | None = Field(default=None, description="e.g. CONNECTED, DISCONNECTED")
     currency: str | None = None
@@ -52,6 +62,7 @@ class Account(CamelModel):
     equity: Money | None = None
     margin: Money | None = None
     free_margin: Money | None = None
+    margin_level: JsonDecimal | None = None
     auto_sync_positions: bool = True
     auto_sync_orders: bool = True
     sync_interval: Annotated[int, Field(ge=10, le=86_400, description="Seconds between scheduled syncs")] = 60

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+HttpUrlText = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+", max_length=512)]
 
 
 class Settings(BaseSettings):
@@ -21,8 +23,28 @@ class Settings(BaseSettings):
     stage: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9-]*$")] = "local"
     table_name: Annotated[str, Field(min_length=3, max_length=255)]
     platform_token_secret_id: Annotated[str | None, Field(min_length=1, max_length=2048)] = None
+    # Users' own MetaApi tokens live at <prefix>/<userId>/metaapi-token.
+    user_token_secret_prefix: Annotated[str | None, Field(min_length=1, max_length=256)] = None
+    # Users of a single-operator deployment: they may link any account the platform token reads.
+    operator_user_ids: Annotated[frozenset[str], NoDecode] = frozenset()
+    metaapi_provisioning_url: HttpUrlText = "https://mt-provisioning-api-v1.agiliumtrade.agiliumtrade.ai"
+    metaapi_client_url_template: HttpUrlText = "https://mt-client-api-v1.{region}.agiliumtrade.ai"
+    # Time all MetaApi calls of one API request may take, retries included (the function's
+    # timeout is 25 s and API Gateway's 29 s).
+    metaapi_request_budget_s: Annotated[float, Field(gt=0, le=20)] = 15.0
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def token_secret_prefix(self) -> str:
+        return self.user_token_secret_prefix or f"mt-backend/{self.stage}/users"
+
+    @field_validator("operator_user_ids", mode="before")
+    @classmethod
+    def _split_operators(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(user.strip() for user in value.split(",") if user.strip())
+        return value
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod

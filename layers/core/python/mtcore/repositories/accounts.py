@@ -1,13 +1,25 @@
-"""Linked MetaTrader accounts, stored under their owner."""
+"""Linked MetaTrader accounts, stored under their owner, plus two companion items:
+`ACCOUNT#{id}/META` (for workers that know only the account id) and `METAAPI#{id}/LINK` (a MetaApi
+account can be linked once)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from mtcore.aws import dynamodb_client
+from mtcore.errors import Conflict, NotFound
 from mtcore.models import Account, AccountPage
+from mtcore.repositories.batch import batch_write
 from mtcore.repositories.codec import from_item, to_item
-from mtcore.repositories.keys import ACCOUNT_SK_PREFIX, account_sk, user_pk
+from mtcore.repositories.keys import (
+    ACCOUNT_SK_PREFIX,
+    LINK_SK,
+    META_SK,
+    account_pk,
+    account_sk,
+    link_pk,
+    user_pk,
+)
 from mtcore.repositories.pagination import decode_token, encode_token
 from mtcore.settings import get_settings
 
@@ -15,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ENTITY = "ACCOUNT"
+_TIMESTAMPS = ("createdAt", "updatedAt", "lastSyncAt")
 
 
 class AccountsRepository:
@@ -22,21 +35,63 @@ class AccountsRepository:
         self._client = client
         self._table_name = table_name
 
-    def put(self, account: Account) -> None:
-        item = account.model_dump(mode="python", by_alias=True, exclude_none=True)
-        item |= {
-            "pk": user_pk(account.user_id),
-            "sk": account_sk(account.id),
-            "entity": ENTITY,
+    def link(self, account: Account) -> None:
+        """Store a newly linked account; Conflict if this MetaApi account is linked already."""
+        meta = {
+            "pk": account_pk(account.id),
+            "sk": META_SK,
+            "entity": "ACCOUNT_META",
             "userId": account.user_id,
+            "metaapiAccountId": account.metaapi_account_id,
+            "region": account.region,
         }
-        for stamp in ("createdAt", "updatedAt", "lastSyncAt"):
-            if stamp in item:
-                item[stamp] = item[stamp].isoformat()
-        self._client.put_item(
+        link = {
+            "pk": link_pk(account.metaapi_account_id),
+            "sk": LINK_SK,
+            "entity": "LINK",
+            "userId": account.user_id,
+            "accountId": account.id,
+        }
+        new_item = "attribute_not_exists(pk)"
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table_name,
+                            "Item": to_item(link),
+                            "ConditionExpression": new_item,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table_name,
+                            "Item": self._item(account),
+                            "ConditionExpression": new_item,
+                        }
+                    },
+                    {"Put": {"TableName": self._table_name, "Item": to_item(_without_none(meta))}},
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise Conflict("This MetaApi account is already linked") from None
+            raise
+
+    def put(self, account: Account) -> None:
+        self._client.put_item(TableName=self._table_name, Item=self._item(account))
+
+    def get(self, user_id: str, account_id: str) -> Account:
+        """The caller's account; another user's account is NotFound, exactly like a missing one."""
+        answer = self._client.get_item(
             TableName=self._table_name,
-            Item=to_item(item),
+            Key={"pk": {"S": user_pk(user_id)}, "sk": {"S": account_sk(account_id)}},
+            ConsistentRead=True,
         )
+        if "Item" not in answer:
+            raise NotFound(f"No account {account_id}")
+        return _account_of(answer["Item"])
 
     def list_for_user(self, user_id: str, *, limit: int, next_token: str | None) -> AccountPage:
         pk = user_pk(user_id)
@@ -52,6 +107,46 @@ class AccountsRepository:
         answer = self._client.query(**request)
         items = [_account_of(raw) for raw in answer.get("Items", [])]
         return AccountPage(items=items, next_token=encode_token(answer.get("LastEvaluatedKey")))
+
+    def unlink(self, account: Account) -> None:
+        """Remove our records of the account (never anything at MetaApi)."""
+        keys = [
+            (user_pk(account.user_id), account_sk(account.id)),
+            (account_pk(account.id), META_SK),
+            (link_pk(account.metaapi_account_id), LINK_SK),
+        ]
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self._table_name, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}}}
+                for pk, sk in keys
+            ]
+        )
+        self._delete_partition(account_pk(account.id))
+
+    def _delete_partition(self, pk: str) -> None:
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ProjectionExpression="pk, sk",
+        )
+        for page in pages:
+            deletes = [{"DeleteRequest": {"Key": key}} for key in page.get("Items", [])]
+            batch_write(self._client, self._table_name, deletes)
+
+    def _item(self, account: Account) -> dict[str, Any]:
+        item = account.model_dump(mode="python", by_alias=True, exclude_none=True)
+        for stamp in _TIMESTAMPS:
+            if stamp in item:
+                item[stamp] = item[stamp].isoformat()
+        item |= {"pk": user_pk(account.user_id), "sk": account_sk(account.id), "entity": ENTITY}
+        item["userId"] = account.user_id
+        return to_item(item)
+
+
+def _without_none(plain: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in plain.items() if value is not None}
 
 
 def _account_of(raw: dict[str, Any]) -> Account:

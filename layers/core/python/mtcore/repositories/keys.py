@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+ACCOUNT_SK_PREFIX = "ACCOUNT#"
+OPEN_POSITION_PREFIX = "POS#OPEN#"
+META_SK = "META"
+LINK_SK = "LINK"
+
 
 def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
 def account_sk(account_id: str) -> str:
+    return f"{ACCOUNT_SK_PREFIX}{account_id}"
+
+
+def account_pk(account_id: str) -> str:
+    """The partition of everything that belongs to one account (meta, positions, orders, trades)."""
     return f"ACCOUNT#{account_id}"
 
 
-ACCOUNT_SK_PREFIX = "ACCOUNT#"
+def link_pk(metaapi_account_id: str) -> str:
+    """One item per MetaApi account: it can be linked once, by one user."""
+    return f"METAAPI#{metaapi_account_id}"
+
+
+def open_position_sk(position_id: str) -> str:
+    return f"{OPEN_POSITION_PREFIX}{position_id}"

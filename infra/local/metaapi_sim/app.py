@@ -1,0 +1,473 @@
+"""The WSGI application: routing, auth-token scoping, armed faults and the provisioning flow."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from infra.local.metaapi_sim import admin, client
+from infra.local.metaapi_sim.accounts import Account, TradeRecord
+from infra.local.metaapi_sim.errors import ApiError, invalid, not_connected, not_found
+from infra.local.metaapi_sim.faults import Fault, rate_limited
+from infra.local.metaapi_sim.market import Market
+from infra.local.metaapi_sim.provisioning import (
+    NewAccount,
+    parse_new_account,
+    select_accounts,
+    update_account,
+)
+from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, SYMBOLS
+from infra.local.metaapi_sim.terminal import HEDGING, MARGIN_MODES, Terminal, Tickets
+from infra.local.metaapi_sim.trading import TradeResult, execute_trade
+from infra.local.metaapi_sim.wire import dumps, parse_json, parse_object
+
+logger = logging.getLogger(__name__)
+
+ACCOUNTS = "/users/current/accounts"
+ACCOUNT = f"{ACCOUNTS}/<account_id>"
+DETECTION_MESSAGE = "Automatic broker settings detection is in progress, please retry in 1 seconds"
+# Trade faults that refuse the request before it reaches the terminal.
+REFUSALS = {
+    "requote": ("TRADE_RETCODE_REQUOTE", "Requote"),
+    "market_closed": ("TRADE_RETCODE_MARKET_CLOSED", "Market is closed"),
+    "invalid_stops": ("TRADE_RETCODE_INVALID_STOPS", "Invalid stops in the request"),
+    "not_connected": ("TRADE_RETCODE_CONNECTION", "No connection with the trade server"),
+}
+
+StartResponse = Callable[..., Any]
+AccountHandler = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class _AccountRoute:
+    """A route under an account: `handler(account, request, **path_args)` answers a JSON payload
+    (None answers 204). `fault` names the endpoint admin faults are armed on."""
+
+    handler: AccountHandler
+    fault: str
+    client: bool  # client API routes need a deployed and connected terminal
+
+
+@dataclass
+class _Creation:
+    """A create-account transaction: seen once (202), completed on the next call with its id."""
+
+    request: NewAccount
+    account_id: str | None = None
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(payload), status=status, headers=headers, content_type="application/json")
+
+
+def _token(request: Request) -> str:
+    token = (request.headers.get("auth-token") or "").strip()
+    if not token:
+        raise ApiError(401, "Authorization token is missing or invalid")
+    return token
+
+
+class MetaApiSimulator:
+    """MetaApi's provisioning and client REST APIs on one host, plus the `/_sim` admin API."""
+
+    def __init__(self, seed: int = 7, time_source: Callable[[], float] = time.time) -> None:
+        self._clock = time_source
+        # One lock for everything: requests are short, and trades must see a consistent terminal.
+        self._lock = threading.RLock()
+        self._ids = random.Random(seed)  # noqa: S311 - reproducible ids, not secrets
+        self._market = Market(seed, time_source)
+        self._tickets = Tickets()
+        self._accounts: dict[str, Account] = {}
+        self._creations: dict[tuple[str, str], _Creation] = {}
+        self._plain: dict[str, Callable[..., Response]] = {
+            "list_accounts": self._list_accounts,
+            "create_account": self._create_account_call,
+            "trade": self._trade,
+            "arm_fault": self._arm_fault,
+            "clear_faults": self._clear_faults,
+            "open_position": self._open_position,
+            "trades": self._trades,
+            "pin_price": self._pin_price,
+        }
+        self._account_routes = self._build_account_routes()
+        self._urls = Map(self._rules(), strict_slashes=False, merge_slashes=False)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        response = self._respond(Request(environ))
+        return response(environ, start_response)
+
+    def create_account(
+        self,
+        token: str,
+        *,
+        name: str = "Demo",
+        platform: str = "mt5",
+        login: str = "5001234",
+        server: str = "SimBroker-Demo",
+        region: str = "london",
+        metadata: dict[str, Any] | None = None,
+        balance: Decimal = Decimal("10000"),
+        leverage: int = 100,
+        currency: str = "USD",
+        margin_mode: str = HEDGING,
+    ) -> str:
+        """A DEPLOYED and CONNECTED account owned by `token`; answers its id."""
+        if currency != ACCOUNT_CURRENCY:
+            raise ValueError(f"only {ACCOUNT_CURRENCY} accounts are simulated")
+        if margin_mode not in MARGIN_MODES:
+            raise ValueError(f"margin_mode must be one of {sorted(MARGIN_MODES)}")
+        if platform not in ("mt4", "mt5") or leverage < 1 or balance < 0 or not login.isdigit():
+            raise ValueError("platform must be mt4 or mt5, leverage >= 1, balance >= 0, login digits")
+        request = NewAccount(
+            name=name,
+            server=server,
+            login=login,
+            magic=0,
+            platform=platform,
+            region=region,
+            reliability="regular",
+            credentials_rejected=False,
+            metadata=metadata,
+        )
+        with self._lock:
+            return self._open_account(
+                token, request, balance=balance, leverage=leverage, margin_mode=margin_mode
+            ).id
+
+    # Plumbing
+
+    def _respond(self, request: Request) -> Response:
+        try:
+            endpoint, args = self._urls.bind_to_environ(request.environ).match()
+        except HTTPException:
+            return _json(not_found(f"Cannot {request.method} {request.path}").body(), 404)
+        try:
+            route = self._account_routes.get(str(endpoint))
+            if route is not None:
+                return self._account_call(request, route, dict(args))
+            return self._plain[str(endpoint)](request, **args)
+        except ApiError as error:
+            return _json(error.body(), error.status, error.headers)
+        except Exception:
+            logger.exception("MetaApi simulator failed on %s %s", request.method, request.path)
+            return _json(ApiError(500, "Internal error").body(), 500)
+
+    def _rules(self) -> list[Rule]:
+        account_rules = [
+            ("", "GET", "get_account"),
+            ("", "PUT", "update_account"),
+            ("", "DELETE", "delete_account"),
+            ("/deploy", "POST", "deploy"),
+            ("/undeploy", "POST", "undeploy"),
+            ("/redeploy", "POST", "redeploy"),
+            ("/account-information", "GET", "account_information"),
+            ("/positions", "GET", "positions"),
+            ("/positions/<position_id>", "GET", "position"),
+            ("/orders", "GET", "orders"),
+            ("/orders/<order_id>", "GET", "order"),
+            ("/history-orders/time/<start>/<end>", "GET", "history_orders_time"),
+            ("/history-orders/position/<position_id>", "GET", "history_orders_position"),
+            ("/history-deals/time/<start>/<end>", "GET", "history_deals_time"),
+            ("/history-deals/position/<position_id>", "GET", "history_deals_position"),
+            ("/symbols", "GET", "symbols"),
+            ("/symbols/<symbol>/specification", "GET", "specification"),
+            ("/symbols/<symbol>/current-price", "GET", "current_price"),
+            ("/server-time", "GET", "server_time"),
+            ("/calculate-margin", "POST", "calculate_margin"),
+            ("/trade", "POST", "trade"),
+        ]
+        return [
+            Rule(ACCOUNTS, methods=["GET"], endpoint="list_accounts"),
+            Rule(ACCOUNTS, methods=["POST"], endpoint="create_account"),
+            *(
+                Rule(ACCOUNT + suffix, methods=[method], endpoint=name)
+                for suffix, method, name in account_rules
+            ),
+            Rule("/_sim/accounts/<account_id>/faults", methods=["POST"], endpoint="arm_fault"),
+            Rule("/_sim/accounts/<account_id>/faults", methods=["DELETE"], endpoint="clear_faults"),
+            Rule("/_sim/accounts/<account_id>/positions", methods=["POST"], endpoint="open_position"),
+            Rule("/_sim/accounts/<account_id>/trades", methods=["GET"], endpoint="trades"),
+            Rule("/_sim/prices/<symbol>", methods=["PUT"], endpoint="pin_price"),
+        ]
+
+    def _build_account_routes(self) -> dict[str, _AccountRoute]:
+        def provisioning(handler: AccountHandler) -> _AccountRoute:
+            return _AccountRoute(handler, "provisioning", client=False)
+
+        def reading(fault: str, handler: AccountHandler) -> _AccountRoute:
+            return _AccountRoute(handler, fault, client=True)
+
+        return {
+            "get_account": provisioning(lambda account, _request: account.to_json()),
+            "update_account": provisioning(self._update_account),
+            "delete_account": provisioning(self._delete_account),
+            "deploy": provisioning(lambda account, _request: account.deploy()),
+            "undeploy": provisioning(lambda account, _request: account.undeploy()),
+            # Undeploy then deploy: the terminal ends up connected whatever it was before.
+            "redeploy": provisioning(lambda account, _request: account.deploy()),
+            "account_information": reading(
+                "account-information", lambda account, _request: client.account_information(account)
+            ),
+            "positions": reading("positions", lambda account, _request: client.positions(account.terminal)),
+            "position": reading(
+                "positions",
+                lambda account, _request, position_id: client.position(account.terminal, position_id),
+            ),
+            "orders": reading("orders", lambda account, _request: client.orders(account.terminal)),
+            "order": reading(
+                "orders", lambda account, _request, order_id: client.order(account.terminal, order_id)
+            ),
+            "history_orders_time": reading(
+                "history-orders",
+                lambda account, request, start, end: client.between(
+                    account.terminal.history_orders, start, end, request.args
+                ),
+            ),
+            "history_orders_position": reading(
+                "history-orders",
+                lambda account, _request, position_id: client.by_position(
+                    account.terminal.history_orders, position_id
+                ),
+            ),
+            "history_deals_time": reading(
+                "history-deals",
+                lambda account, request, start, end: client.between(
+                    account.terminal.deals, start, end, request.args
+                ),
+            ),
+            "history_deals_position": reading(
+                "history-deals",
+                lambda account, _request, position_id: client.by_position(
+                    account.terminal.deals, position_id
+                ),
+            ),
+            "symbols": reading("symbols", lambda _account, _request: sorted(SYMBOLS)),
+            "specification": reading(
+                "specification", lambda _account, _request, symbol: client.spec_of(symbol).specification()
+            ),
+            "current_price": reading(
+                "current-price", lambda _account, _request, symbol: client.current_price(self._market, symbol)
+            ),
+            "server_time": reading(
+                "server-time", lambda _account, _request: client.server_time(self._clock())
+            ),
+            "calculate_margin": reading(
+                "calculate-margin",
+                lambda account, request: client.calculate_margin(
+                    account.terminal, parse_object(request.get_data())
+                ),
+            ),
+        }
+
+    def _owned(self, token: str, account_id: str) -> Account:
+        """Another user's account looks exactly like a missing one."""
+        account = self._accounts.get(account_id)
+        if account is None or account.owner != token:
+            raise not_found(f"Account {account_id} not found")
+        return account
+
+    def _existing(self, account_id: str) -> Account:
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise not_found(f"Account {account_id} not found")
+        return account
+
+    def _suffer(self, fault: Fault) -> None:
+        """Plays the faults every endpoint shares. A timeout answers normally, only late."""
+        if fault.kind == "timeout":
+            time.sleep(float(fault.delay_seconds))
+        elif fault.kind == "http_429":
+            # Wall-clock time, not time_source: the client waits on its own clock, and this must
+            # agree with the Retry-After header even when tests run the market clock elsewhere.
+            raise rate_limited(fault, time.time())
+        elif fault.kind == "http_500":
+            raise ApiError(500, "An internal error occurred, please retry later")
+        elif fault.kind == "not_connected" and fault.endpoint != "trade":
+            raise not_connected()
+
+    def _account_call(self, request: Request, route: _AccountRoute, args: dict[str, str]) -> Response:
+        token = _token(request)
+        account_id = args.pop("account_id")
+        with self._lock:
+            fault = self._owned(token, account_id).faults.take(route.fault)
+        if fault is not None:
+            self._suffer(fault)  # outside the lock: a timeout must not stall other requests
+        with self._lock:
+            account = self._owned(token, account_id)
+            if route.client and not account.connected:
+                raise not_connected()
+            if fault is not None and fault.kind == "empty_positions":
+                if "position_id" in args:
+                    raise not_found(f"Position {args['position_id']} not found")
+                return _json([])
+            payload = route.handler(account, request, **args)
+        return Response(status=204) if payload is None else _json(payload)
+
+    # Provisioning
+
+    def _open_account(
+        self, token: str, request: NewAccount, *, balance: Decimal, leverage: int, margin_mode: str
+    ) -> Account:
+        now = self._clock()
+        terminal = Terminal(
+            platform=request.platform,
+            balance=balance,
+            leverage=leverage,
+            margin_mode=margin_mode,
+            market=self._market,
+            tickets=self._tickets,
+            clock=self._clock,
+        )
+        account = Account(
+            id=str(uuid.UUID(int=self._ids.getrandbits(128), version=4)),
+            owner=token,
+            name=request.name,
+            login=request.login,
+            server=request.server,
+            magic=request.magic,
+            platform=request.platform,
+            region=request.region,
+            created_at=now,
+            terminal=terminal,
+            metadata=request.metadata,
+            tags=list(request.tags),
+            slippage=request.slippage,
+            manual_trades=request.manual_trades,
+            reliability=request.reliability,
+        )
+        self._accounts[account.id] = account
+        return account
+
+    def _list_accounts(self, request: Request) -> Response:
+        token = _token(request)
+        version = request.headers.get("api-version", "1").strip()
+        if version not in ("1", "2"):
+            raise invalid("must be 1 or 2", parameter="api-version", value=version)
+        with self._lock:
+            own = [account for account in self._accounts.values() if account.owner == token]
+            count, page = select_accounts(own, request.args)
+            items = [account.to_json() for account in page]
+        return _json(items if version == "1" else {"count": count, "items": items})
+
+    def _create_account_call(self, request: Request) -> Response:
+        token = _token(request)
+        transaction = (request.headers.get("transaction-id") or "").strip()
+        if not transaction:
+            raise invalid("header is required", parameter="transaction-id")
+        with self._lock:
+            creation = self._creations.get((token, transaction))
+            if creation is None:
+                new = parse_new_account(parse_object(request.get_data()))
+                self._creations[(token, transaction)] = _Creation(new)
+                return _json({"message": DETECTION_MESSAGE}, 202, {"Retry-After": "1"})
+            if creation.request.credentials_rejected:
+                raise ApiError(
+                    400, "Failed to authenticate to the broker with the login and password", details="E_AUTH"
+                )
+            if creation.account_id is None:
+                account = self._open_account(
+                    token, creation.request, balance=Decimal(10000), leverage=100, margin_mode=HEDGING
+                )
+                creation.account_id = account.id
+            existing = self._accounts.get(creation.account_id)
+            state = "DEPLOYED" if existing is None else existing.state
+            return _json({"id": creation.account_id, "state": state}, 201)
+
+    def _update_account(self, account: Account, request: Request) -> None:
+        update_account(account, parse_object(request.get_data()))
+
+    def _delete_account(self, account: Account, _request: Request) -> None:
+        del self._accounts[account.id]
+
+    # Trading
+
+    def _trade(self, request: Request, account_id: str) -> Response:
+        token = _token(request)
+        raw = request.get_data()
+        try:
+            body = parse_json(raw)
+        except ApiError:
+            body = raw.decode(errors="replace")  # recorded as received; the trade answers INVALID
+        with self._lock:
+            fault = self._owned(token, account_id).faults.take("trade")
+            record = TradeRecord(time=self._clock(), body=body, fault=None if fault is None else fault.kind)
+            self._accounts[account_id].trades.append(record)
+        try:
+            if fault is not None:
+                self._suffer(fault)
+            with self._lock:
+                account = self._owned(token, account_id)
+                if not account.connected:
+                    raise not_connected()
+                result = self._apply_trade(account, body, fault, record)
+                record.http_status, record.response = 200, result.to_json()
+        except ApiError as error:
+            with self._lock:
+                record.http_status, record.response = error.status, error.body()
+            raise
+        return _json(result.to_json())
+
+    def _apply_trade(
+        self, account: Account, body: Any, fault: Fault | None, record: TradeRecord
+    ) -> TradeResult:
+        kind = None if fault is None else fault.kind
+        if kind in REFUSALS:
+            return TradeResult(*REFUSALS[kind])
+        if fault is not None and kind == "execute_late":
+            timer = threading.Timer(
+                float(fault.delay_seconds), self._execute_late, (account.id, body, record)
+            )
+            timer.daemon = True
+            timer.start()
+            return TradeResult("ERR_TRADE_TIMED_OUT", "Trade request timed out")
+        result = execute_trade(account.terminal, body, default_magic=account.magic)
+        record.executed = result.executed
+        if kind == "disconnect_after_execute":
+            return TradeResult(
+                "TRADE_RETCODE_DISCONNECTED_DURING_TRADE",
+                "Connection to the broker was lost during the trade",
+            )
+        return result
+
+    def _execute_late(self, account_id: str, body: Any, record: TradeRecord) -> None:
+        with self._lock:
+            account = self._accounts.get(account_id)
+            if account is None:
+                return
+            result = execute_trade(account.terminal, body, default_magic=account.magic)
+            record.executed, record.late_result = result.executed, result.to_json()
+
+    # Admin
+
+    def _arm_fault(self, request: Request, account_id: str) -> Response:
+        with self._lock:
+            return _json(admin.arm_fault(self._existing(account_id), parse_object(request.get_data())), 201)
+
+    def _clear_faults(self, _request: Request, account_id: str) -> Response:
+        with self._lock:
+            self._existing(account_id).faults.clear()
+        return Response(status=204)
+
+    def _open_position(self, request: Request, account_id: str) -> Response:
+        with self._lock:
+            account = self._existing(account_id)
+            return _json(admin.open_position_by_hand(account, parse_object(request.get_data())), 201)
+
+    def _trades(self, _request: Request, account_id: str) -> Response:
+        with self._lock:
+            return _json([record.to_json() for record in self._existing(account_id).trades])
+
+    def _pin_price(self, request: Request, symbol: str) -> Response:
+        with self._lock:
+            return _json(admin.pin_price(self._market, symbol, parse_object(request.get_data())))

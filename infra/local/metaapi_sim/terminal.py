@@ -1,0 +1,386 @@
+"""One account's trading terminal: balance, positions, pending orders and history.
+
+It applies trades that are already validated (see `trading`) and computes the money figures.
+Not thread-safe by itself; the simulator calls it under its lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from infra.local.metaapi_sim.market import Market, Quote
+from infra.local.metaapi_sim.models import Deal, Order, Position
+from infra.local.metaapi_sim.symbols import SYMBOLS, SymbolSpec
+from infra.local.metaapi_sim.wire import money
+
+HEDGING = "ACCOUNT_MARGIN_MODE_RETAIL_HEDGING"
+MARGIN_MODES = frozenset({HEDGING, "ACCOUNT_MARGIN_MODE_RETAIL_NETTING", "ACCOUNT_MARGIN_MODE_EXCHANGE"})
+
+
+class Tickets:
+    """Ticket numbers come from one sequence per trade server, so they never repeat across accounts."""
+
+    def __init__(self) -> None:
+        self._orders = itertools.count(40_000_001)
+        self._deals = itertools.count(70_000_001)
+
+    def order(self) -> str:
+        return str(next(self._orders))
+
+    def deal(self) -> str:
+        return str(next(self._deals))
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Who asked for a trade; it lands on the orders, deals and positions the trade makes."""
+
+    magic: int
+    comment: str | None
+    client_id: str | None
+    origin: str  # EXPERT (through the API) or CLIENT (by hand)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A validated market order."""
+
+    spec: SymbolSpec
+    is_buy: bool
+    volume: Decimal
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+    stamp: Stamp
+    filling_mode: str
+
+
+def _side(is_buy: bool) -> str:
+    return "BUY" if is_buy else "SELL"
+
+
+class Terminal:
+    def __init__(
+        self,
+        *,
+        platform: str,
+        balance: Decimal,
+        leverage: int,
+        margin_mode: str,
+        market: Market,
+        tickets: Tickets,
+        clock: Callable[[], float],
+    ) -> None:
+        self.platform = platform
+        self.balance = money(balance)
+        self.leverage = leverage
+        self.margin_mode = margin_mode
+        self.market = market
+        self.tickets = tickets
+        self.clock = clock
+        self.positions: dict[str, Position] = {}
+        self.orders: dict[str, Order] = {}
+        self.history_orders: list[Order] = []
+        self.deals = [
+            Deal(
+                id=tickets.deal(),
+                type="DEAL_TYPE_BALANCE",
+                entry_type="DEAL_ENTRY_IN",
+                time=clock(),
+                profit=self.balance,
+                platform=platform,
+                comment="Initial deposit",
+            )
+        ]
+
+    @property
+    def hedging(self) -> bool:
+        return self.margin_mode == HEDGING
+
+    def quote(self, symbol: str) -> Quote:
+        return self.market.quote(symbol)
+
+    def close_price(self, position: Position) -> Decimal:
+        quote = self.quote(position.symbol)
+        return quote.bid if position.is_buy else quote.ask
+
+    def unrealized(self, position: Position) -> Decimal:
+        return SYMBOLS[position.symbol].profit(
+            is_buy=position.is_buy,
+            open_price=position.open_price,
+            close_price=self.close_price(position),
+            volume=position.volume,
+        )
+
+    def position_margin(self, position: Position) -> Decimal:
+        return SYMBOLS[position.symbol].margin(position.volume, position.open_price, self.leverage)
+
+    def equity(self) -> Decimal:
+        return self.balance + sum((self.unrealized(p) for p in self.positions.values()), Decimal(0))
+
+    def margin(self) -> Decimal:
+        return sum((self.position_margin(p) for p in self.positions.values()), Decimal(0))
+
+    def free_margin(self) -> Decimal:
+        return self.equity() - self.margin()
+
+    def margin_increase(self, spec: SymbolSpec, *, is_buy: bool, volume: Decimal, price: Decimal) -> Decimal:
+        """How much more margin the account holds after a market fill (negative when it shrinks)."""
+        existing = self.netting_position(spec.symbol)
+        if existing is None or existing.is_buy == is_buy:
+            return spec.margin(volume, price, self.leverage)
+        if volume > existing.volume:
+            return spec.margin(volume - existing.volume, price, self.leverage) - self.position_margin(
+                existing
+            )
+        return -spec.margin(volume, existing.open_price, self.leverage)
+
+    def information(self) -> dict[str, Any]:
+        equity, margin = self.equity(), self.margin()
+        info: dict[str, Any] = {
+            "balance": self.balance,
+            "equity": equity,
+            "margin": margin,
+            "freeMargin": equity - margin,
+            "leverage": self.leverage,
+            "marginMode": self.margin_mode,
+            "credit": 0,
+        }
+        if margin:
+            info["marginLevel"] = money(equity / margin * 100)
+        return info
+
+    def position_json(self, position: Position) -> dict[str, Any]:
+        price = self.close_price(position)
+        return position.to_json(
+            current_price=price,
+            tick_value=SYMBOLS[position.symbol].tick_value(price),
+            unrealized=self.unrealized(position),
+        )
+
+    def order_json(self, order: Order) -> dict[str, Any]:
+        quote = self.quote(order.symbol)
+        return order.to_json(current_price=quote.ask if order.is_buy else quote.bid)
+
+    def netting_position(self, symbol: str) -> Position | None:
+        if self.hedging:
+            return None
+        return next((p for p in self.positions.values() if p.symbol == symbol), None)
+
+    def fill(self, fill: Fill) -> tuple[str, str]:
+        """Executes a market order; answers the order id and the id of the position it touched."""
+        now = self.clock()
+        quote = self.quote(fill.spec.symbol)
+        price = quote.ask if fill.is_buy else quote.bid
+        order_id = self.tickets.order()
+        existing = self.netting_position(fill.spec.symbol)
+        entry, profit = "DEAL_ENTRY_IN", Decimal(0)
+        if existing is None:
+            position = Position(
+                id=order_id,
+                is_buy=fill.is_buy,
+                symbol=fill.spec.symbol,
+                magic=fill.stamp.magic,
+                time=now,
+                update_time=now,
+                open_price=price,
+                volume=fill.volume,
+                stop_loss=fill.stop_loss,
+                take_profit=fill.take_profit,
+                comment=fill.stamp.comment,
+                client_id=fill.stamp.client_id,
+                origin=fill.stamp.origin,
+            )
+            self.positions[position.id] = position
+        else:
+            position = existing
+            entry, profit = self._net(position, fill, price)
+            position.update_time = now
+            if fill.stop_loss is not None or fill.take_profit is not None:
+                position.stop_loss, position.take_profit = fill.stop_loss, fill.take_profit
+        self._record_fill(
+            order_id,
+            f"ORDER_TYPE_{_side(fill.is_buy)}",
+            position,
+            fill.volume,
+            price,
+            fill.stamp,
+            fill.filling_mode,
+        )
+        self._deal(
+            order_id,
+            position.id,
+            fill.spec.symbol,
+            fill.is_buy,
+            entry,
+            fill.volume,
+            price,
+            profit,
+            fill.stamp,
+        )
+        return order_id, position.id
+
+    def _net(self, position: Position, fill: Fill, price: Decimal) -> tuple[str, Decimal]:
+        """A netting fill on a symbol that already has a position: add to it, reduce it or reverse it."""
+        if position.is_buy == fill.is_buy:
+            total = position.volume + fill.volume
+            position.open_price = (position.open_price * position.volume + price * fill.volume) / total
+            position.volume = total
+            return "DEAL_ENTRY_IN", Decimal(0)
+        closed = min(position.volume, fill.volume)
+        profit = fill.spec.profit(
+            is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=closed
+        )
+        self.balance += profit
+        if fill.volume > position.volume:
+            position.is_buy, position.volume, position.open_price = fill.is_buy, fill.volume - closed, price
+            position.realized_profit = Decimal(0)
+            return "DEAL_ENTRY_INOUT", profit
+        self._reduce(position, closed, profit)
+        return "DEAL_ENTRY_OUT", profit
+
+    def close(self, position: Position, volume: Decimal, stamp: Stamp) -> str:
+        """Closes `volume` of a position at market; answers the closing order's id."""
+        spec = SYMBOLS[position.symbol]
+        price = self.close_price(position)
+        profit = spec.profit(
+            is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
+        )
+        order_id = self.tickets.order()
+        self.balance += profit
+        self._record_fill(
+            order_id,
+            f"ORDER_TYPE_{_side(not position.is_buy)}",
+            position,
+            volume,
+            price,
+            stamp,
+            "ORDER_FILLING_FOK",
+        )
+        self._deal(
+            order_id,
+            position.id,
+            spec.symbol,
+            not position.is_buy,
+            "DEAL_ENTRY_OUT",
+            volume,
+            price,
+            profit,
+            stamp,
+        )
+        self._reduce(position, volume, profit)
+        return order_id
+
+    def close_by(self, position: Position, opposite: Position, stamp: Stamp) -> str:
+        """MT5's close-by: both legs close at the opposite position's open price, so no spread is paid."""
+        spec = SYMBOLS[position.symbol]
+        volume = min(position.volume, opposite.volume)
+        price = opposite.open_price
+        profit = spec.profit(
+            is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
+        )
+        order_id = self.tickets.order()
+        self.balance += profit
+        self._record_fill(
+            order_id, "ORDER_TYPE_CLOSE_BY", position, volume, price, stamp, "ORDER_FILLING_FOK", opposite.id
+        )
+        for leg, leg_profit in ((position, profit), (opposite, Decimal(0))):
+            self._deal(
+                order_id,
+                leg.id,
+                spec.symbol,
+                not leg.is_buy,
+                "DEAL_ENTRY_OUT_BY",
+                volume,
+                price,
+                leg_profit,
+                stamp,
+            )
+            self._reduce(leg, volume, leg_profit)
+        return order_id
+
+    def place(self, order: Order) -> None:
+        self.orders[order.id] = order
+
+    def cancel(self, order: Order) -> None:
+        del self.orders[order.id]
+        order.state = "ORDER_STATE_CANCELED"
+        order.done_time = self.clock()
+        self.history_orders.append(order)
+
+    def _reduce(self, position: Position, volume: Decimal, profit: Decimal) -> None:
+        if volume >= position.volume:
+            del self.positions[position.id]
+            return
+        position.volume -= volume
+        position.realized_profit += profit
+        position.update_time = self.clock()
+
+    def _record_fill(
+        self,
+        order_id: str,
+        order_type: str,
+        position: Position,
+        volume: Decimal,
+        price: Decimal,
+        stamp: Stamp,
+        filling_mode: str,
+        close_by_position_id: str | None = None,
+    ) -> None:
+        now = self.clock()
+        self.history_orders.append(
+            Order(
+                id=order_id,
+                type=order_type,
+                state="ORDER_STATE_FILLED",
+                symbol=position.symbol,
+                magic=stamp.magic,
+                time=now,
+                open_price=price,
+                volume=volume,
+                current_volume=Decimal(0),
+                platform=self.platform,
+                origin=stamp.origin,
+                filling_mode=filling_mode,
+                comment=stamp.comment,
+                client_id=stamp.client_id,
+                position_id=position.id,
+                close_by_position_id=close_by_position_id,
+                done_time=now,
+            )
+        )
+
+    def _deal(
+        self,
+        order_id: str,
+        position_id: str,
+        symbol: str,
+        is_buy: bool,
+        entry: str,
+        volume: Decimal,
+        price: Decimal,
+        profit: Decimal,
+        stamp: Stamp,
+    ) -> None:
+        self.deals.append(
+            Deal(
+                id=self.tickets.deal(),
+                type=f"DEAL_TYPE_{_side(is_buy)}",
+                entry_type=entry,
+                time=self.clock(),
+                profit=profit,
+                platform=self.platform,
+                symbol=symbol,
+                magic=stamp.magic,
+                volume=volume,
+                price=price,
+                position_id=position_id,
+                order_id=order_id,
+                comment=stamp.comment,
+                client_id=stamp.client_id,
+                origin=stamp.origin,
+            )
+        )

@@ -1,0 +1,75 @@
+"""Reads of an account's trading state and market data. Every read starts by proving the
+account belongs to the caller."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mtcore.logic.metaapi_access import MetaApiAccess
+    from mtcore.metaapi.models import Position, SymbolPrice, SymbolSpecification
+    from mtcore.models import Account
+    from mtcore.repositories.accounts import AccountsRepository
+    from mtcore.repositories.positions import PositionsRepository
+
+
+def _remote(account: Account) -> tuple[str, str | None]:
+    return account.metaapi_account_id, account.region
+
+
+def list_positions(
+    user_id: str,
+    account_id: str,
+    *,
+    live: bool,
+    accounts: AccountsRepository,
+    positions: PositionsRepository,
+    access: MetaApiAccess,
+) -> list[Position]:
+    """Stored positions, or (live) MetaApi's, which then refresh the store."""
+    account = accounts.get(user_id, account_id)
+    stored = positions.list_open(account.id)
+    if not live:
+        return stored
+    current = access.for_account(account).positions(_remote(account))
+    positions.store_open(account.id, current, stored)
+    return current
+
+
+def get_position(
+    user_id: str,
+    account_id: str,
+    position_id: str,
+    *,
+    live: bool,
+    accounts: AccountsRepository,
+    positions: PositionsRepository,
+    access: MetaApiAccess,
+) -> Position:
+    account = accounts.get(user_id, account_id)
+    if not live:
+        return positions.get_open(account.id, position_id)
+    current = access.for_account(account).position(_remote(account), position_id)
+    positions.store_open(account.id, [current], [])
+    return current
+
+
+def list_symbols(
+    user_id: str, account_id: str, *, accounts: AccountsRepository, access: MetaApiAccess
+) -> list[str]:
+    account = accounts.get(user_id, account_id)
+    return access.for_account(account).symbols(_remote(account))
+
+
+def get_specification(
+    user_id: str, account_id: str, symbol: str, *, accounts: AccountsRepository, access: MetaApiAccess
+) -> SymbolSpecification:
+    account = accounts.get(user_id, account_id)
+    return access.for_account(account).specification(_remote(account), symbol)
+
+
+def get_quote(
+    user_id: str, account_id: str, symbol: str, *, accounts: AccountsRepository, access: MetaApiAccess
+) -> SymbolPrice:
+    account = accounts.get(user_id, account_id)
+    return access.for_account(account).current_price(_remote(account), symbol)

@@ -1,0 +1,99 @@
+"""Calls one `GET /accounts/{id}/positions?live=true` makes: to MetaApi and to AWS.
+
+In-process: moto for AWS, the MetaApi simulator on a local port, the real API handler."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import requests
+from moto import mock_aws
+
+from infra.local.metaapi_sim import MetaApiSimulator
+from infra.local.resources import create_resources, function_environment
+from infra.local.stack import API_HANDLER, serve_in_thread
+from infra.synth import synthesized_template
+from tests.integration.conftest import PLATFORM_TOKEN, Api, market_hours_clock
+
+
+class CountingApp:
+    """Counts the MetaApi requests that reach the simulator."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.requests: Counter[str] = Counter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["PATH_INFO"].startswith("/users/"):
+            self.requests[f"{environ['REQUEST_METHOD']} {environ['PATH_INFO'].rsplit('/', 1)[-1]}"] += 1
+        return self.app(environ, start_response)
+
+
+@contextmanager
+def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
+    template = synthesized_template()
+    with mock_aws():
+        resources = create_resources(
+            template, dynamodb=boto3.client("dynamodb"), secretsmanager=boto3.client("secretsmanager")
+        )
+        environment = function_environment(template, API_HANDLER, resources)
+        os.environ.update(environment)
+        simulator = MetaApiSimulator(seed=7, time_source=market_hours_clock())
+        counting = CountingApp(simulator)
+        server = serve_in_thread(counting, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{server.server_port}"
+        os.environ.update({"METAAPI_PROVISIONING_URL": url, "METAAPI_CLIENT_URL_TEMPLATE": url})
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=environment["PLATFORM_TOKEN_SECRET_ID"], SecretString=PLATFORM_TOKEN
+        )
+        metaapi_id = simulator.create_account(PLATFORM_TOKEN, metadata={"userId": "alice"})
+        for _ in range(3):
+            simulator_position(url, metaapi_id)
+        # A held price: the second read then finds nothing changed, as between two quiet ticks.
+        requests.put(
+            f"{url}/_sim/prices/BTCUSD", json={"bid": 67000, "ask": 67010}, timeout=5
+        ).raise_for_status()
+        try:
+            yield Api(), counting, metaapi_id
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def simulator_position(url: str, metaapi_id: str) -> None:
+    body = {"symbol": "BTCUSD", "type": "POSITION_TYPE_BUY", "volume": 0.01}
+    requests.post(f"{url}/_sim/accounts/{metaapi_id}/positions", json=body, timeout=5).raise_for_status()
+
+
+def live_positions_calls() -> dict[str, dict[str, int]]:
+    """MetaApi and AWS calls of the first (new container) and a second live positions read."""
+    from mtcore.aws import dynamodb_client, secretsmanager_client
+
+    with _environment() as (api, metaapi, metaapi_id):
+        account_id = api.call(
+            "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}
+        ).body["id"]
+        aws: Counter[str] = Counter()
+        for client in (dynamodb_client(), secretsmanager_client()):
+            client.meta.events.register("before-call", lambda model, **_: aws.update([model.name]))
+        figures: dict[str, dict[str, int]] = {}
+        for label in ("first read after linking", "second read, nothing changed"):
+            metaapi.requests.clear()
+            aws.clear()
+            answer = api.call(
+                "GET",
+                f"/api/metatrader/accounts/{account_id}/positions",
+                user="alice",
+                query={"live": "true"},
+            )
+            assert answer.status == 200, answer.body
+            figures[label] = {
+                "metaapi": sum(metaapi.requests.values()),
+                **{f"aws {name}": count for name, count in sorted(aws.items())},
+            }
+        return figures
