@@ -34,9 +34,25 @@ class CountingApp:
         return self.app(environ, start_response)
 
 
+def _offline_aws() -> None:
+    """Throwaway credentials and region: everything AWS here is moto, in this process."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+
+
 @contextmanager
 def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
     template = synthesized_template()
+    _offline_aws()
     with mock_aws():
         resources = create_resources(
             template, dynamodb=boto3.client("dynamodb"), secretsmanager=boto3.client("secretsmanager")

@@ -45,12 +45,12 @@ class RunningStack:
         return self.process.returncode, output
 
 
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[RunningStack]:
+def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
+    """`python -m infra.local` on free ports; returns once /api/health answers."""
     api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     env = {**os.environ, "CORS_ALLOW_ORIGINS": "http://localhost:5173"}
     # The simulator, not a MetaApi account a developer's .env may name.
-    env |= {"METAAPI_TOKEN": "", "MT_ACCOUNT_ID": ""}
+    env |= {"METAAPI_TOKEN": "", "MT_ACCOUNT_ID": "", **(extra_env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -85,7 +85,13 @@ def local_stack() -> Iterator[RunningStack]:
             process.kill()
             pytest.fail("the local stack did not answer /api/health in time")
         time.sleep(0.3)
+    return stack
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[RunningStack]:
+    stack = start_local_stack()
     yield stack
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
+    if stack.process.poll() is None:
+        stack.process.kill()
+        stack.process.wait(timeout=10)
