@@ -143,11 +143,17 @@ def test_rename_and_sync_settings_then_unlink(api: Api, simulator: Simulator) ->
         "PUT", f"{ACCOUNTS}/{account_id}", user="alice", body={"name": "Swing", "autoSyncOrders": False}
     )
     empty = api.call("PUT", f"{ACCOUNTS}/{account_id}", user="alice", body={})
+    nulls = api.call(
+        "PUT", f"{ACCOUNTS}/{account_id}", user="alice", body={"name": None, "syncInterval": None}
+    )
+    kept = api.call("GET", f"{ACCOUNTS}/{account_id}", user="alice")
     removed = api.call("DELETE", f"{ACCOUNTS}/{account_id}", user="alice")
 
     assert renamed.status == 200
     assert (renamed.body["name"], renamed.body["autoSyncOrders"]) == ("Swing", False)
     assert empty.status == 422
+    assert nulls.status == 422
+    assert kept.body["name"] == "Swing"
     assert removed.status == 204
     assert api.call("GET", f"{ACCOUNTS}/{account_id}", user="alice").status == 404
     assert api.call("GET", ACCOUNTS, user="alice").body["items"] == []

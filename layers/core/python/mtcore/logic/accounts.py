@@ -46,7 +46,8 @@ class AccountChanges(CamelModel):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> AccountChanges:
-        if not self.model_fields_set:
+        # null means "not given": none of these settings can be unset.
+        if not self.model_dump(exclude_none=True):
             raise ValueError("send at least one of name, autoSyncPositions, autoSyncOrders, syncInterval")
         return self
 
@@ -156,12 +157,9 @@ def update_account(
     now: datetime | None = None,
 ) -> Account:
     account = repository.get(user_id, account_id)
-    updated = account.model_copy(
-        update={
-            **changes.model_dump(exclude_unset=True, by_alias=False),
-            "updated_at": now or datetime.now(UTC),
-        }
-    )
+    # Each change was validated by AccountChanges; nulls ("not given") are left out.
+    changed = changes.model_dump(exclude_none=True, by_alias=False)
+    updated = account.model_copy(update={**changed, "updated_at": now or datetime.now(UTC)})
     repository.put(updated)
     return updated
 
