@@ -8,19 +8,22 @@ from typing import Any
 
 import pytest
 import urllib3
+from pydantic import ValidationError
 
 from mtcore.metaapi.client import MetaApiClient, client_api_url
 from mtcore.metaapi.errors import (
+    MetaApiForbidden,
     MetaApiNotConnected,
     MetaApiNotFound,
     MetaApiRateLimited,
     MetaApiTimeout,
     MetaApiTokenRefused,
+    MetaApiUnauthorized,
     MetaApiUnavailable,
     MetaApiValidation,
 )
 from mtcore.metaapi.http import Deadline
-from mtcore.metaapi.models import TradeRequest
+from mtcore.metaapi.models import TradeAction, TradeRequest
 
 ACCOUNT = ("acc-1", "london")
 
@@ -215,3 +218,51 @@ def test_history_is_read_in_pages_of_1000() -> None:
         "/history-deals/time/2026-11-01T00%3A00%3A00.000Z/2026-11-02T00%3A00%3A00.000Z"
         in pool.requests[0]["url"]
     )
+
+
+def test_trade_requests_name_one_of_the_15_actions() -> None:
+    assert len(TradeAction) == 15
+    with pytest.raises(ValidationError):
+        TradeRequest.model_validate({"actionType": "ORDER_TYPE_BUY_NOW", "symbol": "EURUSD"})
+
+
+@pytest.mark.parametrize(
+    ("comment", "client_id", "accepted"),
+    [("x" * 16, "c" * 10, True), ("x" * 17, "c" * 10, False), (None, "c" * 26, True), ("café", "c1", False)],
+)
+def test_comment_and_client_id_fit_in_26_ascii_characters(
+    comment: str | None, client_id: str, accepted: bool
+) -> None:
+    fields = {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "comment": comment, "clientId": client_id}
+
+    if accepted:
+        assert TradeRequest.model_validate(fields).client_id == client_id
+    else:
+        with pytest.raises(ValidationError):
+            TradeRequest.model_validate(fields)
+
+
+def test_unauthorized_and_forbidden_are_told_apart() -> None:
+    pool = FakePool([_json(401, {"error": "UnauthorizedError"}), _json(403, {"error": "ForbiddenError"})])
+    client = _client(pool)
+
+    with pytest.raises(MetaApiUnauthorized):
+        client.get_account("a")
+    with pytest.raises(MetaApiForbidden):
+        client.get_account("a")
+
+
+def test_account_lists_pass_their_filters() -> None:
+    pool = FakePool([_json(200, [])])
+
+    _client(pool).list_accounts(
+        limit=10, state=["DEPLOYED"], connection_status=["CONNECTED"], region=["london"]
+    )
+
+    assert pool.requests[0]["fields"] == {
+        "offset": 0,
+        "limit": 10,
+        "state": ["DEPLOYED"],
+        "connectionStatus": ["CONNECTED"],
+        "region": ["london"],
+    }

@@ -13,11 +13,12 @@ from pydantic import BaseModel, TypeAdapter
 
 from mtcore.metaapi.errors import (
     MetaApiError,
+    MetaApiForbidden,
     MetaApiNotConnected,
     MetaApiNotFound,
     MetaApiRateLimited,
     MetaApiTimeout,
-    MetaApiTokenRefused,
+    MetaApiUnauthorized,
     MetaApiUnavailable,
     MetaApiValidation,
 )
@@ -80,13 +81,19 @@ class MetaApiClient:
         )
 
     def list_accounts(
-        self, *, offset: int = 0, limit: int = 1000, query: str | None = None, state: list[str] | None = None
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 1000,
+        query: str | None = None,
+        state: list[str] | None = None,
+        connection_status: list[str] | None = None,
+        region: list[str] | None = None,
     ) -> list[RemoteAccount]:
+        """One page of the token's accounts (`offset`, `limit` ≤ 1000), optionally filtered."""
         fields: dict[str, Any] = {"offset": offset, "limit": limit}
-        if query:
-            fields["query"] = query
-        if state:
-            fields["state"] = state
+        filters = {"query": query, "state": state, "connectionStatus": connection_status, "region": region}
+        fields |= {name: value for name, value in filters.items() if value}
         body = self._read(self._provisioning_url, _ACCOUNTS, fields=fields, headers={"api-version": "1"})
         return TypeAdapter(list[RemoteAccount]).validate_python(body)
 
@@ -270,8 +277,8 @@ class MetaApiClient:
             raise MetaApiNotConnected(message, error_name=name, details=details)
         error_class: type[MetaApiError] = {
             400: MetaApiValidation,
-            401: MetaApiTokenRefused,
-            403: MetaApiTokenRefused,
+            401: MetaApiUnauthorized,
+            403: MetaApiForbidden,
             404: MetaApiNotFound,
         }.get(answer.status, MetaApiUnavailable if answer.status in _RETRY_STATUSES else MetaApiError)
         if answer.status >= 500 and answer.status not in _RETRY_STATUSES:

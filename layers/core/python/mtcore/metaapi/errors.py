@@ -36,6 +36,14 @@ class MetaApiTokenRefused(MetaApiError):
     code = "METAAPI_TOKEN_REFUSED"
 
 
+class MetaApiUnauthorized(MetaApiTokenRefused):
+    """401: MetaApi does not accept the token at all."""
+
+
+class MetaApiForbidden(MetaApiTokenRefused):
+    """403: the token is valid but may not make this call."""
+
+
 class MetaApiNotConnected(MetaApiError):
     """The terminal is not connected to the broker (or not synchronized) yet."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mtcore.metaapi.trade_codes import TradeOutcome, classify
 from mtcore.models import JsonDecimal
@@ -97,12 +98,37 @@ class SymbolPrice(MetaApiModel):
     broker_time: Annotated[str | None, Field(alias="brokerTime")] = None
 
 
+class TradeAction(StrEnum):
+    """The 15 `actionType`s of `POST /trade`."""
+
+    BUY = "ORDER_TYPE_BUY"
+    SELL = "ORDER_TYPE_SELL"
+    BUY_LIMIT = "ORDER_TYPE_BUY_LIMIT"
+    SELL_LIMIT = "ORDER_TYPE_SELL_LIMIT"
+    BUY_STOP = "ORDER_TYPE_BUY_STOP"
+    SELL_STOP = "ORDER_TYPE_SELL_STOP"
+    BUY_STOP_LIMIT = "ORDER_TYPE_BUY_STOP_LIMIT"
+    SELL_STOP_LIMIT = "ORDER_TYPE_SELL_STOP_LIMIT"
+    POSITION_MODIFY = "POSITION_MODIFY"
+    POSITION_PARTIAL = "POSITION_PARTIAL"
+    POSITION_CLOSE_ID = "POSITION_CLOSE_ID"
+    POSITION_CLOSE_BY = "POSITION_CLOSE_BY"
+    POSITIONS_CLOSE_SYMBOL = "POSITIONS_CLOSE_SYMBOL"
+    ORDER_MODIFY = "ORDER_MODIFY"
+    ORDER_CANCEL = "ORDER_CANCEL"
+
+
+# MetaApi keeps clientId inside the MetaTrader comment; 26 ASCII characters together is the
+# limit every platform version accepts.
+COMMENT_AND_CLIENT_ID_MAX = 26
+
+
 class TradeRequest(MetaApiModel):
     """A `POST /trade` body. Only fields that are set are sent."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, serialize_by_alias=True)
 
-    action_type: Annotated[str, Field(alias="actionType")]
+    action_type: Annotated[TradeAction, Field(alias="actionType")]
     symbol: str | None = None
     volume: JsonDecimal | None = None
     open_price: Annotated[JsonDecimal | None, Field(alias="openPrice")] = None
@@ -121,6 +147,17 @@ class TradeRequest(MetaApiModel):
     filling_modes: Annotated[list[str] | None, Field(alias="fillingModes")] = None
     expiration: dict[str, Any] | None = None
     trailing_stop_loss: Annotated[dict[str, Any] | None, Field(alias="trailingStopLoss")] = None
+
+    @model_validator(mode="after")
+    def _comment_fits_beside_client_id(self) -> TradeRequest:
+        together = (self.comment or "") + (self.client_id or "")
+        if not together.isascii():
+            raise ValueError("comment and clientId must be ASCII")
+        if len(together) > COMMENT_AND_CLIENT_ID_MAX:
+            raise ValueError(
+                f"comment and clientId together must be at most {COMMENT_AND_CLIENT_ID_MAX} characters"
+            )
+        return self
 
 
 class TradeResult(MetaApiModel):
