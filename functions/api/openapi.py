@@ -20,6 +20,7 @@ def answers(success: str, errors: dict[int, Any], *, status: int = 200) -> dict[
 
 
 PUBLIC_ERRORS: dict[int, Any] = {
+    415: _error("A body that is not sent as application/json"),
     422: _error("Invalid input; `details` names each field"),
     500: _error("Unexpected failure; nothing about it is exposed"),
 }

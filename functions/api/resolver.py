@@ -40,6 +40,15 @@ def _domain_error(error: DomainError) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    event = app.current_event
+    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").lower()
+    if event.body and content_type.split(";")[0].strip() != "application/json":
+        # The body was not read as JSON: naming missing fields would only mislead.
+        body = ErrorBody(
+            code="UNSUPPORTED_MEDIA_TYPE",
+            message="Send the body as JSON, with Content-Type: application/json",
+        )
+        return _json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, body.model_dump(exclude_none=True))
     problems = validation_problems(list(error.errors()))
     fields = ", ".join(problem.field for problem in problems)
     body = ErrorBody(code="VALIDATION_ERROR", message=f"Invalid request: check {fields}", details=problems)

@@ -65,6 +65,8 @@ class Api:
         from functions.api.handler import lambda_handler
 
         public = path == "/api/health"
+        # As a JSON client sends it, unless the test says otherwise.
+        all_headers = ({"Content-Type": "application/json"} if body is not None else {}) | (headers or {})
         self.last_request_id = str(uuid.uuid4())
         context: dict[str, Any] = {
             "requestId": self.last_request_id,
@@ -79,8 +81,8 @@ class Api:
             "resource": context["resourcePath"],
             "path": path,
             "httpMethod": method,
-            "headers": headers or {},
-            "multiValueHeaders": {name: [value] for name, value in (headers or {}).items()},
+            "headers": all_headers,
+            "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
             "queryStringParameters": query,
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
             "pathParameters": None if public else {"proxy": path.removeprefix("/api/")},

@@ -379,3 +379,16 @@ def test_the_platform_token_serves_platform_accounts(api: Api, simulator: Simula
     simulator.open_position(metaapi_id)
 
     assert len(_live_positions(api, account_id).body) == 1
+
+
+def test_a_body_not_sent_as_json_is_415_saying_so(api: Api, simulator: Simulator) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    answer = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": "x"}, headers=form)
+    with_charset = api.call(
+        "POST", ACCOUNTS, user="alice", body={}, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+
+    assert (answer.status, answer.body["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    assert "application/json" in answer.body["message"]
+    assert with_charset.status == 422  # read as JSON: the missing field is named
