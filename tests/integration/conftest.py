@@ -169,6 +169,15 @@ class Simulator:
         )
         assert answer.status_code == 200, answer.text
 
+    def sim_positions(self, account_id: str, token: str = PLATFORM_TOKEN) -> list[dict[str, Any]]:
+        answer = self.session.get(
+            f"{self.url}/users/current/accounts/{account_id}/positions",
+            headers={"auth-token": token},
+            timeout=5,
+        )
+        positions: list[dict[str, Any]] = answer.json()
+        return positions
+
     def undeploy(self, account_id: str, token: str = PLATFORM_TOKEN) -> None:
         answer = self.session.post(
             f"{self.url}/users/current/accounts/{account_id}/undeploy",
@@ -193,3 +202,9 @@ def simulator(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield Simulator(sim, url, requests.Session())
     server.shutdown()
     server.server_close()
+
+
+def trades_log(simulator: Simulator, metaapi_id: str) -> list[dict[str, Any]]:
+    answer = simulator.session.get(f"{simulator.url}/_sim/accounts/{metaapi_id}/trades", timeout=5)
+    log: list[dict[str, Any]] = answer.json()
+    return log

@@ -63,6 +63,7 @@ class Account(CamelModel):
     margin: Money | None = None
     free_margin: Money | None = None
     margin_level: JsonDecimal | None = None
+    trading_halted: bool = Field(default=False, description="New positions are refused while set")
     auto_sync_positions: bool = True
     auto_sync_orders: bool = True
     sync_interval: Annotated[int, Field(ge=10, le=86_400, description="Seconds between scheduled syncs")] = 60

@@ -28,3 +28,7 @@ def link_pk(metaapi_account_id: str) -> str:
 
 def open_position_sk(position_id: str) -> str:
     return f"{OPEN_POSITION_PREFIX}{position_id}"
+
+
+def trade_sk(request_id: str) -> str:
+    return f"TRADE#{request_id}"

@@ -1,0 +1,122 @@
+"""Trade requests (`ACCOUNT#{id}` / `TRADE#{ulid}`). A status changes only by a conditional
+update from the statuses the caller expects, and every change appends to the request's timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from mtcore.aws import dynamodb_client
+from mtcore.errors import Conflict, NotFound
+from mtcore.repositories.codec import from_item, to_item
+from mtcore.repositories.keys import account_pk, trade_sk
+from mtcore.settings import get_settings
+from mtcore.trades.models import TradeRequest, TradeStatus, Transition
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+ENTITY = "TRADE"
+
+
+class TransitionRefused(Conflict):
+    """The request was not in an expected status: someone else moved it first."""
+
+    code = "TRADE_STATUS_CHANGED"
+
+
+def _plain(value: Any) -> Any:
+    """A value as DynamoDB stores it: models as maps, times as ISO text, numbers as Decimal."""
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump(mode="python", by_alias=True, exclude_none=True))
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {name: _plain(item) for name, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+class TradesRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def put_new(self, request: TradeRequest) -> None:
+        item = _plain(request) | {
+            "pk": account_pk(request.account_id),
+            "sk": trade_sk(request.id),
+            "entity": ENTITY,
+            "userId": request.user_id,
+        }
+        self._client.put_item(
+            TableName=self._table_name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+
+    def get(self, account_id: str, request_id: str) -> TradeRequest:
+        answer = self._client.get_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": account_pk(account_id)}, "sk": {"S": trade_sk(request_id)}},
+            ConsistentRead=True,
+        )
+        if "Item" not in answer:
+            raise NotFound(f"No trade request {request_id}")
+        return TradeRequest.model_validate(from_item(answer["Item"]))
+
+    def transition(
+        self,
+        request: TradeRequest,
+        to: TradeStatus,
+        *,
+        expected: Collection[TradeStatus],
+        at: datetime,
+        note: str | None = None,
+        changes: dict[str, Any] | None = None,
+        count_attempt: bool = False,
+    ) -> TradeRequest:
+        """Move the request to `to` if it is still in one of `expected`; answers the new state."""
+        names = {"#status": "status", "#updatedAt": "updatedAt", "#timeline": "timeline"}
+        values: dict[str, Any] = {
+            ":to": to.value,
+            ":at": at.isoformat(),
+            ":entry": [_plain(Transition(status=to, at=at, note=note))],
+        }
+        assignments = ["#status = :to", "#updatedAt = :at", "#timeline = list_append(#timeline, :entry)"]
+        for number, (field, value) in enumerate((changes or {}).items()):
+            alias = TradeRequest.model_fields[field].alias or field
+            names[f"#c{number}"] = alias
+            values[f":c{number}"] = _plain(value)
+            assignments.append(f"#c{number} = :c{number}")
+        expected_names = []
+        for number, status in enumerate(expected):
+            values[f":e{number}"] = status.value
+            expected_names.append(f":e{number}")
+        update = "SET " + ", ".join(assignments)
+        if count_attempt:
+            names["#attempts"] = "attempts"
+            values[":one"] = 1
+            update += " ADD #attempts :one"
+        try:
+            answer = self._client.update_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": account_pk(request.account_id)}, "sk": {"S": trade_sk(request.id)}},
+                UpdateExpression=update,
+                ConditionExpression=f"#status IN ({', '.join(expected_names)})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise TransitionRefused(
+                f"Trade request {request.id} is no longer {' or '.join(expected)}"
+            ) from None
+        return TradeRequest.model_validate(from_item(answer["Attributes"]))
+
+
+def get_trades_repository() -> TradesRepository:
+    return TradesRepository(dynamodb_client(), get_settings().table_name)

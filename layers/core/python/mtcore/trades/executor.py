@@ -1,0 +1,233 @@
+"""Takes one queued trade request to a final status, sending it to the broker at most once per
+attempt and never a second time unless a reconciliation proved the first did not execute.
+
+The queue layer acts on the answer: `Done` (delete the message), `RetrySoon` (keep it, visible
+again after the wait) or `Parked` (delete it; the sweeper re-enqueues the request when due)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from mtcore.metaapi.errors import (
+    MetaApiError,
+    MetaApiNotConnected,
+    MetaApiRateLimited,
+    MetaApiTimeout,
+    MetaApiUnavailable,
+)
+from mtcore.metaapi.models import TradeRequest as MetaApiTrade
+from mtcore.metaapi.trade_codes import TradeOutcome
+from mtcore.observability import logger
+from mtcore.trades.models import SENDABLE, SETTLED, BrokerAnswer, TradeKind, TradeRequest, TradeStatus
+from mtcore.trades.reconcile import Absent, Found, reconcile
+
+if TYPE_CHECKING:
+    from mtcore.metaapi.client import MetaApiClient
+    from mtcore.metaapi.models import TradeResult
+    from mtcore.repositories.trades import TradesRepository
+
+SENT = "sent to the broker"  # the timeline note of each send
+_SUCCESS_STATUS = {10008: TradeStatus.PLACED, 10010: TradeStatus.PARTIAL}
+
+
+@dataclass(frozen=True)
+class ExecutorPolicy:
+    settle_seconds: float = 2.0  # before looking for the outcome of an ambiguous send
+    # A send found absent is looked for again until this long after it: brokers have been seen
+    # to execute a trade well after answering that it timed out.
+    absent_for_seconds: float = 15.0
+    recheck_seconds: float = 5.0
+    max_attempts: int = 5
+    short_wait_seconds: float = 5.0  # longer waits park the request instead of holding the queue
+
+
+@dataclass(frozen=True)
+class Done:
+    request: TradeRequest
+
+
+@dataclass(frozen=True)
+class RetrySoon:
+    request: TradeRequest
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Parked:
+    request: TradeRequest
+    until: datetime
+
+
+Step = Done | RetrySoon | Parked
+
+
+@dataclass
+class Executor:
+    trades: TradesRepository
+    client: MetaApiClient
+    remote: tuple[str, str | None]
+    trading_halted: bool = False
+    policy: ExecutorPolicy = ExecutorPolicy()
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sleep: Callable[[float], None] = time.sleep
+
+    def run(self, account_id: str, request_id: str) -> Step:
+        request = self.trades.get(account_id, request_id)
+        if request.status in SETTLED:
+            return Done(request)
+        if request.status is TradeStatus.SENDING:
+            # A redelivery after a crash or a lost answer: the send may have executed.
+            return self._reconcile(request, "found in SENDING on delivery")
+        now = self.clock()
+        if request.not_before and now < request.not_before:
+            return self._wait(request, (request.not_before - now).total_seconds())
+        if request.expires_at and now >= request.expires_at:
+            return self._finish(request, TradeStatus.EXPIRED, "not sent: it expired before it could be sent")
+        if self.trading_halted and request.kind is TradeKind.OPEN:
+            return self._finish(request, TradeStatus.REJECTED, "not sent: trading is halted on this account")
+        if request.attempts >= self.policy.max_attempts:
+            return self._finish(
+                request, TradeStatus.REJECTED, f"not sent: gave up after {request.attempts} attempts"
+            )
+        sending = self.trades.transition(
+            request, TradeStatus.SENDING, expected=SENDABLE, at=now, note=SENT, count_attempt=True
+        )
+        return self._send(sending)
+
+    # Sending --------------------------------------------------------------------------------
+
+    def _send(self, request: TradeRequest) -> Step:
+        try:
+            result = self.client.trade(self.remote, _metaapi_trade(request))
+        except (MetaApiTimeout, MetaApiUnavailable) as error:
+            return self._reconcile(request, f"no clear answer from MetaApi ({error.message})")
+        except MetaApiRateLimited as error:
+            return self._retry(request, error.retry_after_seconds, "MetaApi's rate limit")
+        except MetaApiNotConnected as error:
+            return self._retry(request, 10.0, f"the terminal is not connected ({error.message})")
+        except MetaApiError as error:
+            # MetaApi refused the request itself (validation, token, unknown account): not sent on.
+            return self._finish(
+                request, TradeStatus.REJECTED, f"MetaApi refused the request: {error.message}"
+            )
+        broker = _broker_answer(result)
+        outcome = result.outcome
+        if outcome is TradeOutcome.SUCCESS:
+            status = _SUCCESS_STATUS.get(result.numeric_code or 0, TradeStatus.EXECUTED)
+            return self._finish(request, status, f"broker answered {result.string_code}", broker=broker)
+        reason = f"{result.string_code or result.numeric_code}: {result.message or 'no message'}"
+        if outcome is TradeOutcome.FINAL:
+            return self._finish(request, TradeStatus.REJECTED, f"broker refused it ({reason})", broker=broker)
+        if outcome is TradeOutcome.RETRYABLE:
+            return self._retry(request, min(30.0, 2.0**request.attempts), f"broker asked to retry ({reason})")
+        return self._reconcile(request, f"outcome unknown ({reason})")
+
+    def _retry(self, request: TradeRequest, wait: float, reason: str) -> Step:
+        now = self.clock()
+        if request.attempts >= self.policy.max_attempts:
+            return self._finish(
+                request, TradeStatus.REJECTED, f"not executed after {request.attempts} attempts: {reason}"
+            )
+        if request.expires_at and now + timedelta(seconds=wait) >= request.expires_at:
+            return self._finish(request, TradeStatus.EXPIRED, f"not executed, and too old to retry: {reason}")
+        until = now + timedelta(seconds=wait)
+        waiting = self.trades.transition(
+            request,
+            TradeStatus.WAITING,
+            expected={TradeStatus.SENDING},
+            at=now,
+            note=f"retry in {wait:.0f} s: {reason}",
+            changes={"not_before": until},
+        )
+        return self._wait(waiting, wait)
+
+    def _wait(self, request: TradeRequest, seconds: float) -> Step:
+        if seconds <= self.policy.short_wait_seconds:
+            return RetrySoon(request, max(0.0, seconds))
+        return Parked(request, request.not_before or self.clock() + timedelta(seconds=seconds))
+
+    # Reconciling ----------------------------------------------------------------------------
+
+    def _reconcile(self, request: TradeRequest, reason: str) -> Step:
+        self.sleep(self.policy.settle_seconds)
+        finding = reconcile(self.client, self.remote, request, self.clock())
+        logger.info("trade reconciled", extra={"tradeId": request.id, "finding": type(finding).__name__})
+        if isinstance(finding, Found):
+            return self._finish(
+                request,
+                finding.status,
+                f"{reason}; {finding.note}",
+                broker=finding.broker,
+                price=finding.price,
+            )
+        if isinstance(finding, Absent):
+            since_send = (self.clock() - _last_sent_at(request)).total_seconds()
+            if since_send < self.policy.absent_for_seconds:
+                still = self.trades.transition(
+                    request,
+                    TradeStatus.SENDING,
+                    expected={TradeStatus.SENDING},
+                    at=self.clock(),
+                    note=f"{reason}; {finding.note} yet; looking again",
+                )
+                return self._wait(still, self.policy.recheck_seconds)
+            # Absent long enough to be sure it did not execute: it may be sent again.
+            return self._retry(request, 0.0, f"{reason}; {finding.note}")
+        return self._finish(request, TradeStatus.UNKNOWN, f"{reason}; {finding.note}")
+
+    def _finish(
+        self,
+        request: TradeRequest,
+        status: TradeStatus,
+        reason: str,
+        *,
+        broker: BrokerAnswer | None = None,
+        price: object = None,
+    ) -> Done:
+        changes: dict[str, object] = {"reason": reason}
+        if broker is not None:
+            changes["broker"] = broker
+        if price is not None:
+            changes["executed_price"] = price
+        expected = {TradeStatus.SENDING} if request.status is TradeStatus.SENDING else set(SENDABLE)
+        final = self.trades.transition(
+            request, status, expected=expected, at=self.clock(), note=reason, changes=changes
+        )
+        logger.info("trade settled", extra={"tradeId": request.id, "status": status.value})
+        return Done(final)
+
+
+def _last_sent_at(request: TradeRequest) -> datetime:
+    sends = [
+        step.at for step in request.timeline if step.status is TradeStatus.SENDING and step.note == "sending"
+    ]
+    return sends[-1] if sends else request.updated_at
+
+
+def _metaapi_trade(request: TradeRequest) -> MetaApiTrade:
+    return MetaApiTrade(
+        action_type=request.action,
+        symbol=request.symbol if request.kind is TradeKind.OPEN else None,
+        volume=request.volume,
+        stop_loss=request.stop_loss,
+        take_profit=request.take_profit,
+        position_id=request.position_id,
+        comment=request.comment,
+        client_id=request.client_id,
+        magic=request.magic,
+        slippage=request.slippage_points,
+    )
+
+
+def _broker_answer(result: TradeResult) -> BrokerAnswer:
+    return BrokerAnswer(
+        numeric_code=result.numeric_code,
+        string_code=result.string_code,
+        message=result.message,
+        order_id=result.order_id,
+        position_id=None if result.position_id is None else str(result.position_id),
+    )

@@ -1,0 +1,233 @@
+"""The executor against the MetaApi simulator: every trade ends in a final status with a reason,
+and no fault makes it place an order twice (orders are counted in the simulator's own log)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.metaapi.models import TradeAction
+from mtcore.metaapi.models import TradeRequest as MetaApiTrade
+from mtcore.models import Account
+from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.repositories.trades import get_trades_repository
+from mtcore.trades.executor import Done, Executor, ExecutorPolicy, Parked, RetrySoon, Step
+from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
+from tests.integration.conftest import Api, Simulator, trades_log
+
+# Short waits so the suite stays fast; the simulator's late execution uses real time.
+FAST = ExecutorPolicy(settle_seconds=0.2, absent_for_seconds=2.5, recheck_seconds=0.5, short_wait_seconds=5)
+
+
+@pytest.fixture
+def account(api: Api, simulator: Simulator) -> Account:
+    metaapi_id = simulator.account(metadata={"userId": "alice"})
+    linked = api.call("POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id})
+    return get_accounts_repository().get("alice", linked.body["id"])
+
+
+def _executor(account: Account, *, halted: bool = False) -> Executor:
+    return Executor(
+        trades=get_trades_repository(),
+        client=get_metaapi_access().for_account(account),
+        remote=(account.metaapi_account_id, account.region),
+        trading_halted=halted,
+        policy=FAST,
+    )
+
+
+def _queue(account: Account, **fields: Any) -> TradeRequest:
+    now = datetime.now(UTC)
+    request = TradeRequest(
+        account_id=account.id,
+        user_id=account.user_id,
+        kind=fields.pop("kind", TradeKind.OPEN),
+        action=fields.pop("action", TradeAction.BUY),
+        symbol=fields.pop("symbol", "EURUSD"),
+        volume=fields.pop("volume", Decimal("0.1")),
+        expires_at=fields.pop("expires_at", now + timedelta(seconds=60)),
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    get_trades_repository().put_new(request)
+    return request
+
+
+def _drive(executor: Executor, request: TradeRequest, *, max_steps: int = 20) -> Step:
+    """Deliver the request to the executor as the queue would, until it is done or parked."""
+    for _ in range(max_steps):
+        step = executor.run(request.account_id, request.id)
+        if not isinstance(step, RetrySoon):
+            return step
+        time.sleep(step.seconds)
+    raise AssertionError("the request never settled")
+
+
+def _executed(simulator: Simulator, account: Account) -> list[dict[str, Any]]:
+    return [entry for entry in trades_log(simulator, account.metaapi_account_id) if entry["executed"]]
+
+
+def test_a_market_buy_executes_once_with_its_story(simulator: Simulator, account: Account) -> None:
+    request = _queue(account, comment="dashboard")
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    final = step.request
+    assert final.status is TradeStatus.EXECUTED
+    assert final.broker is not None
+    assert final.broker.string_code == "TRADE_RETCODE_DONE"
+    assert final.broker.position_id
+    assert [t.status for t in final.timeline] == [
+        TradeStatus.QUEUED,
+        TradeStatus.SENDING,
+        TradeStatus.EXECUTED,
+    ]
+    assert final.attempts == 1
+    log = trades_log(simulator, account.metaapi_account_id)
+    assert len(log) == 1
+    assert log[0]["body"]["clientId"] == request.client_id
+
+
+def test_disconnect_after_execute_is_found_not_resent(simulator: Simulator, account: Account) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
+    request = _queue(account)
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert "found open position" in (step.request.reason or "")
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+def test_a_late_execution_is_waited_for_not_doubled(simulator: Simulator, account: Account) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "execute_late", delaySeconds=1)
+    request = _queue(account)
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(simulator.sim_positions(account.metaapi_account_id)) == 1
+
+
+def test_a_crash_after_the_broker_accepted_is_reconciled_on_redelivery(
+    simulator: Simulator, account: Account
+) -> None:
+    request = _queue(account)
+    trades = get_trades_repository()
+    # Given the executor marked it SENDING, the broker executed it, and the executor died
+    sending = trades.transition(
+        request, TradeStatus.SENDING, expected={TradeStatus.QUEUED}, at=datetime.now(UTC)
+    )
+    get_metaapi_access().for_account(account).trade(
+        (account.metaapi_account_id, account.region),
+        MetaApiTrade(
+            action_type=TradeAction.BUY, symbol="EURUSD", volume=Decimal("0.1"), client_id=sending.client_id
+        ),
+    )
+
+    # When the message is delivered again
+    step = _drive(_executor(account), sending)
+
+    # Then the request is settled from broker truth, with no second order
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+def test_requotes_are_retried_until_one_order_executes(simulator: Simulator, account: Account) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "requote", count=2)
+    request = _queue(account)
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert step.request.attempts == 3
+    assert len(_executed(simulator, account)) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("invalid_stops", "TRADE_RETCODE_INVALID_STOPS"), ("market_closed", "TRADE_RETCODE_MARKET_CLOSED")],
+)
+def test_a_final_refusal_is_rejected_with_code_and_reason(
+    simulator: Simulator, account: Account, kind: str, code: str
+) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", kind)
+
+    step = _drive(_executor(account), _queue(account))
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.REJECTED
+    assert step.request.broker is not None
+    assert step.request.broker.string_code == code
+    assert code in (step.request.reason or "")
+    assert _executed(simulator, account) == []
+
+
+def test_an_expired_order_is_never_sent(simulator: Simulator, account: Account) -> None:
+    request = _queue(account, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXPIRED
+    assert trades_log(simulator, account.metaapi_account_id) == []
+
+
+def test_a_halted_account_refuses_new_positions_before_sending(
+    simulator: Simulator, account: Account
+) -> None:
+    step = _drive(_executor(account, halted=True), _queue(account))
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.REJECTED
+    assert "halted" in (step.request.reason or "")
+    assert trades_log(simulator, account.metaapi_account_id) == []
+
+
+def test_a_long_rate_limit_parks_the_request_and_nothing_is_sent_early(
+    simulator: Simulator, account: Account
+) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "http_429", retryAfterSeconds=30)
+    request = _queue(account)
+    executor = _executor(account)
+
+    parked = executor.run(account.id, request.id)
+    early = executor.run(account.id, request.id)
+
+    assert isinstance(parked, Parked)
+    assert parked.request.status is TradeStatus.WAITING
+    assert 25 <= (parked.until - datetime.now(UTC)).total_seconds() <= 31
+    assert isinstance(early, Parked)
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1  # only the refused one
+
+
+def test_closing_a_position_and_an_ambiguous_close(simulator: Simulator, account: Account) -> None:
+    first = simulator.open_position(account.metaapi_account_id, volume=0.2)
+    second = simulator.open_position(account.metaapi_account_id, volume=0.3)
+    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
+
+    ambiguous = _queue(
+        account, kind=TradeKind.CLOSE, action=TradeAction.POSITION_CLOSE_ID, symbol=None, volume=None,
+        position_id=first["id"], position_volume=Decimal("0.2"),
+    )  # fmt: skip
+    plain = _queue(
+        account, kind=TradeKind.CLOSE, action=TradeAction.POSITION_CLOSE_ID, symbol=None, volume=None,
+        position_id=second["id"], position_volume=Decimal("0.3"),
+    )  # fmt: skip
+    settled = [_drive(_executor(account), request) for request in (ambiguous, plain)]
+
+    assert [step.request.status for step in settled if isinstance(step, Done)] == [TradeStatus.EXECUTED] * 2
+    assert simulator.sim_positions(account.metaapi_account_id) == []
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 2
