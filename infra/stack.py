@@ -14,6 +14,7 @@ from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
 from infra.constructs.packaging import Packaging
 from infra.constructs.secrets import Secrets
+from infra.constructs.trading import TradePipeline
 
 # Below API Gateway's 29 s integration limit, so callers get our JSON error, never a gateway 504.
 API_FUNCTION_TIMEOUT = Duration.seconds(25)
@@ -27,22 +28,32 @@ class BackendStack(Stack):
         auth = Auth(self, "Auth")
         functions = FunctionFactory(self, "Functions", config=config, packaging=Packaging(self, "Packaging"))
 
+        metaapi_environment = {
+            "TABLE_NAME": data.table.table_name,
+            "PLATFORM_TOKEN_SECRET_ID": secrets.platform_metaapi_token.secret_arn,
+            "USER_TOKEN_SECRET_PREFIX": secrets.user_token_prefix,
+        }
+        trading = TradePipeline(self, "Trading", functions=functions, environment=metaapi_environment)
         api_function = functions.create(
             "ApiFunction",
             handler="functions.api.handler.lambda_handler",
             description="HTTPS API for the dashboard",
             timeout=API_FUNCTION_TIMEOUT,
             environment={
-                "TABLE_NAME": data.table.table_name,
-                "PLATFORM_TOKEN_SECRET_ID": secrets.platform_metaapi_token.secret_arn,
-                "USER_TOKEN_SECRET_PREFIX": secrets.user_token_prefix,
+                **metaapi_environment,
+                "TRADE_QUEUE_URL": trading.orders.queue_url,
+                "IDEMPOTENCY_TABLE_NAME": data.idempotency.table_name,
                 "OPERATOR_USER_IDS": ",".join(config.operator_user_ids),
                 "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
             },
         )
-        data.table.grant_read_write_data(api_function)
-        secrets.platform_metaapi_token.grant_read(api_function)
-        secrets.grant_user_tokens(api_function)
+        for function in (api_function, trading.executor):
+            data.table.grant_read_write_data(function)
+            secrets.platform_metaapi_token.grant_read(function)
+        secrets.grant_user_tokens(trading.executor)
+        secrets.grant_user_tokens(api_function, manage=True)
+        data.idempotency.grant_read_write_data(api_function)
+        trading.orders.grant_send_messages(api_function)
 
         api = Api(self, "Api", config=config, handler=api_function, user_pool=auth.user_pool)
 

@@ -10,7 +10,7 @@ COGNITO_SCHEME = "cognito"
 SIGNED_IN: list[dict[str, list[str]]] = [{COGNITO_SCHEME: []}]
 
 
-def _error(description: str) -> dict[str, Any]:
+def error_answer(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
 
@@ -20,28 +20,28 @@ def answers(success: str, errors: dict[int, Any], *, status: int = 200) -> dict[
 
 
 PUBLIC_ERRORS: dict[int, Any] = {
-    415: _error("A body that is not sent as application/json"),
-    422: _error("Invalid input; `details` names each field"),
-    500: _error("Unexpected failure; nothing about it is exposed"),
+    415: error_answer("A body that is not sent as application/json"),
+    422: error_answer("Invalid input; `details` names each field"),
+    500: error_answer("Unexpected failure; nothing about it is exposed"),
 }
 SIGNED_IN_ERRORS: dict[int, Any] = {
-    401: _error("Missing or invalid bearer token"),
+    401: error_answer("Missing or invalid bearer token"),
     **PUBLIC_ERRORS,
 }
 ACCOUNT_ERRORS: dict[int, Any] = {
-    404: _error("No such account among the caller's (another user's account looks the same)"),
+    404: error_answer("No such account among the caller's (another user's account looks the same)"),
     **SIGNED_IN_ERRORS,
 }
 METAAPI_ERRORS: dict[int, Any] = {
-    409: _error("The account's terminal is not connected to the broker, or its token is gone"),
-    429: _error("MetaApi's rate limit: retry after `Retry-After` seconds"),
-    502: _error("MetaApi could not be reached or refused the token"),
-    504: _error("MetaApi did not answer in time"),
+    409: error_answer("The account's terminal is not connected to the broker, or its token is gone"),
+    429: error_answer("MetaApi's rate limit: retry after `Retry-After` seconds"),
+    502: error_answer("MetaApi could not be reached or refused the token"),
+    504: error_answer("MetaApi did not answer in time"),
 }
 LIVE_ERRORS: dict[int, Any] = {**ACCOUNT_ERRORS, **METAAPI_ERRORS}
 LINK_ERRORS: dict[int, Any] = {
-    404: _error("No MetaApi account the caller may link under that id"),
+    404: error_answer("No MetaApi account the caller may link under that id"),
     **SIGNED_IN_ERRORS,
     **METAAPI_ERRORS,
-    409: _error("This MetaApi account is already linked"),
+    409: error_answer("This MetaApi account is already linked"),
 }

@@ -27,3 +27,16 @@ class DataStore(Construct):
             # Accounts, trades and their audit trail outlive the stack.
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # Idempotency keys of API calls (Powertools idempotency), kept 24 hours.
+        self.idempotency = dynamodb.TableV2(
+            self,
+            "Idempotency",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expiration",
+            removal_policy=RemovalPolicy.DESTROY,
+        )

@@ -9,12 +9,12 @@ from constructs import Construct
 
 from infra.nag import accept
 
-# What a function needs to keep users' own tokens: one secret per user under a name prefix.
-_USER_TOKEN_ACTIONS = [
+# Users' own tokens: one secret per user under a name prefix.
+_READ_USER_TOKENS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+_MANAGE_USER_TOKENS = [
+    *_READ_USER_TOKENS,
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:DescribeSecret",
     "secretsmanager:DeleteSecret",
 ]
 
@@ -37,8 +37,8 @@ class Secrets(Construct):
         )
         self.user_token_prefix = f"mt-backend/{stage}/users"
 
-    def grant_user_tokens(self, grantee: iam.IGrantable) -> None:
-        """Create, read, replace and delete users' own MetaApi tokens, and nothing else."""
+    def grant_user_tokens(self, grantee: iam.IGrantable, *, manage: bool = False) -> None:
+        """Read users' own MetaApi tokens; with `manage`, also create, replace and delete them."""
         # Users' secrets are created at run time, so there is no construct to grant on: the
         # permission is scoped by name prefix instead.
         resource = Arn.format(
@@ -50,7 +50,8 @@ class Secrets(Construct):
             },
             Stack.of(self),
         )
-        iam.Grant.add_to_principal(grantee=grantee, actions=_USER_TOKEN_ACTIONS, resource_arns=[resource])
+        actions = _MANAGE_USER_TOKENS if manage else _READ_USER_TOKENS
+        iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[resource])
         role = grantee.grant_principal
         if isinstance(role, iam.Role):
             accept(

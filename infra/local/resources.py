@@ -5,12 +5,14 @@ Used by the local stack (against moto's server) and by the integration tests (mo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
 
 # Value of the platform token secret in the local stack: there is no real MetaApi token here.
 LOCAL_SECRET_VALUE = "local-placeholder"  # noqa: S105 - deliberately not a real token
@@ -21,13 +23,19 @@ class LocalResources:
     """Physical names of what was created, by the template's logical ids."""
 
     names: dict[str, str] = field(default_factory=dict)
+    arns: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> str:
-        """A template value as the local stack sees it: literals as they are, `Ref`s to local names."""
+        """A template value as the local stack sees it: literals as they are, `Ref`s to local
+        names (a queue's URL), `GetAtt …Arn` to local ARNs."""
         if isinstance(value, str):
             return value
         if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.names:
             return self.names[value["Ref"]]
+        if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+            logical_id, attribute = value["Fn::GetAtt"]
+            if attribute == "Arn" and logical_id in self.arns:
+                return self.arns[logical_id]
         raise ValueError(f"the local stack cannot resolve {value!r}")
 
 
@@ -40,9 +48,14 @@ def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict
 
 
 def create_resources(
-    template: dict[str, Any], *, dynamodb: DynamoDBClient, secretsmanager: SecretsManagerClient
+    template: dict[str, Any],
+    *,
+    dynamodb: DynamoDBClient,
+    secretsmanager: SecretsManagerClient,
+    sqs: SQSClient,
 ) -> LocalResources:
     created = LocalResources()
+    _create_queues(sqs, template, created)
     for logical_id, table in resources_of(template, "AWS::DynamoDB::GlobalTable").items():
         created.names[logical_id] = _create_table(dynamodb, logical_id, table)
     for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items():
@@ -50,6 +63,33 @@ def create_resources(
         secretsmanager.create_secret(Name=name, SecretString=LOCAL_SECRET_VALUE)
         created.names[logical_id] = name
     return created
+
+
+def _create_queues(client: SQSClient, template: dict[str, Any], created: LocalResources) -> None:
+    queues = resources_of(template, "AWS::SQS::Queue")
+    for logical_id, queue in queues.items():
+        attributes: dict[Any, str] = {"VisibilityTimeout": str(queue.get("VisibilityTimeout", 30))}
+        if queue.get("FifoQueue"):
+            attributes["FifoQueue"] = "true"
+            attributes["ContentBasedDeduplication"] = str(
+                bool(queue.get("ContentBasedDeduplication"))
+            ).lower()
+        name = f"{logical_id}.fifo" if queue.get("FifoQueue") else logical_id
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        created.names[logical_id] = url
+        created.arns[logical_id] = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+    # Redrive policies last: they name dead-letter queues by ARN.
+    for logical_id, queue in queues.items():
+        if redrive := queue.get("RedrivePolicy"):
+            policy = {
+                "deadLetterTargetArn": created.resolve(redrive["deadLetterTargetArn"]),
+                "maxReceiveCount": redrive["maxReceiveCount"],
+            }
+            client.set_queue_attributes(
+                QueueUrl=created.names[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)}
+            )
 
 
 def _create_table(client: DynamoDBClient, name: str, table: dict[str, Any]) -> str:
@@ -84,3 +124,33 @@ def function_environment(template: dict[str, Any], handler: str, resources: Loca
             variables = function.get("Environment", {}).get("Variables", {})
             return {name: resources.resolve(value) for name, value in variables.items()}
     raise LookupError(f"no function with handler {handler} in the template")
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """A function fed by a queue, as the template's event source mapping says."""
+
+    handler: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    reports_batch_item_failures: bool
+
+
+def queue_subscriptions(template: dict[str, Any], resources: LocalResources) -> list[QueueSubscription]:
+    functions = resources_of(template, "AWS::Lambda::Function")
+    subscriptions = []
+    for mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").values():
+        queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+        function = functions[mapping["FunctionName"]["Ref"]]
+        subscriptions.append(
+            QueueSubscription(
+                handler=function["Handler"],
+                queue_url=resources.names[queue_id],
+                queue_arn=resources.arns[queue_id],
+                batch_size=int(mapping.get("BatchSize", 10)),
+                reports_batch_item_failures="ReportBatchItemFailures"
+                in mapping.get("FunctionResponseTypes", []),
+            )
+        )
+    return subscriptions

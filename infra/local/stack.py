@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import BaseWSGIServer
 
+    from infra.local.queues import QueuePoller
+
 API_HANDLER = "functions.api.handler.lambda_handler"
 LOCAL_REGION = "us-east-1"
 # The simulator's MetaApi user that plays the platform; its token is the platform token here.
@@ -70,6 +72,7 @@ class LocalStack:
     demo_account_id: str | None = None
     operator_account_id: str | None = None
     _servers: list[BaseWSGIServer] = field(default_factory=list)
+    _pollers: list[QueuePoller] = field(default_factory=list)
     _aws: ThreadedMotoServer | None = None
     _api: BaseWSGIServer | None = None
 
@@ -91,7 +94,8 @@ class LocalStack:
         from werkzeug.serving import make_server
 
         from infra.local.gateway import LocalGateway
-        from infra.local.resources import create_resources, function_environment
+        from infra.local.queues import QueuePoller, load_handler
+        from infra.local.resources import create_resources, function_environment, queue_subscriptions
         from infra.local.tokens import DevTokens
 
         template = synthesized_template()
@@ -99,12 +103,15 @@ class LocalStack:
         self._aws = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._aws.start()
         point_sdk_at(self.aws_url)
-        secretsmanager = boto3.client("secretsmanager")
+        secretsmanager, sqs = boto3.client("secretsmanager"), boto3.client("sqs")
         resources = create_resources(
-            template, dynamodb=boto3.client("dynamodb"), secretsmanager=secretsmanager
+            template, dynamodb=boto3.client("dynamodb"), secretsmanager=secretsmanager, sqs=sqs
         )
+        subscriptions = queue_subscriptions(template, resources)
+        # One process plays every function: their environments (all from the template) merge.
+        for handler in [API_HANDLER, *(subscription.handler for subscription in subscriptions)]:
+            os.environ.update(function_environment(template, handler, resources))
         environment = function_environment(template, API_HANDLER, resources)
-        os.environ.update(environment)
         os.environ["CORS_ALLOW_ORIGINS"] = ",".join(self.cors_allow_origins)
         # Local runs: no X-Ray daemon and no CloudWatch metrics to ship.
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -129,6 +136,10 @@ class LocalStack:
         )
         self._api = make_server(self.host, self.api_port, gateway, threaded=True)
         self.api_port = self._api.server_port
+        for subscription in subscriptions:
+            poller = QueuePoller(sqs, subscription, load_handler(subscription.handler))
+            poller.start()
+            self._pollers.append(poller)
         if self.metaapi_token and self.mt_account_id:
             self.operator_account_id = _link_for_operator(self.mt_account_id)
 
@@ -151,6 +162,8 @@ class LocalStack:
         self._api.serve_forever()
 
     def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
         if self._api is not None:
             self._api.server_close()
         for server in self._servers:

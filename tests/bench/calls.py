@@ -55,7 +55,10 @@ def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
     _offline_aws()
     with mock_aws():
         resources = create_resources(
-            template, dynamodb=boto3.client("dynamodb"), secretsmanager=boto3.client("secretsmanager")
+            template,
+            dynamodb=boto3.client("dynamodb"),
+            secretsmanager=boto3.client("secretsmanager"),
+            sqs=boto3.client("sqs"),
         )
         environment = function_environment(template, API_HANDLER, resources)
         os.environ.update(environment)

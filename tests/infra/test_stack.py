@@ -19,7 +19,7 @@ def _of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[
 
 
 def test_table_is_on_demand_encrypted_recoverable_and_expires_items(template: Template) -> None:
-    template.resource_count_is("AWS::DynamoDB::GlobalTable", 1)
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 2)  # the data and the idempotency keys
     template.has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
         {
@@ -219,3 +219,53 @@ def test_the_nag_gate_fails_on_an_unacknowledged_finding() -> None:
     # Then synthesizing fails: findings are errors unless acknowledged with a reason
     with pytest.raises(RuntimeError, match=r"ValidationFailed|Validation failed"):
         Template.from_stack(stack)
+
+
+def test_idempotency_keys_expire(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+        },
+    )
+
+
+def test_orders_queue_is_fifo_with_a_dead_letter_queue_beyond_the_executors_budget(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    orders = [q for q in queues.values() if "RedrivePolicy" in q]
+    assert len(queues) == 2
+    assert len(orders) == 1
+    assert all(queue["FifoQueue"] is True for queue in queues.values())
+    assert all(queue["SqsManagedSseEnabled"] is True for queue in queues.values())
+    assert orders[0]["ContentBasedDeduplication"] is False
+    assert orders[0]["RedrivePolicy"]["maxReceiveCount"] == 30
+
+
+def test_executor_reports_partial_batch_failures(
+    template: Template, resources: dict[str, dict[str, Any]]
+) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
+    )
+    executor = next(
+        f for f in _of_type(resources, "AWS::Lambda::Function").values()
+        if f["Handler"] == "functions.executor.handler.lambda_handler"
+    )  # fmt: skip
+    queues = _of_type(resources, "AWS::SQS::Queue").values()
+    queue_visibility = next(q["VisibilityTimeout"] for q in queues if "RedrivePolicy" in q)
+    assert queue_visibility >= executor["Timeout"]
+
+
+def test_only_the_api_may_create_or_delete_user_tokens(resources: dict[str, dict[str, Any]]) -> None:
+    statements = [
+        statement
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    managing = [s for s in statements if "secretsmanager:CreateSecret" in s["Action"]]
+    assert len(managing) == 1
+    assert "secretsmanager:DeleteSecret" in managing[0]["Action"]

@@ -32,7 +32,10 @@ def template() -> dict[str, Any]:
 def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     with mock_aws():
         resources = create_resources(
-            template, dynamodb=boto3.client("dynamodb"), secretsmanager=boto3.client("secretsmanager")
+            template,
+            dynamodb=boto3.client("dynamodb"),
+            secretsmanager=boto3.client("secretsmanager"),
+            sqs=boto3.client("sqs"),
         )
         for name, value in function_environment(template, API_HANDLER, resources).items():
             monkeypatch.setenv(name, value)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
 
 # Short timeouts: API functions must answer well inside API Gateway's 29 s.
 _CONNECT_TIMEOUT_S = 2
@@ -44,7 +45,15 @@ def secretsmanager_client() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_config())
 
 
+@lru_cache(maxsize=1)
+def sqs_client() -> SQSClient:
+    import boto3
+
+    return boto3.client("sqs", config=_config())
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between runs)."""
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
+    sqs_client.cache_clear()

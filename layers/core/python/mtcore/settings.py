@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Time all MetaApi calls of one API request may take, retries included (the function's
     # timeout is 25 s and API Gateway's 29 s).
     metaapi_request_budget_s: Annotated[float, Field(gt=0, le=20)] = 15.0
+    # The FIFO queue trades go through, and where API idempotency keys are kept.
+    trade_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
+    idempotency_table_name: Annotated[str | None, Field(min_length=3, max_length=255)] = None
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -1,0 +1,1 @@
+"""Consumes the FIFO order queue and takes each trade request to a final status."""

@@ -1,0 +1,52 @@
+"""Lambda entry point of the order executor (SQS FIFO, partial batch failures).
+
+A failed record fails only its own account's group (`skip_group_on_error`): one account's trouble
+never holds another account's trades."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+
+from mtcore.logic.execution import execute_trade_message
+from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.observability import logger, metrics, tracer
+from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.repositories.trades import get_trades_repository
+from mtcore.trades.executor import Done
+from mtcore.trades.queue import TradeMessage, get_trade_queue
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = TradeMessage.model_validate_json(record.body)
+    logger.append_keys(tradeId=message.trade_id, accountId=message.account_id)
+    metrics.add_metric(name="TradeDeliveries", unit=MetricUnit.Count, value=1)
+    step = execute_trade_message(
+        message,
+        record.receipt_handle,
+        accounts=get_accounts_repository(),
+        trades=get_trades_repository(),
+        queue=get_trade_queue(),
+        access=get_metaapi_access(),
+    )
+    if isinstance(step, Done):
+        # One metric per final status (TradesExecuted, TradesRejected, TradesUnknown, …) for alarms.
+        metrics.add_metric(name=f"Trades{step.request.status.value.title()}", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

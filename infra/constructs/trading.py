@@ -1,0 +1,65 @@
+"""The trade pipeline: a FIFO order queue (one message group per account), its dead-letter
+queue, and the executor that consumes it with partial batch failures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.nag import accept
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.constructs.function_factory import FunctionFactory
+
+# Each delivery does at most one send plus a settle-and-reconcile; a minute bounds it.
+EXECUTOR_TIMEOUT = Duration.seconds(60)
+# Above the executor's own budget (5 sends, each with a few short re-checks): the executor
+# finishes every request itself; the dead-letter queue only sees messages it could not handle.
+MAX_RECEIVE_COUNT = 30
+
+
+class TradePipeline(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, functions: FunctionFactory, environment: dict[str, str]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "OrderDeadLetters",
+            fifo=True,
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        accept(self.dead_letters, "AwsSolutions-SQS3", "This is the order queue's dead-letter queue.")
+        self.orders = sqs.Queue(
+            self,
+            "Orders",
+            fifo=True,
+            # Deduplication is by the trade request id, set on each message, never by content.
+            content_based_deduplication=False,
+            visibility_timeout=Duration.seconds(EXECUTOR_TIMEOUT.to_seconds() * 2),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letters
+            ),
+        )
+        self.executor: lambda_.Function = functions.create(
+            "ExecutorFunction",
+            handler="functions.executor.handler.lambda_handler",
+            description="Places queued trades at the broker, exactly once",
+            timeout=EXECUTOR_TIMEOUT,
+            environment={**environment, "TRADE_QUEUE_URL": self.orders.queue_url},
+        )
+        self.executor.add_event_source(
+            event_sources.SqsEventSource(self.orders, batch_size=10, report_batch_item_failures=True)
+        )
+        # The executor changes a message's visibility to retry it shortly.
+        self.orders.grant_consume_messages(self.executor)

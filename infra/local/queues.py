@@ -1,0 +1,88 @@
+"""What Lambda's SQS event source does, for the local stack: poll a queue, hand the function a
+batch, delete only the records it did not report as failed. Failed records come back after their
+visibility timeout, and a FIFO group stays blocked while one of its messages is in flight."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from infra.local.gateway import LambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+    from infra.local.resources import QueueSubscription
+
+Handler = Callable[[dict[str, Any], Any], Any]
+FUNCTION_TIMEOUT_S = 60.0
+
+
+def load_handler(dotted: str) -> Handler:
+    module, _, name = dotted.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(module), name)
+    return handler
+
+
+def _record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "us-east-1",
+    }
+
+
+class QueuePoller:
+    def __init__(self, client: SQSClient, subscription: QueueSubscription, handler: Handler) -> None:
+        self._client = client
+        self._subscription = subscription
+        self._handler = handler
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{subscription.handler}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception as error:
+                print(f"  poller {self._subscription.handler}: {error}", flush=True)
+                time.sleep(1)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive one batch and hand it to the function; answers how many records it held."""
+        sub = self._subscription
+        answer = self._client.receive_message(
+            QueueUrl=sub.queue_url,
+            MaxNumberOfMessages=sub.batch_size,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+        )
+        messages = answer.get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [_record(message, sub.queue_arn) for message in messages]}
+        context = LambdaContext(sub.handler, time.monotonic() + FUNCTION_TIMEOUT_S, str(uuid.uuid4()))
+        result = self._handler(event, context) or {}
+        failed = {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self._client.delete_message(QueueUrl=sub.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)

@@ -1,0 +1,166 @@
+"""Accepting trades: check, record a trade request, queue it. The executor does the rest."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field
+
+from mtcore.errors import InvalidInput
+from mtcore.logic.idempotency import Accepted, once
+from mtcore.metaapi.models import TradeAction
+from mtcore.models import CamelModel, JsonDecimal
+from mtcore.trades.models import COMMENT_MAX, SETTLED, TradeKind, TradeRequest
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from mtcore.logic.metaapi_access import MetaApiAccess
+    from mtcore.models import Account
+    from mtcore.repositories.accounts import AccountsRepository
+    from mtcore.repositories.trades import TradesRepository
+    from mtcore.trades.queue import TradeQueue
+
+SYMBOL = r"^[A-Za-z0-9._#+-]{1,32}$"
+# A market order not sent within this long is expired, never sent late.
+DEFAULT_EXPIRY_SECONDS = 60
+MAX_WAIT_SECONDS = 10
+Lots = Annotated[Decimal, Field(gt=0, le=1000, max_digits=12, decimal_places=4)]
+Price = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
+
+
+class MarketOrder(CamelModel):
+    symbol: Annotated[str, Field(pattern=SYMBOL, examples=["EURUSD"])]
+    action_type: Literal[TradeAction.BUY, TradeAction.SELL]
+    volume: Annotated[JsonDecimal, Lots, Field(description="Lots")]
+    stop_loss: Annotated[JsonDecimal | None, Price] = None
+    take_profit: Annotated[JsonDecimal | None, Price] = None
+    comment: Annotated[str | None, Field(max_length=COMMENT_MAX, pattern=r"^[\x20-\x7e]*$")] = None
+    magic_number: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
+    expires_in_seconds: Annotated[int, Field(ge=1, le=3600, description="Not sent after this long")] = (
+        DEFAULT_EXPIRY_SECONDS
+    )
+
+
+def _enqueue(request: TradeRequest, trades: TradesRepository, queue: TradeQueue) -> Accepted:
+    trades.put_new(request)
+    queue.send(request)
+    return Accepted(account_id=request.account_id, trade_id=request.id)
+
+
+def place_market_order(
+    user_id: str,
+    account_id: str,
+    order: MarketOrder,
+    *,
+    idempotency_key: str | None,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    queue: TradeQueue,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    account = accounts.get(user_id, account_id)
+
+    def create() -> Accepted:
+        now = datetime.now(UTC)
+        request = TradeRequest(
+            account_id=account.id,
+            user_id=user_id,
+            kind=TradeKind.OPEN,
+            action=order.action_type,
+            symbol=order.symbol,
+            volume=order.volume,
+            stop_loss=order.stop_loss,
+            take_profit=order.take_profit,
+            comment=order.comment,
+            magic=order.magic_number,
+            expires_at=now + timedelta(seconds=order.expires_in_seconds),
+            created_at=now,
+            updated_at=now,
+        )
+        return _enqueue(request, trades, queue)
+
+    accepted = once(
+        tenant=user_id,
+        route=f"POST /accounts/{account.id}/orders",
+        key=idempotency_key,
+        body=order.model_dump(mode="json"),
+        create=create,
+        context=context,
+    )
+    return trades.get(accepted.account_id, accepted.trade_id)
+
+
+def close_position(
+    user_id: str,
+    account_id: str,
+    position_id: str,
+    volume: Decimal | None,
+    *,
+    idempotency_key: str | None,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    queue: TradeQueue,
+    access: MetaApiAccess,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    account = accounts.get(user_id, account_id)
+
+    def create() -> Accepted:
+        # The position as it is now: a close that is not acknowledged is later judged against it.
+        position = access.for_account(account).position(_remote(account), position_id)
+        if volume is not None and volume > position.volume:
+            raise InvalidInput("query.volume", f"is more than the position's {position.volume} lots")
+        partial = volume is not None and volume < position.volume
+        now = datetime.now(UTC)
+        request = TradeRequest(
+            account_id=account.id,
+            user_id=user_id,
+            kind=TradeKind.CLOSE,
+            action=TradeAction.POSITION_PARTIAL if partial else TradeAction.POSITION_CLOSE_ID,
+            symbol=position.symbol,
+            volume=volume if partial else None,
+            position_id=position.id,
+            position_volume=position.volume,
+            expires_at=now + timedelta(seconds=DEFAULT_EXPIRY_SECONDS),
+            created_at=now,
+            updated_at=now,
+        )
+        return _enqueue(request, trades, queue)
+
+    body: dict[str, Any] = {"positionId": position_id, "volume": None if volume is None else str(volume)}
+    accepted = once(
+        tenant=user_id,
+        route=f"DELETE /accounts/{account.id}/positions",
+        key=idempotency_key,
+        body=body,
+        create=create,
+        context=context,
+    )
+    return trades.get(accepted.account_id, accepted.trade_id)
+
+
+def get_trade(
+    user_id: str,
+    account_id: str,
+    trade_id: str,
+    *,
+    wait_seconds: float = 0,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+) -> TradeRequest:
+    """The request now, or as soon as it settles within `wait_seconds` (at most 10)."""
+    account = accounts.get(user_id, account_id)
+    deadline = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
+    while True:
+        request = trades.get(account.id, trade_id)
+        if request.status in SETTLED or time.monotonic() >= deadline:
+            return request
+        time.sleep(0.2)
+
+
+def _remote(account: Account) -> tuple[str, str | None]:
+    return account.metaapi_account_id, account.region
