@@ -21,6 +21,7 @@ from infra.local.resources import LocalResources, create_resources, function_env
 from infra.synth import synthesized_template
 
 API_HANDLER = "functions.api.handler.lambda_handler"
+EXECUTOR_HANDLER = "functions.executor.handler.lambda_handler"
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,9 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[L
             secretsmanager=boto3.client("secretsmanager"),
             sqs=boto3.client("sqs"),
         )
-        for name, value in function_environment(template, API_HANDLER, resources).items():
-            monkeypatch.setenv(name, value)
+        for handler in (API_HANDLER, EXECUTOR_HANDLER):
+            for name, value in function_environment(template, handler, resources).items():
+                monkeypatch.setenv(name, value)
         yield resources
 
 
@@ -93,7 +95,10 @@ class Api:
             "body": json.dumps(body) if body is not None else None,
             "isBase64Encoded": False,
         }
-        result = lambda_handler(event, LambdaContext("api", deadline_s=float("inf"), aws_request_id="test"))
+        lambda_context = LambdaContext(
+            "api", deadline_s=time.monotonic() + 25, aws_request_id=self.last_request_id
+        )
+        result = lambda_handler(event, lambda_context)
         headers_out = {name: [value] for name, value in (result.get("headers") or {}).items()}
         headers_out.update(result.get("multiValueHeaders") or {})
         return Answer(
@@ -211,3 +216,13 @@ def trades_log(simulator: Simulator, metaapi_id: str) -> list[dict[str, Any]]:
     answer = simulator.session.get(f"{simulator.url}/_sim/accounts/{metaapi_id}/trades", timeout=5)
     log: list[dict[str, Any]] = answer.json()
     return log
+
+
+@pytest.fixture
+def executor_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
+    """The executor fed from the order queue as Lambda's SQS event source feeds it."""
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+
+    subscription = next(s for s in queue_subscriptions(template, aws) if "executor" in s.handler)
+    return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))

@@ -28,16 +28,16 @@ SYMBOL = r"^[A-Za-z0-9._#+-]{1,32}$"
 # A market order not sent within this long is expired, never sent late.
 DEFAULT_EXPIRY_SECONDS = 60
 MAX_WAIT_SECONDS = 10
-Lots = Annotated[Decimal, Field(gt=0, le=1000, max_digits=12, decimal_places=4)]
-Price = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
+Lots = Annotated[JsonDecimal, Field(gt=0, le=1000, max_digits=12, decimal_places=4, description="Lots")]
+Price = Annotated[JsonDecimal, Field(gt=0, max_digits=20, decimal_places=10)]
 
 
 class MarketOrder(CamelModel):
     symbol: Annotated[str, Field(pattern=SYMBOL, examples=["EURUSD"])]
     action_type: Literal[TradeAction.BUY, TradeAction.SELL]
-    volume: Annotated[JsonDecimal, Lots, Field(description="Lots")]
-    stop_loss: Annotated[JsonDecimal | None, Price] = None
-    take_profit: Annotated[JsonDecimal | None, Price] = None
+    volume: Lots
+    stop_loss: Price | None = None
+    take_profit: Price | None = None
     comment: Annotated[str | None, Field(max_length=COMMENT_MAX, pattern=r"^[\x20-\x7e]*$")] = None
     magic_number: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
     expires_in_seconds: Annotated[int, Field(ge=1, le=3600, description="Not sent after this long")] = (

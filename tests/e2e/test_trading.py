@@ -1,0 +1,76 @@
+"""Trading through the local stack over HTTP: the real queue poller runs the real executor."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from infra.local.stack import DEMO_USER, SIMULATED_PLATFORM_TOKEN
+from tests.e2e.conftest import RunningStack
+
+pytestmark = pytest.mark.e2e
+ACCOUNTS = "/api/metatrader/accounts"
+# Crypto trades every day, so this runs on any day of the week.
+ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
+
+
+@pytest.fixture(scope="module")
+def demo(local_stack: RunningStack) -> tuple[requests.Session, str, str]:
+    listed = requests.get(
+        f"{local_stack.simulator_url}/users/current/accounts",
+        headers={"auth-token": SIMULATED_PLATFORM_TOKEN},
+        timeout=10,
+    ).json()
+    metaapi_id = next(a["_id"] for a in listed if (a.get("metadata") or {}).get("userId") == DEMO_USER)
+    session = local_stack.as_user(DEMO_USER)
+    linked = session.post(f"{local_stack.url}{ACCOUNTS}", json={"metaapiAccountId": metaapi_id}, timeout=10)
+    assert linked.status_code == 201, linked.text
+    return session, f"{local_stack.url}{ACCOUNTS}/{linked.json()['id']}", metaapi_id
+
+
+def _broker_orders(stack: RunningStack, metaapi_id: str) -> list[dict[str, object]]:
+    log: list[dict[str, object]] = requests.get(
+        f"{stack.simulator_url}/_sim/accounts/{metaapi_id}/trades", timeout=10
+    ).json()
+    return log
+
+
+def test_an_order_is_executed_and_its_position_closed(
+    local_stack: RunningStack, demo: tuple[requests.Session, str, str]
+) -> None:
+    session, account, _ = demo
+
+    accepted = session.post(f"{account}/orders", json=ORDER, timeout=10)
+    final = session.get(f"{local_stack.url}{accepted.headers['Location']}", params={"wait": 10}, timeout=20)
+
+    assert accepted.status_code == 202
+    assert final.json()["status"] == "EXECUTED", final.json()
+    position_id = final.json()["broker"]["positionId"]
+    closing = session.delete(f"{account}/positions/{position_id}", timeout=10)
+    closed = session.get(f"{local_stack.url}{closing.headers['Location']}", params={"wait": 10}, timeout=20)
+    assert closed.json()["status"] == "EXECUTED", closed.json()
+
+
+def test_fifty_concurrent_posts_with_one_key_place_one_order(
+    local_stack: RunningStack, demo: tuple[requests.Session, str, str]
+) -> None:
+    session, account, metaapi_id = demo
+    before = len(_broker_orders(local_stack, metaapi_id))
+    headers = {"Idempotency-Key": "fifty-at-once", "Authorization": session.headers["Authorization"]}
+
+    def post(_: int) -> requests.Response:
+        return requests.post(f"{account}/orders", json=ORDER, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(post, range(50)))
+
+    accepted = [answer for answer in answers if answer.status_code == 202]
+    assert {answer.status_code for answer in answers} <= {202, 409}
+    assert len({answer.json()["id"] for answer in accepted}) == 1
+    final = session.get(
+        f"{local_stack.url}{accepted[0].headers['Location']}", params={"wait": 10}, timeout=20
+    )
+    assert final.json()["status"] == "EXECUTED"
+    assert len(_broker_orders(local_stack, metaapi_id)) == before + 1

@@ -1,0 +1,136 @@
+"""Trading through the API: accepted at once, executed by the executor from the order queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.local.queues import QueuePoller
+from tests.integration.conftest import Api, Simulator, trades_log
+
+ACCOUNTS = "/api/metatrader/accounts"
+ORDER = {"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.1}
+
+
+@pytest.fixture
+def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
+    metaapi_id = simulator.account(metadata={"userId": "alice"})
+    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
+    return metaapi_id, account_id
+
+
+def _drain(poller: QueuePoller, rounds: int = 10) -> None:
+    for _ in range(rounds):
+        if poller.poll_once() == 0:
+            return
+
+
+def test_a_market_order_is_accepted_then_executed(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+
+    accepted = api.call(
+        "POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body={**ORDER, "comment": "dash"}
+    )
+    _drain(executor_poller)
+    final = api.call("GET", f"{ACCOUNTS}/{account_id}/trades/{accepted.body['id']}", user="alice")
+
+    assert accepted.status == 202
+    assert accepted.body["status"] == "QUEUED"
+    assert accepted.headers["Location"] == [f"{ACCOUNTS}/{account_id}/trades/{accepted.body['id']}"]
+    assert len(accepted.body["clientId"]) == 10
+    assert final.body["status"] == "EXECUTED"
+    assert final.body["broker"]["stringCode"] == "TRADE_RETCODE_DONE"
+    assert [step["status"] for step in final.body["timeline"]] == ["QUEUED", "SENDING", "EXECUTED"]
+    log = trades_log(simulator, metaapi_id)
+    assert [(entry["body"]["clientId"], entry["body"]["comment"]) for entry in log] == [
+        (accepted.body["clientId"], "dash")
+    ]
+
+
+def test_a_repeated_idempotency_key_places_one_order(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    key = {"Idempotency-Key": "order-7f3a"}
+
+    answers = [
+        api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER, headers=key)
+        for _ in range(5)
+    ]
+    other_body = api.call(
+        "POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body={**ORDER, "volume": 0.2}, headers=key
+    )
+    bobs_same_key = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="bob", body=ORDER, headers=key)
+    _drain(executor_poller)
+
+    assert {answer.body["id"] for answer in answers} == {answers[0].body["id"]}
+    assert (other_body.status, other_body.body["details"][0]["field"]) == (422, "header.Idempotency-Key")
+    assert bobs_same_key.status == 404  # not bob's account: the key does not leak across tenants
+    assert len(trades_log(simulator, metaapi_id)) == 1
+
+
+def test_closing_a_position_fully_and_in_part(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    whole = simulator.open_position(metaapi_id, volume=0.2)
+    part = simulator.open_position(metaapi_id, volume=0.5)
+
+    closed = api.call("DELETE", f"{ACCOUNTS}/{account_id}/positions/{whole['id']}", user="alice")
+    reduced = api.call(
+        "DELETE", f"{ACCOUNTS}/{account_id}/positions/{part['id']}", user="alice", query={"volume": "0.3"}
+    )
+    too_much = api.call(
+        "DELETE", f"{ACCOUNTS}/{account_id}/positions/{part['id']}", user="alice", query={"volume": "9"}
+    )
+    _drain(executor_poller)
+
+    assert (closed.status, closed.body["action"]) == (202, "POSITION_CLOSE_ID")
+    assert (reduced.status, reduced.body["action"]) == (202, "POSITION_PARTIAL")
+    assert too_much.status == 422
+    remaining = simulator.sim_positions(metaapi_id)
+    assert [(p["id"], p["volume"]) for p in remaining] == [(part["id"], 0.2)]
+    for trade in (closed, reduced):
+        final = api.call("GET", f"{ACCOUNTS}/{account_id}/trades/{trade.body['id']}", user="alice")
+        assert final.body["status"] == "EXECUTED"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**ORDER, "volume": 0}, "body.volume"),
+        ({**ORDER, "actionType": "ORDER_TYPE_BUY_LIMIT"}, "body.actionType"),
+        ({**ORDER, "symbol": "EUR USD"}, "body.symbol"),
+        ({**ORDER, "comment": "x" * 17}, "body.comment"),
+        ({**ORDER, "expiresInSeconds": 0}, "body.expiresInSeconds"),
+        ({"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY"}, "body.volume"),
+    ],
+)
+def test_malformed_orders_are_422_naming_the_field(
+    api: Api, simulator: Simulator, linked: tuple[str, str], body: dict[str, Any], field: str
+) -> None:
+    _, account_id = linked
+
+    answer = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=body)
+
+    assert answer.status == 422
+    assert answer.body["details"][0]["field"] == field
+
+
+def test_another_tenants_account_and_trades_are_404(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    alices = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER).body["id"]
+    position = simulator.open_position(metaapi_id)
+
+    order = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="bob", body=ORDER)
+    close = api.call("DELETE", f"{ACCOUNTS}/{account_id}/positions/{position['id']}", user="bob")
+    trade = api.call("GET", f"{ACCOUNTS}/{account_id}/trades/{alices}", user="bob")
+    _drain(executor_poller)
+
+    assert [order.status, close.status, trade.status] == [404, 404, 404]
+    assert len(trades_log(simulator, metaapi_id)) == 1  # alice's order only
