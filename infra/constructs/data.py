@@ -7,6 +7,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 TTL_ATTRIBUTE = "ttl"
+# Sparse index of unsettled trade requests, by when the sweeper should look at them again.
+SWEEP_INDEX = "sweep"
 
 
 class DataStore(Construct):
@@ -23,6 +25,14 @@ class DataStore(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=TTL_ATTRIBUTE,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=SWEEP_INDEX,
+                    partition_key=dynamodb.Attribute(name="sweepShard", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="sweepAt", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+                )
+            ],
             deletion_protection=True,
             # Accounts, trades and their audit trail outlive the stack.
             removal_policy=RemovalPolicy.RETAIN,

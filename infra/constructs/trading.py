@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -22,6 +24,7 @@ EXECUTOR_TIMEOUT = Duration.seconds(60)
 # Above the executor's own budget (5 sends, each with a few short re-checks): the executor
 # finishes every request itself; the dead-letter queue only sees messages it could not handle.
 MAX_RECEIVE_COUNT = 30
+SWEEP_EVERY = Duration.minutes(1)
 
 
 class TradePipeline(Construct):
@@ -63,3 +66,19 @@ class TradePipeline(Construct):
         )
         # The executor changes a message's visibility to retry it shortly.
         self.orders.grant_consume_messages(self.executor)
+
+        self.sweeper: lambda_.Function = functions.create(
+            "SweeperFunction",
+            handler="functions.sweeper.handler.lambda_handler",
+            description="Re-enqueues trade requests that are due again or whose message was lost",
+            timeout=Duration.seconds(60),
+            environment={"TABLE_NAME": environment["TABLE_NAME"], "TRADE_QUEUE_URL": self.orders.queue_url},
+        )
+        self.orders.grant_send_messages(self.sweeper)
+        events.Rule(
+            self,
+            "SweepSchedule",
+            description="Runs the trade sweeper",
+            schedule=events.Schedule.rate(SWEEP_EVERY),
+            targets=[targets.LambdaFunction(self.sweeper, retry_attempts=2)],
+        )

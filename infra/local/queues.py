@@ -86,3 +86,44 @@ class QueuePoller:
             if message["MessageId"] not in failed:
                 self._client.delete_message(QueueUrl=sub.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
+
+
+def scheduled_event() -> dict[str, Any]:
+    """What EventBridge sends a function on a schedule."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+
+
+class Timer:
+    """Invokes a function every `every_seconds`, as an EventBridge schedule does."""
+
+    def __init__(self, handler: Handler, every_seconds: float, name: str) -> None:
+        self._handler = handler
+        self._every = every_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"timer-{name}", daemon=True)
+        self._name = name
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                context = LambdaContext(self._name, time.monotonic() + FUNCTION_TIMEOUT_S, str(uuid.uuid4()))
+                self._handler(scheduled_event(), context)
+            except Exception as error:
+                print(f"  timer {self._name}: {error}", flush=True)

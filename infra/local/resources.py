@@ -154,3 +154,28 @@ def queue_subscriptions(template: dict[str, Any], resources: LocalResources) -> 
             )
         )
     return subscriptions
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A function on an EventBridge schedule, as the template's rule says."""
+
+    handler: str
+    every_seconds: float
+
+
+_RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def schedules(template: dict[str, Any]) -> list[Schedule]:
+    functions = resources_of(template, "AWS::Lambda::Function")
+    found = []
+    for rule in resources_of(template, "AWS::Events::Rule").values():
+        expression = rule.get("ScheduleExpression", "")
+        if not expression.startswith("rate("):
+            continue
+        amount, unit = expression.removeprefix("rate(").removesuffix(")").split()
+        for target in rule.get("Targets", []):
+            logical_id = target["Arn"]["Fn::GetAtt"][0]
+            found.append(Schedule(functions[logical_id]["Handler"], float(amount) * _RATE_UNITS[unit]))
+    return found

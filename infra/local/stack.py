@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import BaseWSGIServer
 
-    from infra.local.queues import QueuePoller
+    from infra.local.queues import QueuePoller, Timer
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 LOCAL_REGION = "us-east-1"
@@ -72,7 +72,7 @@ class LocalStack:
     demo_account_id: str | None = None
     operator_account_id: str | None = None
     _servers: list[BaseWSGIServer] = field(default_factory=list)
-    _pollers: list[QueuePoller] = field(default_factory=list)
+    _pollers: list[QueuePoller | Timer] = field(default_factory=list)
     _aws: ThreadedMotoServer | None = None
     _api: BaseWSGIServer | None = None
 
@@ -94,8 +94,13 @@ class LocalStack:
         from werkzeug.serving import make_server
 
         from infra.local.gateway import LocalGateway
-        from infra.local.queues import QueuePoller, load_handler
-        from infra.local.resources import create_resources, function_environment, queue_subscriptions
+        from infra.local.queues import QueuePoller, Timer, load_handler
+        from infra.local.resources import (
+            create_resources,
+            function_environment,
+            queue_subscriptions,
+            schedules,
+        )
         from infra.local.tokens import DevTokens
 
         template = synthesized_template()
@@ -109,7 +114,12 @@ class LocalStack:
         )
         subscriptions = queue_subscriptions(template, resources)
         # One process plays every function: their environments (all from the template) merge.
-        for handler in [API_HANDLER, *(subscription.handler for subscription in subscriptions)]:
+        functions = [
+            API_HANDLER,
+            *(s.handler for s in subscriptions),
+            *(s.handler for s in schedules(template)),
+        ]
+        for handler in functions:
             os.environ.update(function_environment(template, handler, resources))
         environment = function_environment(template, API_HANDLER, resources)
         os.environ["CORS_ALLOW_ORIGINS"] = ",".join(self.cors_allow_origins)
@@ -140,6 +150,10 @@ class LocalStack:
             poller = QueuePoller(sqs, subscription, load_handler(subscription.handler))
             poller.start()
             self._pollers.append(poller)
+        for schedule in schedules(template):
+            timer = Timer(load_handler(schedule.handler), schedule.every_seconds, schedule.handler)
+            timer.start()
+            self._pollers.append(timer)
         if self.metaapi_token and self.mt_account_id:
             self.operator_account_id = _link_for_operator(self.mt_account_id)
 

@@ -269,3 +269,26 @@ def test_only_the_api_may_create_or_delete_user_tokens(resources: dict[str, dict
     managing = [s for s in statements if "secretsmanager:CreateSecret" in s["Action"]]
     assert len(managing) == 1
     assert "secretsmanager:DeleteSecret" in managing[0]["Action"]
+
+
+def test_the_sweeper_runs_every_minute_over_a_sparse_index(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule", {"ScheduleExpression": "rate(1 minute)", "State": "ENABLED"}
+    )
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "GlobalSecondaryIndexes": [
+                Match.object_like(
+                    {
+                        "IndexName": "sweep",
+                        "KeySchema": [
+                            {"AttributeName": "sweepShard", "KeyType": "HASH"},
+                            {"AttributeName": "sweepAt", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    }
+                )
+            ]
+        },
+    )

@@ -12,8 +12,10 @@ from mtcore.aws import dynamodb_client
 from mtcore.errors import Conflict, NotFound
 from mtcore.repositories.codec import from_item, to_item
 from mtcore.repositories.keys import account_pk, trade_sk
+from mtcore.repositories.pagination import decode_token, encode_token
 from mtcore.settings import get_settings
-from mtcore.trades.models import TradeRequest, TradeStatus, Transition
+from mtcore.trades.models import SETTLED, TradeRequest, TradeStatus, Transition
+from mtcore.trades.sweep import sweep_at, sweep_shard
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ENTITY = "TRADE"
+SWEEP_INDEX = "sweep"  # as infra/constructs/data.py names it
 
 
 class TransitionRefused(Conflict):
@@ -53,6 +56,8 @@ class TradesRepository:
             "sk": trade_sk(request.id),
             "entity": ENTITY,
             "userId": request.user_id,
+            "sweepShard": sweep_shard(request.account_id),
+            "sweepAt": sweep_at(request.status, request.created_at, request.not_before).isoformat(),
         }
         self._client.put_item(
             TableName=self._table_name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
@@ -92,11 +97,22 @@ class TradesRepository:
             names[f"#c{number}"] = alias
             values[f":c{number}"] = _plain(value)
             assignments.append(f"#c{number} = :c{number}")
+        names |= {"#sweepShard": "sweepShard", "#sweepAt": "sweepAt"}
+        removals = []
+        if to in SETTLED:
+            removals = ["#sweepShard", "#sweepAt"]  # out of the sparse index: nothing left to sweep
+        else:
+            not_before = (changes or {}).get("not_before", request.not_before)
+            values[":shard"] = sweep_shard(request.account_id)
+            values[":sweepAt"] = sweep_at(to, at, not_before).isoformat()
+            assignments += ["#sweepShard = :shard", "#sweepAt = :sweepAt"]
         expected_names = []
         for number, status in enumerate(expected):
             values[f":e{number}"] = status.value
             expected_names.append(f":e{number}")
         update = "SET " + ", ".join(assignments)
+        if removals:
+            update += " REMOVE " + ", ".join(removals)
         if count_attempt:
             names["#attempts"] = "attempts"
             values[":one"] = 1
@@ -116,6 +132,62 @@ class TradesRepository:
                 f"Trade request {request.id} is no longer {' or '.join(expected)}"
             ) from None
         return TradeRequest.model_validate(from_item(answer["Attributes"]))
+
+    def postpone_sweep(self, request: TradeRequest, until: datetime) -> bool:
+        """Look at the request again at `until`, if it is still as it was; False if it moved."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": account_pk(request.account_id)}, "sk": {"S": trade_sk(request.id)}},
+                UpdateExpression="SET sweepAt = :until",
+                ConditionExpression="#status = :status AND updatedAt = :updated",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":until": {"S": until.isoformat()},
+                    ":status": {"S": request.status.value},
+                    ":updated": {"S": request.updated_at.isoformat()},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def due_for_sweep(self, shard: str, now: datetime, *, limit: int = 100) -> list[tuple[str, str]]:
+        """(account id, request id) of unsettled requests whose sweep time has passed."""
+        answer = self._client.query(
+            TableName=self._table_name,
+            IndexName=SWEEP_INDEX,
+            KeyConditionExpression="sweepShard = :shard AND sweepAt <= :now",
+            ExpressionAttributeValues={":shard": {"S": shard}, ":now": {"S": now.isoformat()}},
+            Limit=limit,
+        )
+        return [
+            (item["pk"]["S"].removeprefix("ACCOUNT#"), item["sk"]["S"].removeprefix("TRADE#"))
+            for item in answer.get("Items", [])
+        ]
+
+    def list_for_account(
+        self, account_id: str, *, status: TradeStatus | None, limit: int, next_token: str | None
+    ) -> tuple[list[TradeRequest], str | None]:
+        """Newest first (ids are time-ordered)."""
+        pk = account_pk(account_id)
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": "TRADE#"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if status is not None:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            request["ExpressionAttributeValues"][":status"] = {"S": status.value}
+        start_key = decode_token(next_token, expected_pk=pk)
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        answer = self._client.query(**request)
+        items = [TradeRequest.model_validate(from_item(raw)) for raw in answer.get("Items", [])]
+        return items, encode_token(answer.get("LastEvaluatedKey"))
 
 
 def get_trades_repository() -> TradesRepository:

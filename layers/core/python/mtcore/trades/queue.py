@@ -10,6 +10,8 @@ from mtcore.models import CamelModel
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_sqs import SQSClient
 
     from mtcore.trades.models import TradeRequest
@@ -32,6 +34,16 @@ class TradeQueue:
             MessageGroupId=request.account_id,
             # Never a caller's key: one message per trade request, however often it is sent.
             MessageDeduplicationId=request.id,
+        )
+
+    def send_again(self, request: TradeRequest, at: datetime) -> None:
+        """A new message for a request whose message is gone; a duplicate delivery is harmless
+        (the executor acts on the request's status), a lost one is not."""
+        self._client.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=TradeMessage(account_id=request.account_id, trade_id=request.id).model_dump_json(),
+            MessageGroupId=request.account_id,
+            MessageDeduplicationId=f"{request.id}-{int(at.timestamp())}",
         )
 
     def retry_in(self, receipt_handle: str, seconds: float) -> None:

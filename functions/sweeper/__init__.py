@@ -1,0 +1,1 @@
+"""Scheduled: re-enqueues trade requests that are due again or whose message was lost."""

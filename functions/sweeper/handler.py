@@ -1,0 +1,28 @@
+"""Lambda entry point of the trade sweeper (an EventBridge schedule, every minute)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+from mtcore.logic.sweeping import sweep
+from mtcore.observability import logger, metrics, tracer
+from mtcore.repositories.trades import get_trades_repository
+from mtcore.trades.queue import get_trade_queue
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@event_parser(model=EventBridgeModel)
+def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
+    requeued = sweep(datetime.now(UTC), trades=get_trades_repository(), queue=get_trade_queue())
+    metrics.add_metric(name="TradesRequeued", unit=MetricUnit.Count, value=requeued)
+    return {"requeued": requeued}
