@@ -134,3 +134,28 @@ def test_another_tenants_account_and_trades_are_404(
 
     assert [order.status, close.status, trade.status] == [404, 404, 404]
     assert len(trades_log(simulator, metaapi_id)) == 1  # alice's order only
+
+
+def test_trades_are_listed_newest_first_filtered_and_paged(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    simulator.fault(metaapi_id, "trade", "invalid_stops")
+    ids = [
+        api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER).body["id"]
+        for _ in range(3)
+    ]
+    _drain(executor_poller)
+    path = f"{ACCOUNTS}/{account_id}/trades"
+
+    first = api.call("GET", path, user="alice", query={"limit": "2"}).body
+    second = api.call("GET", path, user="alice", query={"limit": "2", "nextToken": first["nextToken"]}).body
+    rejected = api.call("GET", path, user="alice", query={"status": "REJECTED"}).body
+    unknown_status = api.call("GET", path, user="alice", query={"status": "DONE"})
+    bobs = api.call("GET", path, user="bob")
+
+    assert [t["id"] for t in first["items"] + second["items"]] == ids[::-1]
+    assert second["nextToken"] is None
+    assert [t["id"] for t in rejected["items"]] == [ids[0]]
+    assert unknown_status.status == 422
+    assert bobs.status == 404

@@ -11,13 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.identity import caller_id
-from functions.api.openapi import LIVE_ERRORS, SIGNED_IN, answers, error_answer
+from functions.api.openapi import ACCOUNT_ERRORS, LIVE_ERRORS, SIGNED_IN, answers, error_answer
 from mtcore.logic import trading as logic
 from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
-from mtcore.logic.trading import MAX_WAIT_SECONDS, MarketOrder
+from mtcore.logic.trading import MAX_WAIT_SECONDS, MarketOrder, TradePage
 from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
 from mtcore.repositories.trades import TradesRepository, get_trades_repository
-from mtcore.trades.models import TradeRequest
+from mtcore.trades.models import TradeRequest, TradeStatus
 from mtcore.trades.queue import TradeQueue, get_trade_queue
 
 router = APIGatewayRouter()
@@ -119,6 +119,35 @@ def close_position(
         context=router.lambda_context,
     )
     return _accepted(request)
+
+
+@router.get(
+    "/accounts/<account_id>/trades",
+    summary="The account's trade requests, newest first",
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=answers("One page of trade requests", ACCOUNT_ERRORS),
+)
+def list_trades(
+    user_id: Caller,
+    account_id: AccountId,
+    accounts: Accounts,
+    trades: Trades,
+    status: Annotated[TradeStatus | None, Query(description="Only requests in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
+    next_token: Annotated[
+        str | None, Query(alias="nextToken", max_length=2048, description="From the previous page")
+    ] = None,
+) -> TradePage:
+    return logic.list_trades(
+        user_id,
+        account_id,
+        status=status,
+        limit=limit,
+        next_token=next_token,
+        accounts=accounts,
+        trades=trades,
+    )
 
 
 @router.get(

@@ -13,7 +13,7 @@ from mtcore.errors import InvalidInput
 from mtcore.logic.idempotency import Accepted, once
 from mtcore.metaapi.models import TradeAction
 from mtcore.models import CamelModel, JsonDecimal
-from mtcore.trades.models import COMMENT_MAX, SETTLED, TradeKind, TradeRequest
+from mtcore.trades.models import COMMENT_MAX, SETTLED, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -160,6 +160,27 @@ def get_trade(
         if request.status in SETTLED or time.monotonic() >= deadline:
             return request
         time.sleep(0.2)
+
+
+class TradePage(CamelModel):
+    items: list[TradeRequest]
+    next_token: str | None = Field(default=None, description="Pass as nextToken to read the next page")
+
+
+def list_trades(
+    user_id: str,
+    account_id: str,
+    *,
+    status: TradeStatus | None,
+    limit: int,
+    next_token: str | None,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+) -> TradePage:
+    """The account's trade requests, newest first."""
+    account = accounts.get(user_id, account_id)
+    items, token = trades.list_for_account(account.id, status=status, limit=limit, next_token=next_token)
+    return TradePage(items=items, next_token=token)
 
 
 def _remote(account: Account) -> tuple[str, str | None]:
