@@ -49,10 +49,11 @@ class BackendStack(Stack):
             },
         )
         data.table.grant_read_write_data(trading.sweeper)
-        for function in (api_function, trading.executor):
+        for function in (api_function, trading.executor, trading.dead_letter_consumer):
             data.table.grant_read_write_data(function)
             secrets.platform_metaapi_token.grant_read(function)
         secrets.grant_user_tokens(trading.executor)
+        secrets.grant_user_tokens(trading.dead_letter_consumer)
         secrets.grant_user_tokens(api_function, manage=True)
         table_id = Stack.of(data.table).get_logical_id(data.table.node.default_child)  # type: ignore[arg-type]
         accept(

@@ -36,6 +36,7 @@ class TradePipeline(Construct):
             self,
             "OrderDeadLetters",
             fifo=True,
+            visibility_timeout=Duration.seconds(EXECUTOR_TIMEOUT.to_seconds() * 2),
             retention_period=Duration.days(14),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
@@ -66,6 +67,17 @@ class TradePipeline(Construct):
         )
         # The executor changes a message's visibility to retry it shortly.
         self.orders.grant_consume_messages(self.executor)
+
+        self.dead_letter_consumer: lambda_.Function = functions.create(
+            "DeadLetterFunction",
+            handler="functions.dead_letters.handler.lambda_handler",
+            description="Concludes trades the executor could not finish, from broker truth",
+            timeout=EXECUTOR_TIMEOUT,
+            environment=environment,
+        )
+        self.dead_letter_consumer.add_event_source(
+            event_sources.SqsEventSource(self.dead_letters, batch_size=10, report_batch_item_failures=True)
+        )
 
         self.sweeper: lambda_.Function = functions.create(
             "SweeperFunction",

@@ -51,6 +51,10 @@ class QueuePoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"poll-{subscription.handler}", daemon=True)
 
+    @property
+    def queue_url(self) -> str:
+        return self._subscription.queue_url
+
     def start(self) -> None:
         self._thread.start()
 

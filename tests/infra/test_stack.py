@@ -292,3 +292,13 @@ def test_the_sweeper_runs_every_minute_over_a_sparse_index(template: Template) -
             ]
         },
     )
+
+
+def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[str, Any]]) -> None:
+    queues = {name: q for name, q in resources.items() if q["Type"] == "AWS::SQS::Queue"}
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    fed = {mapping["FunctionName"]["Ref"]: mapping["EventSourceArn"]["Fn::GetAtt"][0] for mapping in mappings}
+    assert len(fed) == 2  # the executor and the dead-letter consumer
+    for function, queue in fed.items():
+        assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function

@@ -22,6 +22,7 @@ from infra.synth import synthesized_template
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 EXECUTOR_HANDLER = "functions.executor.handler.lambda_handler"
+DEAD_LETTER_HANDLER = "functions.dead_letters.handler.lambda_handler"
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,7 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[L
             secretsmanager=boto3.client("secretsmanager"),
             sqs=boto3.client("sqs"),
         )
-        for handler in (API_HANDLER, EXECUTOR_HANDLER):
+        for handler in (API_HANDLER, EXECUTOR_HANDLER, DEAD_LETTER_HANDLER):
             for name, value in function_environment(template, handler, resources).items():
                 monkeypatch.setenv(name, value)
         yield resources
@@ -225,4 +226,13 @@ def executor_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
     from infra.local.resources import queue_subscriptions
 
     subscription = next(s for s in queue_subscriptions(template, aws) if "executor" in s.handler)
+    return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+
+
+@pytest.fixture
+def dead_letter_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+
+    subscription = next(s for s in queue_subscriptions(template, aws) if "dead_letters" in s.handler)
     return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))

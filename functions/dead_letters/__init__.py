@@ -1,0 +1,1 @@
+"""Consumes the order queue's dead letters and concludes each trade from broker truth."""
