@@ -41,7 +41,10 @@ def synthesized_template() -> dict[str, Any]:
         from infra.app import build_app  # imported here: it starts the jsii kernel
 
         # No asset bundling: the template's resources are what matter locally, not the code zips.
-        app, _ = build_app({"stage": LOCAL_STAGE, "aws:cdk:bundling-stacks": []}, outdir=str(_OUTDIR))
+        app, _ = build_app(
+            {"stage": LOCAL_STAGE, "aws:cdk:bundling-stacks": [], "aws:cdk:disable-asset-staging": True},
+            outdir=str(_OUTDIR),
+        )
         app.synth()
         stamp.write_text(fingerprint)
     template: dict[str, Any] = json.loads(template_path.read_text())

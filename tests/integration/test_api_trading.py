@@ -159,3 +159,33 @@ def test_trades_are_listed_newest_first_filtered_and_paged(
     assert [t["id"] for t in rejected["items"]] == [ids[0]]
     assert unknown_status.status == 422
     assert bobs.status == 404
+
+
+def test_account_expiry_and_slippage_apply_to_market_orders(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    settings = api.call(
+        "PUT",
+        f"{ACCOUNTS}/{account_id}",
+        user="alice",
+        body={"orderExpirySeconds": 20, "maxSlippagePoints": 15},
+    )
+
+    by_account = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER).body
+    by_order = api.call(
+        "POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body={**ORDER, "expiresInSeconds": 300}
+    ).body
+    _drain(executor_poller)
+
+    def lifetime(trade: dict[str, Any]) -> float:
+        from datetime import datetime
+
+        created, expires = (
+            datetime.fromisoformat(trade[k].replace("Z", "+00:00")) for k in ("createdAt", "expiresAt")
+        )
+        return (expires - created).total_seconds()
+
+    assert settings.status == 200
+    assert (lifetime(by_account), lifetime(by_order)) == (20, 300)
+    assert [entry["body"]["slippage"] for entry in trades_log(simulator, metaapi_id)] == [15, 15]

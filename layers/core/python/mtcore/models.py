@@ -64,6 +64,12 @@ class Account(CamelModel):
     free_margin: Money | None = None
     margin_level: JsonDecimal | None = None
     trading_halted: bool = Field(default=False, description="New positions are refused while set")
+    order_expiry_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(
+        default=60, description="Market orders not sent within this long are expired, never sent late"
+    )
+    max_slippage_points: Annotated[int | None, Field(ge=0, le=10_000)] = Field(
+        default=None, description="Sent with every market order; MetaApi's account default without it"
+    )
     auto_sync_positions: bool = True
     auto_sync_orders: bool = True
     sync_interval: Annotated[int, Field(ge=10, le=86_400, description="Seconds between scheduled syncs")] = 60

@@ -43,12 +43,17 @@ class AccountChanges(CamelModel):
     auto_sync_positions: bool | None = None
     auto_sync_orders: bool | None = None
     sync_interval: Annotated[int | None, Field(ge=10, le=86_400)] = None
+    order_expiry_seconds: Annotated[int | None, Field(ge=1, le=3600)] = None
+    max_slippage_points: Annotated[int | None, Field(ge=0, le=10_000)] = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> AccountChanges:
         # null means "not given": none of these settings can be unset.
         if not self.model_dump(exclude_none=True):
-            raise ValueError("send at least one of name, autoSyncPositions, autoSyncOrders, syncInterval")
+            raise ValueError(
+                "send at least one of name, autoSyncPositions, autoSyncOrders, syncInterval, "
+                "orderExpirySeconds, maxSlippagePoints"
+            )
         return self
 
 

@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from mtcore.trades.queue import TradeQueue
 
 SYMBOL = r"^[A-Za-z0-9._#+-]{1,32}$"
-# A market order not sent within this long is expired, never sent late.
-DEFAULT_EXPIRY_SECONDS = 60
 MAX_WAIT_SECONDS = 10
 Lots = Annotated[JsonDecimal, Field(gt=0, le=1000, max_digits=12, decimal_places=4, description="Lots")]
 Price = Annotated[JsonDecimal, Field(gt=0, max_digits=20, decimal_places=10)]
@@ -40,9 +38,9 @@ class MarketOrder(CamelModel):
     take_profit: Price | None = None
     comment: Annotated[str | None, Field(max_length=COMMENT_MAX, pattern=r"^[\x20-\x7e]*$")] = None
     magic_number: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
-    expires_in_seconds: Annotated[int, Field(ge=1, le=3600, description="Not sent after this long")] = (
-        DEFAULT_EXPIRY_SECONDS
-    )
+    expires_in_seconds: Annotated[
+        int | None, Field(ge=1, le=3600, description="Not sent after this long (default: the account's)")
+    ] = None
 
 
 def _enqueue(request: TradeRequest, trades: TradesRepository, queue: TradeQueue) -> Accepted:
@@ -77,7 +75,8 @@ def place_market_order(
             take_profit=order.take_profit,
             comment=order.comment,
             magic=order.magic_number,
-            expires_at=now + timedelta(seconds=order.expires_in_seconds),
+            slippage_points=account.max_slippage_points,
+            expires_at=now + timedelta(seconds=order.expires_in_seconds or account.order_expiry_seconds),
             created_at=now,
             updated_at=now,
         )
@@ -125,7 +124,7 @@ def close_position(
             volume=volume if partial else None,
             position_id=position.id,
             position_volume=position.volume,
-            expires_at=now + timedelta(seconds=DEFAULT_EXPIRY_SECONDS),
+            expires_at=now + timedelta(seconds=account.order_expiry_seconds),
             created_at=now,
             updated_at=now,
         )
