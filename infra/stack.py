@@ -12,6 +12,7 @@ from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
+from infra.constructs.monitoring import TradeMonitoring
 from infra.constructs.packaging import Packaging
 from infra.constructs.secrets import Secrets
 from infra.constructs.trading import TradePipeline
@@ -65,6 +66,7 @@ class BackendStack(Stack):
         data.idempotency.grant_read_write_data(api_function)
         trading.orders.grant_send_messages(api_function)
 
+        TradeMonitoring(self, "Monitoring", trading=trading)
         api = Api(self, "Api", config=config, handler=api_function, user_pool=auth.user_pool)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")

@@ -302,3 +302,16 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
     assert len(fed) == 2  # the executor and the dead-letter consumer
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
+
+
+@pytest.mark.parametrize(
+    ("metric", "threshold"),
+    [
+        ("ApproximateNumberOfMessagesVisible", 1),
+        ("Errors", 1),
+        ("ApproximateAgeOfOldestMessage", 120),
+        ("TradesUnknown", 1),
+    ],
+)
+def test_the_trade_pipeline_is_watched(template: Template, metric: str, threshold: int) -> None:
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": metric, "Threshold": threshold})
