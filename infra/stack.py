@@ -35,7 +35,14 @@ class BackendStack(Stack):
             "PLATFORM_TOKEN_SECRET_ID": secrets.platform_metaapi_token.secret_arn,
             "USER_TOKEN_SECRET_PREFIX": secrets.user_token_prefix,
         }
-        trading = TradePipeline(self, "Trading", functions=functions, environment=metaapi_environment)
+        trading = TradePipeline(
+            self,
+            "Trading",
+            functions=functions,
+            environment=metaapi_environment,
+            table=data.table,
+            stage=config.stage,
+        )
         api_function = functions.create(
             "ApiFunction",
             handler="functions.api.handler.lambda_handler",

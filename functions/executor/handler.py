@@ -14,6 +14,7 @@ from mtcore.logic.execution import execute_trade_message
 from mtcore.logic.metaapi_access import get_metaapi_access
 from mtcore.observability import logger, metrics, tracer
 from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.repositories.positions import get_positions_repository
 from mtcore.repositories.trades import get_trades_repository
 from mtcore.trades.executor import Done
 from mtcore.trades.queue import TradeMessage, get_trade_queue
@@ -37,6 +38,7 @@ def record_handler(record: SQSRecord) -> None:
         trades=get_trades_repository(),
         queue=get_trade_queue(),
         access=get_metaapi_access(),
+        positions=get_positions_repository(),
     )
     if isinstance(step, Done):
         # One metric per final status (TradesExecuted, TradesRejected, TradesUnknown, …) for alarms.

@@ -33,6 +33,8 @@ class DataStore(Construct):
                     projection_type=dynamodb.ProjectionType.KEYS_ONLY,
                 )
             ],
+            # Domain events are published from this stream, never by a second call after a write.
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             deletion_protection=True,
             # Accounts, trades and their audit trail outlive the stack.
             removal_policy=RemovalPolicy.RETAIN,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -15,8 +17,6 @@ from constructs import Construct
 from infra.nag import accept
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-
     from infra.constructs.function_factory import FunctionFactory
 
 # Each delivery does at most one send plus a settle-and-reconcile; a minute bounds it.
@@ -29,9 +29,40 @@ SWEEP_EVERY = Duration.minutes(1)
 
 class TradePipeline(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, functions: FunctionFactory, environment: dict[str, str]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: FunctionFactory,
+        environment: dict[str, str],
+        table: dynamodb.TableV2,
+        stage: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.bus = events.EventBus(self, "Events", event_bus_name=f"mt-backend-{stage}")
+        self.event_publisher = functions.create(
+            "TradeEventsFunction",
+            handler="functions.trade_events.handler.lambda_handler",
+            description="Publishes trade events from the table's stream",
+            timeout=Duration.seconds(30),
+            environment={"TABLE_NAME": environment["TABLE_NAME"], "EVENT_BUS_NAME": self.bus.event_bus_name},
+        )
+        self.event_publisher.add_event_source(
+            event_sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=100,
+                bisect_batch_on_error=True,
+                retry_attempts=10,
+                report_batch_item_failures=True,
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {"dynamodb": {"NewImage": {"entity": {"S": lambda_.FilterRule.is_equal("TRADE")}}}}
+                    )
+                ],
+            )
+        )
+        self.bus.grant_put_events_to(self.event_publisher)
         self.dead_letters = sqs.Queue(
             self,
             "OrderDeadLetters",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-    from infra.local.resources import QueueSubscription
+    from infra.local.resources import QueueSubscription, StreamSubscription
 
 Handler = Callable[[dict[str, Any], Any], Any]
 FUNCTION_TIMEOUT_S = 60.0
@@ -131,3 +131,55 @@ class Timer:
                 self._handler(scheduled_event(), context)
             except Exception as error:
                 print(f"  timer {self._name}: {error}", flush=True)
+
+
+class StreamPoller:
+    """What Lambda's DynamoDB stream event source does: read new stream records in order and hand
+    them to the function in batches (from the newest point, as the deployed mapping starts)."""
+
+    def __init__(
+        self, dynamodb: Any, streams: Any, subscription: StreamSubscription, handler: Handler
+    ) -> None:
+        self._streams = streams
+        self._subscription = subscription
+        self._handler = handler
+        self._stream_arn: str = dynamodb.describe_table(TableName=subscription.table_name)["Table"][
+            "LatestStreamArn"
+        ]
+        shards = streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+        self._iterators = [
+            streams.get_shard_iterator(
+                StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for shard in shards
+        ]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"stream-{subscription.handler}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.poll_once()
+            except Exception as error:
+                print(f"  stream {self._subscription.handler}: {error}", flush=True)
+
+    def poll_once(self) -> int:
+        handed = 0
+        for number, iterator in enumerate(self._iterators):
+            answer = self._streams.get_records(ShardIterator=iterator, Limit=self._subscription.batch_size)
+            self._iterators[number] = answer["NextShardIterator"]
+            records = [record | {"eventSourceARN": self._stream_arn} for record in answer.get("Records", [])]
+            if records:
+                context = LambdaContext(
+                    self._subscription.handler, time.monotonic() + FUNCTION_TIMEOUT_S, str(uuid.uuid4())
+                )
+                self._handler({"Records": records}, context)
+                handed += len(records)
+        return handed

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -53,9 +54,13 @@ def create_resources(
     dynamodb: DynamoDBClient,
     secretsmanager: SecretsManagerClient,
     sqs: SQSClient,
+    events: EventBridgeClient,
 ) -> LocalResources:
     created = LocalResources()
     _create_queues(sqs, template, created)
+    for logical_id, bus in resources_of(template, "AWS::Events::EventBus").items():
+        events.create_event_bus(Name=bus["Name"])
+        created.names[logical_id] = bus["Name"]
     for logical_id, table in resources_of(template, "AWS::DynamoDB::GlobalTable").items():
         created.names[logical_id] = _create_table(dynamodb, logical_id, table)
     for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items():
@@ -142,6 +147,8 @@ def queue_subscriptions(template: dict[str, Any], resources: LocalResources) -> 
     subscriptions = []
     for mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").values():
         queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+        if queue_id not in resources_of(template, "AWS::SQS::Queue"):
+            continue  # a table stream: see stream_subscriptions
         function = functions[mapping["FunctionName"]["Ref"]]
         subscriptions.append(
             QueueSubscription(
@@ -178,4 +185,26 @@ def schedules(template: dict[str, Any]) -> list[Schedule]:
         for target in rule.get("Targets", []):
             logical_id = target["Arn"]["Fn::GetAtt"][0]
             found.append(Schedule(functions[logical_id]["Handler"], float(amount) * _RATE_UNITS[unit]))
+    return found
+
+
+@dataclass(frozen=True)
+class StreamSubscription:
+    """A function fed by a table's stream."""
+
+    handler: str
+    table_name: str
+    batch_size: int
+
+
+def stream_subscriptions(template: dict[str, Any], resources: LocalResources) -> list[StreamSubscription]:
+    functions = resources_of(template, "AWS::Lambda::Function")
+    tables = resources_of(template, "AWS::DynamoDB::GlobalTable")
+    found = []
+    for mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").values():
+        source_id, attribute = mapping["EventSourceArn"]["Fn::GetAtt"]
+        if source_id in tables and attribute == "StreamArn":
+            function = functions[mapping["FunctionName"]["Ref"]]
+            batch = int(mapping.get("BatchSize", 100))
+            found.append(StreamSubscription(function["Handler"], resources.names[source_id], batch))
     return found

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import BaseWSGIServer
 
-    from infra.local.queues import QueuePoller, Timer
+    from infra.local.queues import QueuePoller, StreamPoller, Timer
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 LOCAL_REGION = "us-east-1"
@@ -72,7 +72,7 @@ class LocalStack:
     demo_account_id: str | None = None
     operator_account_id: str | None = None
     _servers: list[BaseWSGIServer] = field(default_factory=list)
-    _pollers: list[QueuePoller | Timer] = field(default_factory=list)
+    _pollers: list[QueuePoller | StreamPoller | Timer] = field(default_factory=list)
     _aws: ThreadedMotoServer | None = None
     _api: BaseWSGIServer | None = None
 
@@ -94,12 +94,13 @@ class LocalStack:
         from werkzeug.serving import make_server
 
         from infra.local.gateway import LocalGateway
-        from infra.local.queues import QueuePoller, Timer, load_handler
+        from infra.local.queues import QueuePoller, StreamPoller, Timer, load_handler
         from infra.local.resources import (
             create_resources,
             function_environment,
             queue_subscriptions,
             schedules,
+            stream_subscriptions,
         )
         from infra.local.tokens import DevTokens
 
@@ -108,15 +109,21 @@ class LocalStack:
         self._aws = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._aws.start()
         point_sdk_at(self.aws_url)
-        secretsmanager, sqs = boto3.client("secretsmanager"), boto3.client("sqs")
+        secretsmanager, sqs, dynamodb = (
+            boto3.client("secretsmanager"),
+            boto3.client("sqs"),
+            boto3.client("dynamodb"),
+        )
         resources = create_resources(
-            template, dynamodb=boto3.client("dynamodb"), secretsmanager=secretsmanager, sqs=sqs
+            template, dynamodb=dynamodb, secretsmanager=secretsmanager, sqs=sqs, events=boto3.client("events")
         )
         subscriptions = queue_subscriptions(template, resources)
+        streams = stream_subscriptions(template, resources)
         # One process plays every function: their environments (all from the template) merge.
         functions = [
             API_HANDLER,
             *(s.handler for s in subscriptions),
+            *(s.handler for s in streams),
             *(s.handler for s in schedules(template)),
         ]
         for handler in functions:
@@ -150,6 +157,12 @@ class LocalStack:
             poller = QueuePoller(sqs, subscription, load_handler(subscription.handler))
             poller.start()
             self._pollers.append(poller)
+        for stream in streams:
+            reader = StreamPoller(
+                dynamodb, boto3.client("dynamodbstreams"), stream, load_handler(stream.handler)
+            )
+            reader.start()
+            self._pollers.append(reader)
         for schedule in schedules(template):
             timer = Timer(load_handler(schedule.handler), schedule.every_seconds, schedule.handler)
             timer.start()

@@ -59,6 +59,7 @@ def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
             dynamodb=boto3.client("dynamodb"),
             secretsmanager=boto3.client("secretsmanager"),
             sqs=boto3.client("sqs"),
+            events=boto3.client("events"),
         )
         environment = function_environment(template, API_HANDLER, resources)
         os.environ.update(environment)

@@ -298,7 +298,11 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
     queues = {name: q for name, q in resources.items() if q["Type"] == "AWS::SQS::Queue"}
     functions = _of_type(resources, "AWS::Lambda::Function")
     mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
-    fed = {mapping["FunctionName"]["Ref"]: mapping["EventSourceArn"]["Fn::GetAtt"][0] for mapping in mappings}
+    fed = {
+        mapping["FunctionName"]["Ref"]: mapping["EventSourceArn"]["Fn::GetAtt"][0]
+        for mapping in mappings
+        if mapping["EventSourceArn"]["Fn::GetAtt"][0] in queues
+    }
     assert len(fed) == 2  # the executor and the dead-letter consumer
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
@@ -315,3 +319,21 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
 )
 def test_the_trade_pipeline_is_watched(template: Template, metric: str, threshold: int) -> None:
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": metric, "Threshold": threshold})
+
+
+def test_trade_events_come_from_the_table_stream(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable", {"StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "StartingPosition": "LATEST",
+            "BisectBatchOnFunctionError": True,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "FilterCriteria": {
+                "Filters": [{"Pattern": '{"dynamodb":{"NewImage":{"entity":{"S":["TRADE"]}}}}'}]
+            },
+        },
+    )
+    template.has_resource_properties("AWS::Events::EventBus", {"Name": "mt-backend-dev"})

@@ -23,6 +23,7 @@ from infra.synth import synthesized_template
 API_HANDLER = "functions.api.handler.lambda_handler"
 EXECUTOR_HANDLER = "functions.executor.handler.lambda_handler"
 DEAD_LETTER_HANDLER = "functions.dead_letters.handler.lambda_handler"
+TRADE_EVENTS_HANDLER = "functions.trade_events.handler.lambda_handler"
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +39,9 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[L
             dynamodb=boto3.client("dynamodb"),
             secretsmanager=boto3.client("secretsmanager"),
             sqs=boto3.client("sqs"),
+            events=boto3.client("events"),
         )
-        for handler in (API_HANDLER, EXECUTOR_HANDLER, DEAD_LETTER_HANDLER):
+        for handler in (API_HANDLER, EXECUTOR_HANDLER, DEAD_LETTER_HANDLER, TRADE_EVENTS_HANDLER):
             for name, value in function_environment(template, handler, resources).items():
                 monkeypatch.setenv(name, value)
         yield resources
@@ -236,3 +238,36 @@ def dead_letter_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
 
     subscription = next(s for s in queue_subscriptions(template, aws) if "dead_letters" in s.handler)
     return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+
+
+@pytest.fixture
+def event_listener(aws: LocalResources, template: dict[str, Any]) -> Any:
+    """Trade events as a subscriber sees them: a rule on the bus delivering into a queue; the
+    stream is read and handed to the publisher as Lambda's stream event source does."""
+    from infra.local.queues import StreamPoller, load_handler
+    from infra.local.resources import stream_subscriptions
+
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    bus = next(
+        name for logical, name in aws.names.items() if "Events" in logical and not name.startswith("http")
+    )
+    queue_url = sqs.create_queue(QueueName="trade-events-under-test")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="all-trades", EventBusName=bus, EventPattern='{"source": ["mt-backend.trades"]}')
+    events.put_targets(Rule="all-trades", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    subscription = stream_subscriptions(template, aws)[0]
+    stream = StreamPoller(
+        boto3.client("dynamodb"),
+        boto3.client("dynamodbstreams"),
+        subscription,
+        load_handler(subscription.handler),
+    )
+
+    def received() -> list[dict[str, Any]]:
+        stream.poll_once()
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+    return received

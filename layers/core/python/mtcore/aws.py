@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -52,8 +53,16 @@ def sqs_client() -> SQSClient:
     return boto3.client("sqs", config=_config())
 
 
+@lru_cache(maxsize=1)
+def events_client() -> EventBridgeClient:
+    import boto3
+
+    return boto3.client("events", config=_config())
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between runs)."""
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
     sqs_client.cache_clear()
+    events_client.cache_clear()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mtcore.trades.executor import Executor, RetrySoon, Step
+from mtcore.metaapi.errors import MetaApiError
+from mtcore.observability import logger
+from mtcore.trades.executor import Done, Executor, RetrySoon, Step
+from mtcore.trades.models import TradeStatus
 
 if TYPE_CHECKING:
     from mtcore.logic.metaapi_access import MetaApiAccess
     from mtcore.repositories.accounts import AccountsRepository
+    from mtcore.repositories.positions import PositionsRepository
     from mtcore.repositories.trades import TradesRepository
     from mtcore.trades.queue import TradeMessage, TradeQueue
 
@@ -25,6 +29,7 @@ def execute_trade_message(
     trades: TradesRepository,
     queue: TradeQueue,
     access: MetaApiAccess,
+    positions: PositionsRepository,
 ) -> Step:
     request = trades.get(message.account_id, message.trade_id)
     account = accounts.get(request.user_id, request.account_id)
@@ -35,6 +40,13 @@ def execute_trade_message(
         trading_halted=account.trading_halted,
     )
     step = executor.run(request.account_id, request.id)
+    if isinstance(step, Done) and step.request.status in (TradeStatus.EXECUTED, TradeStatus.PARTIAL):
+        # The dashboard shows the new position at once, not at the next scheduled sync.
+        try:
+            live = executor.client.positions(executor.remote)
+            positions.store_open(account.id, live, positions.list_open(account.id))
+        except MetaApiError as error:
+            logger.warning("positions not refreshed after a trade", extra={"errorCode": error.code})
     if isinstance(step, RetrySoon):
         queue.retry_in(receipt_handle, step.seconds)
         raise RetryLater(f"trade {request.id} retries in {step.seconds:.0f} s")

@@ -1,0 +1,1 @@
+"""Publishes trade events from the table's stream to the event bus."""
