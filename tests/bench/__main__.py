@@ -14,7 +14,8 @@ from pathlib import Path
 import requests
 
 from infra.local.stack import free_port
-from tests.bench.calls import live_positions_calls
+from tests.bench.calls import live_positions_calls, market_order_calls
+from tests.bench.latency import order_latencies
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "benchmarks.md"
@@ -25,6 +26,7 @@ MODULES = (
     "boto3",
     "functions.api.handler",
     "functions.api.handler, boto3",
+    "functions.executor.handler",
     "pydantic",
     "aws_lambda_powertools.event_handler.openapi.models",
     "aws_xray_sdk.core",
@@ -83,10 +85,13 @@ def main() -> None:
     handler_ms = median_ms["functions.api.handler"]
     starts = sorted(local_stack_start_seconds() for _ in range(3))
     calls = live_positions_calls()
+    order_calls = market_order_calls()
+    latency = order_latencies(200)
 
     rows = [(f"`import {module}`", f"{median_ms[module]:.0f} ms") for module in MODULES]
     rows += [
         ("handler ÷ boto3", f"{handler_ms / boto3_ms:.2f}"),
+        ("executor ÷ boto3", f"{median_ms['functions.executor.handler'] / boto3_ms:.2f}"),
         ("local stack start, template cached (median of 3)", f"{starts[1]:.2f} s"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
@@ -121,6 +126,15 @@ The first read stores the positions; the second finds nothing changed and writes
 |---|---|---|
 {call_rows}
 
+## One market order
+
+MetaApi requests for one executed market order on the happy path, in-process:
+{", ".join(f"`{name}` x {count}" for name, count in sorted(order_calls.items()))}.
+
+Local stack, `POST /orders` to `EXECUTED` (read with `GET …/trades/{{id}}?wait=10`), one order
+after another, simulator answering at once: p50 **{latency["p50_ms"]:.0f} ms**, p99
+**{latency["p99_ms"]:.0f} ms** over {latency["count"]:.0f} orders.
+
 ## How to read them
 
 - **Cold import.** Lambda imports the handler module once per container (the init phase). The
@@ -135,6 +149,9 @@ The first read stores the positions; the second finds nothing changed and writes
   no provisioning lookup). DynamoDB: the ownership check (the caller's account item), the stored
   positions, and a batch write only when something changed. Secrets Manager: none here, because
   linking already read the platform token; a container reads it once and keeps it 60 s.
+- **One market order.** Exactly one `POST /trade`; the positions read after it refreshes the
+  stored positions so the dashboard shows the new position at once. The local latency is mostly
+  the queue poller's long poll and the `?wait` poll interval (0.2 s), not the executor.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.

@@ -15,10 +15,10 @@ import requests
 from moto import mock_aws
 
 from infra.local.metaapi_sim import MetaApiSimulator
-from infra.local.resources import create_resources, function_environment
+from infra.local.resources import LocalResources, create_resources, function_environment
 from infra.local.stack import API_HANDLER, serve_in_thread
 from infra.synth import synthesized_template
-from tests.integration.conftest import PLATFORM_TOKEN, Api, market_hours_clock
+from tests.integration.conftest import EXECUTOR_HANDLER, PLATFORM_TOKEN, Api, market_hours_clock
 
 
 class CountingApp:
@@ -50,7 +50,7 @@ def _offline_aws() -> None:
 
 
 @contextmanager
-def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
+def _environment() -> Iterator[tuple[Api, CountingApp, str, LocalResources]]:
     template = synthesized_template()
     _offline_aws()
     with mock_aws():
@@ -61,8 +61,9 @@ def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
             sqs=boto3.client("sqs"),
             events=boto3.client("events"),
         )
+        for handler in (EXECUTOR_HANDLER, API_HANDLER):
+            os.environ.update(function_environment(template, handler, resources))
         environment = function_environment(template, API_HANDLER, resources)
-        os.environ.update(environment)
         simulator = MetaApiSimulator(seed=7, time_source=market_hours_clock())
         counting = CountingApp(simulator)
         server = serve_in_thread(counting, "127.0.0.1", 0)
@@ -79,7 +80,7 @@ def _environment() -> Iterator[tuple[Api, CountingApp, str]]:
             f"{url}/_sim/prices/BTCUSD", json={"bid": 67000, "ask": 67010}, timeout=5
         ).raise_for_status()
         try:
-            yield Api(), counting, metaapi_id
+            yield Api(), counting, metaapi_id, resources
         finally:
             server.shutdown()
             server.server_close()
@@ -94,7 +95,7 @@ def live_positions_calls() -> dict[str, dict[str, int]]:
     """MetaApi and AWS calls of the first (new container) and a second live positions read."""
     from mtcore.aws import dynamodb_client, secretsmanager_client
 
-    with _environment() as (api, metaapi, metaapi_id):
+    with _environment() as (api, metaapi, metaapi_id, _):
         account_id = api.call(
             "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}
         ).body["id"]
@@ -117,3 +118,27 @@ def live_positions_calls() -> dict[str, dict[str, int]]:
                 **{f"aws {name}": count for name, count in sorted(aws.items())},
             }
         return figures
+
+
+def market_order_calls() -> Counter[str]:
+    """MetaApi requests, by method and last path segment, for one executed market order."""
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+
+    with _environment() as (api, metaapi, metaapi_id, resources):
+        accounts = "/api/metatrader/accounts"
+        account_id = api.call("POST", accounts, user="alice", body={"metaapiAccountId": metaapi_id}).body[
+            "id"
+        ]
+        subscription = next(
+            s for s in queue_subscriptions(synthesized_template(), resources) if s.handler == EXECUTOR_HANDLER
+        )
+        executor = QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+        metaapi.requests.clear()
+        order = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
+        trade = api.call("POST", f"{accounts}/{account_id}/orders", user="alice", body=order).body
+        while executor.poll_once():
+            pass
+        final = api.call("GET", f"{accounts}/{account_id}/trades/{trade['id']}", user="alice").body
+        assert final["status"] == "EXECUTED", final
+        return Counter(metaapi.requests)

@@ -1,0 +1,84 @@
+"""From `POST /orders` to `EXECUTED`, through the local stack over HTTP (simulator answering at once)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from infra.local.stack import DEMO_USER, SIMULATED_PLATFORM_TOKEN, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+# Crypto trades every day, so the figure does not depend on the weekday it is measured.
+ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
+
+
+def order_latencies(count: int = 200) -> dict[str, float]:
+    api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    api, simulator = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infra.local",
+            "--api-port",
+            str(api_port),
+            "--simulator-port",
+            str(simulator_port),
+        ],
+        cwd=ROOT,
+        # The simulator, whatever MetaApi account a developer's .env names.
+        env={**os.environ, "METAAPI_TOKEN": "", "MT_ACCOUNT_ID": ""},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(f"{api}/api/health")
+        token = requests.post(f"{api}/api/dev/token", json={"userId": DEMO_USER}, timeout=10).json()["token"]
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        listed = requests.get(
+            f"{simulator}/users/current/accounts",
+            headers={"auth-token": SIMULATED_PLATFORM_TOKEN},
+            timeout=10,
+        ).json()
+        linked = session.post(
+            f"{api}/api/metatrader/accounts", json={"metaapiAccountId": listed[0]["_id"]}, timeout=10
+        )
+        account = f"{api}/api/metatrader/accounts/{linked.json()['id']}"
+        samples = []
+        for _ in range(count):
+            started = time.perf_counter()
+            accepted = session.post(f"{account}/orders", json=ORDER, timeout=10)
+            final = session.get(
+                f"{api}{accepted.headers['Location']}", params={"wait": 10}, timeout=20
+            ).json()
+            if final["status"] != "EXECUTED":
+                raise RuntimeError(f"an order ended {final['status']}: {final.get('reason')}")
+            samples.append(time.perf_counter() - started)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    ordered = sorted(samples)
+    return {
+        "count": len(ordered),
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[max(0, round(len(ordered) * 0.99) - 1)] * 1000,
+    }
+
+
+def _wait_for(url: str, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in time")
