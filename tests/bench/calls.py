@@ -49,10 +49,23 @@ def _offline_aws() -> None:
     )
 
 
+def _new_container() -> None:
+    """Settings, tokens and clients are cached per container: each measurement starts a new one."""
+    from mtcore.aws import reset_clients
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.repositories.tokens import get_tokens
+    from mtcore.settings import get_settings
+
+    for cache in (get_settings, get_tokens, get_metaapi_access):
+        cache.cache_clear()
+    reset_clients()
+
+
 @contextmanager
 def _environment() -> Iterator[tuple[Api, CountingApp, str, LocalResources]]:
     template = synthesized_template()
     _offline_aws()
+    _new_container()
     with mock_aws():
         resources = create_resources(
             template,

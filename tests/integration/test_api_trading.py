@@ -189,3 +189,53 @@ def test_account_expiry_and_slippage_apply_to_market_orders(
     assert settings.status == 200
     assert (lifetime(by_account), lifetime(by_order)) == (20, 300)
     assert [entry["body"]["slippage"] for entry in trades_log(simulator, metaapi_id)] == [15, 15]
+
+
+def test_close_by_symbol_then_all_then_nothing(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    for symbol in ("EURUSD", "EURUSD", "XAUUSD"):
+        simulator.open_position(metaapi_id, symbol=symbol)
+    path = f"{ACCOUNTS}/{account_id}/positions"
+
+    by_symbol = api.call("DELETE", path, user="alice", query={"symbol": "EURUSD"}).body
+    _drain(executor_poller)
+    after_symbol = [p["symbol"] for p in simulator.sim_positions(metaapi_id)]
+    everything = api.call("DELETE", path, user="alice").body
+    _drain(executor_poller)
+    nothing = api.call("DELETE", path, user="alice").body
+    _drain(executor_poller)
+
+    def settled(trade: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = api.call(
+            "GET", f"{ACCOUNTS}/{account_id}/trades/{trade['id']}", user="alice"
+        ).body
+        return answer
+
+    assert (by_symbol["kind"], len(by_symbol["children"])) == ("close_all", 2)
+    assert after_symbol == ["XAUUSD"]
+    assert (settled(by_symbol)["status"], settled(by_symbol)["reason"]) == (
+        "EXECUTED",
+        "closed 2 of 2 positions",
+    )
+    assert settled(everything)["status"] == "EXECUTED"
+    assert simulator.sim_positions(metaapi_id) == []
+    assert (settled(nothing)["status"], settled(nothing)["children"]) == ("EXECUTED", [])
+    assert len(trades_log(simulator, metaapi_id)) == 3  # one close per position, none for the parents
+
+
+def test_a_close_all_with_a_refused_close_is_partial(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    simulator.open_position(metaapi_id)
+    simulator.open_position(metaapi_id)
+    simulator.fault(metaapi_id, "trade", "market_closed")
+
+    parent = api.call("DELETE", f"{ACCOUNTS}/{account_id}/positions", user="alice").body
+    _drain(executor_poller)
+    final = api.call("GET", f"{ACCOUNTS}/{account_id}/trades/{parent['id']}", user="alice").body
+
+    assert (final["status"], final["reason"]) == ("PARTIAL", "closed 1 of 2 positions")
+    assert len(simulator.sim_positions(metaapi_id)) == 1

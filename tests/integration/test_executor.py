@@ -231,3 +231,17 @@ def test_closing_a_position_and_an_ambiguous_close(simulator: Simulator, account
     assert [step.request.status for step in settled if isinstance(step, Done)] == [TradeStatus.EXECUTED] * 2
     assert simulator.sim_positions(account.metaapi_account_id) == []
     assert len(trades_log(simulator, account.metaapi_account_id)) == 2
+
+
+def test_a_market_sell_executes_at_the_bid(simulator: Simulator, account: Account) -> None:
+    simulator.set_price("EURUSD", 1.08500, 1.08512)
+    request = _queue(account, action=TradeAction.SELL, volume=Decimal("0.3"))
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    positions = simulator.sim_positions(account.metaapi_account_id)
+    assert [(p["type"], p["volume"], p["openPrice"]) for p in positions] == [
+        ("POSITION_TYPE_SELL", 0.3, 1.085)
+    ]

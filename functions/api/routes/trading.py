@@ -121,6 +121,43 @@ def close_position(
     return _accepted(request)
 
 
+@router.delete(
+    "/accounts/<account_id>/positions",
+    summary="Close all open positions, or all of one symbol",
+    description=(
+        "Answers one parent trade request with a child per position (`children`); each child closes "
+        "one position, and the parent settles from them: EXECUTED when all closed, PARTIAL when some did."
+    ),
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=answers("Accepted: the parent trade request", TRADE_ERRORS, status=202),
+)
+def close_positions(
+    user_id: Caller,
+    account_id: AccountId,
+    accounts: Accounts,
+    trades: Trades,
+    queue: Queue,
+    access: Access,
+    symbol: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9._#+-]{1,32}$", description="Only this symbol")
+    ] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[TradeRequest]:
+    request = logic.close_positions(
+        user_id,
+        account_id,
+        symbol,
+        idempotency_key=idempotency_key,
+        accounts=accounts,
+        trades=trades,
+        queue=queue,
+        access=access,
+        context=router.lambda_context,
+    )
+    return _accepted(request)
+
+
 @router.get(
     "/accounts/<account_id>/trades",
     summary="The account's trade requests, newest first",

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mtcore.observability import logger
-from mtcore.trades.models import SETTLED, TradeRequest, TradeStatus
+from mtcore.trades.groups import children_of, outcome_of
+from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
 from mtcore.trades.reconcile import Absent, Found, reconcile
 
 if TYPE_CHECKING:
@@ -30,6 +31,15 @@ def conclude(
     if request.status in SETTLED:
         return request
     at = now or datetime.now(UTC)
+    if request.kind is TradeKind.CLOSE_ALL:
+        # A parent never reached the broker itself: its children's outcomes are its own.
+        status, summary = outcome_of(children_of(request, trades)) or (
+            TradeStatus.UNKNOWN,
+            "some of its positions are unsettled",
+        )
+        return trades.transition(
+            request, status, expected={request.status}, at=at, note=summary, changes={"reason": summary}
+        )
     account = accounts.get(request.user_id, request.account_id)
     finding = reconcile(
         access.for_account(account), (account.metaapi_account_id, account.region), request, at

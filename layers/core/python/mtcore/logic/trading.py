@@ -142,6 +142,75 @@ def close_position(
     return trades.get(accepted.account_id, accepted.trade_id)
 
 
+def close_positions(
+    user_id: str,
+    account_id: str,
+    symbol: str | None,
+    *,
+    idempotency_key: str | None,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    queue: TradeQueue,
+    access: MetaApiAccess,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    """Close every open position (or every one of a symbol): one child request per position,
+    queued in order, then the parent, which settles from them."""
+    account = accounts.get(user_id, account_id)
+
+    def create() -> Accepted:
+        open_now = access.for_account(account).positions(_remote(account))
+        now = datetime.now(UTC)
+        expires_at = now + timedelta(seconds=account.order_expiry_seconds)
+        children = [
+            TradeRequest(
+                account_id=account.id,
+                user_id=user_id,
+                kind=TradeKind.CLOSE,
+                action=TradeAction.POSITION_CLOSE_ID,
+                symbol=position.symbol,
+                position_id=position.id,
+                position_volume=position.volume,
+                expires_at=expires_at,
+                created_at=now,
+                updated_at=now,
+            )
+            for position in open_now
+            if symbol is None or position.symbol == symbol
+        ]
+        parent = TradeRequest(
+            account_id=account.id,
+            user_id=user_id,
+            kind=TradeKind.CLOSE_ALL,
+            action=TradeAction.POSITION_CLOSE_ID,
+            symbol=symbol,
+            children=[child.id for child in children],
+            created_at=now,
+            updated_at=now,
+        )
+        # The parent is written first, so a crash leaves nothing unaccounted for: the sweeper
+        # re-enqueues it, and a child never written counts as a position not closed.
+        trades.put_new(parent)
+        for child in children:
+            _enqueue(child, trades, queue)
+        return _enqueue_existing(parent, queue)
+
+    accepted = once(
+        tenant=user_id,
+        route=f"DELETE /accounts/{account.id}/positions",
+        key=idempotency_key,
+        body={"symbol": symbol},
+        create=create,
+        context=context,
+    )
+    return trades.get(accepted.account_id, accepted.trade_id)
+
+
+def _enqueue_existing(request: TradeRequest, queue: TradeQueue) -> Accepted:
+    queue.send(request)
+    return Accepted(account_id=request.account_id, trade_id=request.id)
+
+
 def get_trade(
     user_id: str,
     account_id: str,

@@ -64,14 +64,18 @@ class TradesRepository:
         )
 
     def get(self, account_id: str, request_id: str) -> TradeRequest:
+        request = self.find(account_id, request_id)
+        if request is None:
+            raise NotFound(f"No trade request {request_id}")
+        return request
+
+    def find(self, account_id: str, request_id: str) -> TradeRequest | None:
         answer = self._client.get_item(
             TableName=self._table_name,
             Key={"pk": {"S": account_pk(account_id)}, "sk": {"S": trade_sk(request_id)}},
             ConsistentRead=True,
         )
-        if "Item" not in answer:
-            raise NotFound(f"No trade request {request_id}")
-        return TradeRequest.model_validate(from_item(answer["Item"]))
+        return TradeRequest.model_validate(from_item(answer["Item"])) if "Item" in answer else None
 
     def transition(
         self,

@@ -22,6 +22,7 @@ from mtcore.metaapi.errors import (
 from mtcore.metaapi.models import TradeRequest as MetaApiTrade
 from mtcore.metaapi.trade_codes import TradeOutcome
 from mtcore.observability import logger
+from mtcore.trades.groups import children_of, outcome_of
 from mtcore.trades.models import SENDABLE, SETTLED, BrokerAnswer, TradeKind, TradeRequest, TradeStatus
 from mtcore.trades.reconcile import Absent, Found, reconcile
 
@@ -79,6 +80,8 @@ class Executor:
         request = self.trades.get(account_id, request_id)
         if request.status in SETTLED:
             return Done(request)
+        if request.kind is TradeKind.CLOSE_ALL:
+            return self._settle_group(request)
         if request.status is TradeStatus.SENDING:
             # A redelivery after a crash or a lost answer: the send may have executed.
             return self._reconcile(request, "found in SENDING on delivery")
@@ -149,6 +152,34 @@ class Executor:
         if seconds <= self.policy.short_wait_seconds:
             return RetrySoon(request, max(0.0, seconds))
         return Parked(request, request.not_before or self.clock() + timedelta(seconds=seconds))
+
+    # A parent ---------------------------------------------------------------------------------
+
+    def _settle_group(self, request: TradeRequest) -> Step:
+        """Queued after its children in the account's group, a parent usually finds them settled;
+        if one is parked, the parent waits for it without holding the group."""
+        children = children_of(request, self.trades)
+        outcome = outcome_of(children)
+        if outcome is not None:
+            return self._finish(request, outcome[0], outcome[1])
+        due = [
+            child.not_before
+            for child in children
+            if child is not None and child.status is TradeStatus.WAITING and child.not_before
+        ]
+        wait = max((max(due) - self.clock()).total_seconds() + 1, 1.0) if due else 2.0
+        if wait <= self.policy.short_wait_seconds:
+            return RetrySoon(request, wait)
+        until = self.clock() + timedelta(seconds=wait)
+        parked = self.trades.transition(
+            request,
+            TradeStatus.WAITING,
+            expected=SENDABLE,
+            at=self.clock(),
+            note="waiting for its positions to close",
+            changes={"not_before": until},
+        )
+        return Parked(parked, until)
 
     # Reconciling ----------------------------------------------------------------------------
 

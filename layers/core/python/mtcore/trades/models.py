@@ -46,6 +46,7 @@ SENDABLE = frozenset({TradeStatus.QUEUED, TradeStatus.WAITING})
 class TradeKind(StrEnum):
     OPEN = "open"  # a market order that opens a position
     CLOSE = "close"  # closing a position, fully or in part
+    CLOSE_ALL = "close_all"  # a parent: one CLOSE child per position; it settles from them
 
 
 class Transition(CamelModel):
@@ -87,6 +88,7 @@ class TradeRequest(CamelModel):
     position_id: str | None = None
     # For closes: the position's volume when the request was made, to tell a partial close later.
     position_volume: JsonDecimal | None = None
+    children: list[str] | None = Field(default=None, description="For close_all: the child requests")
     slippage_points: int | None = None
     client_id: str = ""
     status: TradeStatus = TradeStatus.QUEUED
