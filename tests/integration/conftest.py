@@ -197,6 +197,17 @@ class Simulator:
         )
         assert answer.status_code == 204, answer.text
 
+    def set_symbol(self, symbol: str, **fields: Any) -> dict[str, Any]:
+        """Overrides broker rules of a symbol (tradeMode, stopsLevel, ...); answers its specification."""
+        answer = self.session.put(f"{self.url}/_sim/symbols/{symbol}", json=fields, timeout=5)
+        assert answer.status_code == 200, answer.text
+        specification: dict[str, Any] = answer.json()
+        return specification
+
+    def reset_symbol(self, symbol: str) -> None:
+        answer = self.session.delete(f"{self.url}/_sim/symbols/{symbol}", timeout=5)
+        assert answer.status_code == 204, answer.text
+
 
 @pytest.fixture
 def simulator(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:

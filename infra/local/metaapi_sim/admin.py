@@ -1,7 +1,9 @@
-"""The `/_sim` admin API: arm faults, open positions by hand, pin prices. No auth-token needed."""
+"""The `/_sim` admin API: arm faults, open positions by hand, pin prices, override symbol rules.
+No auth-token needed."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -10,10 +12,19 @@ from infra.local.metaapi_sim.accounts import Account
 from infra.local.metaapi_sim.errors import ApiError, invalid
 from infra.local.metaapi_sim.faults import parse_fault
 from infra.local.metaapi_sim.market import Market
-from infra.local.metaapi_sim.symbols import SYMBOLS
+from infra.local.metaapi_sim.symbols import EXPIRATION_MODES, ORDER_TYPES, TRADE_MODES, Catalogue
 from infra.local.metaapi_sim.terminal import Fill, Stamp
 from infra.local.metaapi_sim.trading import open_market
 from infra.local.metaapi_sim.wire import positive
+
+# Specification field -> SymbolSpec attribute, for what `PUT /_sim/symbols/{symbol}` may change.
+_LISTS = {
+    "allowedOrderTypes": ("order_types", ORDER_TYPES),
+    "allowedExpirationModes": ("expiration_modes", EXPIRATION_MODES),
+}
+_LEVELS = {"stopsLevel": "stops_level", "freezeLevel": "freeze_level"}
+_VOLUMES = {"minVolume": "min_volume", "maxVolume": "max_volume", "volumeStep": "volume_step"}
+_OVERRIDABLE = ("tradeMode", *_LISTS, *_LEVELS, *_VOLUMES)
 
 
 def arm_fault(account: Account, body: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +40,7 @@ def _optional(body: dict[str, Any], name: str) -> Decimal | None:
 def open_position_by_hand(account: Account, body: dict[str, Any]) -> dict[str, Any]:
     """Opens a position as a person at the terminal would: no clientId, reason CLIENT, magic 0."""
     symbol, side, comment = body.get("symbol"), body.get("type"), body.get("comment")
-    spec = SYMBOLS.get(symbol) if isinstance(symbol, str) else None
+    spec = account.terminal.symbols.get(symbol) if isinstance(symbol, str) else None
     if spec is None:
         raise invalid("must be a known symbol", parameter="symbol", value=symbol)
     if side not in ("POSITION_TYPE_BUY", "POSITION_TYPE_SELL"):
@@ -45,16 +56,16 @@ def open_position_by_hand(account: Account, body: dict[str, Any]) -> dict[str, A
         stamp=Stamp(magic=0, comment=comment, client_id=None, origin="CLIENT"),
         filling_mode="ORDER_FILLING_FOK",
     )
-    # A test hook for "this position exists at the broker": it must work on any day the tests
-    # or a developer run, so it is not bound to the symbol's trading sessions.
-    result = open_market(account.terminal, fill, within_sessions=False)
+    # A test hook for "this position exists at the broker": it must work on any day the tests or a
+    # developer run, and whatever rules a test set on the symbol, so only volume, stops and money apply.
+    result = open_market(account.terminal, fill, broker_rules=False)
     if not result.executed or result.position_id is None:
         raise ApiError(400, result.message, details=result.to_json())
     return account.terminal.position_json(account.terminal.positions[result.position_id])
 
 
-def pin_price(market: Market, symbol: str, body: dict[str, Any]) -> dict[str, Any]:
-    spec = client.spec_of(symbol)
+def pin_price(symbols: Catalogue, market: Market, symbol: str, body: dict[str, Any]) -> dict[str, Any]:
+    spec = client.spec_of(symbols, symbol)
     bid, ask = positive(body, "bid"), positive(body, "ask")
     for name, price in (("bid", bid), ("ask", ask)):
         if not spec.has_digits(price):
@@ -62,4 +73,59 @@ def pin_price(market: Market, symbol: str, body: dict[str, Any]) -> dict[str, An
     if ask < bid:
         raise invalid("must not be below bid", parameter="ask", value=ask)
     market.pin(symbol, bid, ask)
-    return client.current_price(market, symbol)
+    return client.current_price(symbols, market, symbol)
+
+
+def override_symbol(symbols: Catalogue, symbol: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Changes broker rules of one symbol, on top of earlier overrides; answers its specification."""
+    spec = client.spec_of(symbols, symbol)
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == "tradeMode":
+            changes["trade_mode"] = _one_of(name, value, TRADE_MODES)
+        elif name in _LISTS:
+            attribute, allowed = _LISTS[name]
+            changes[attribute] = _some_of(name, value, allowed)
+        elif name in _LEVELS:
+            changes[_LEVELS[name]] = _points(name, value)
+        elif name in _VOLUMES:
+            changes[_VOLUMES[name]] = positive(body, name)
+        else:
+            raise invalid(
+                f"is not a setting the simulator overrides; use {list(_OVERRIDABLE)}", parameter=name
+            )
+    changed = dataclasses.replace(spec, **changes)
+    if changed.min_volume > changed.max_volume:
+        raise invalid(
+            f"must not exceed maxVolume {changed.max_volume}", parameter="minVolume", value=changed.min_volume
+        )
+    symbols.replace(changed)
+    return changed.specification()
+
+
+def reset_symbol(symbols: Catalogue, symbol: str) -> None:
+    symbols.reset(client.spec_of(symbols, symbol).symbol)
+
+
+def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise invalid(f"must be one of {list(allowed)}", parameter=name, value=value)
+    return str(value)
+
+
+def _some_of(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or any(item not in allowed for item in value)
+        or len(set(value)) < len(value)
+    ):
+        raise invalid(
+            f"must be an array of distinct values from {list(allowed)}", parameter=name, value=value
+        )
+    return tuple(value)
+
+
+def _points(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise invalid("must be a whole number of points >= 0", parameter=name, value=value)
+    return value

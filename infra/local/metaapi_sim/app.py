@@ -27,9 +27,10 @@ from infra.local.metaapi_sim.provisioning import (
     select_accounts,
     update_account,
 )
-from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, SYMBOLS
+from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, Catalogue
 from infra.local.metaapi_sim.terminal import HEDGING, MARGIN_MODES, Terminal, Tickets
 from infra.local.metaapi_sim.trading import TradeResult, execute_trade
+from infra.local.metaapi_sim.triggers import catch_up
 from infra.local.metaapi_sim.wire import dumps, parse_json, parse_object
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class MetaApiSimulator:
         self._lock = threading.RLock()
         self._ids = random.Random(seed)  # noqa: S311 - reproducible ids, not secrets
         self._market = Market(seed, time_source)
+        self._symbols = Catalogue()
         self._tickets = Tickets()
         self._accounts: dict[str, Account] = {}
         self._creations: dict[tuple[str, str], _Creation] = {}
@@ -99,6 +101,8 @@ class MetaApiSimulator:
             "open_position": self._open_position,
             "trades": self._trades,
             "pin_price": self._pin_price,
+            "override_symbol": self._override_symbol,
+            "reset_symbol": self._reset_symbol,
         }
         self._account_routes = self._build_account_routes()
         self._urls = Map(self._rules(), strict_slashes=False, merge_slashes=False)
@@ -199,6 +203,8 @@ class MetaApiSimulator:
             Rule("/_sim/accounts/<account_id>/positions", methods=["POST"], endpoint="open_position"),
             Rule("/_sim/accounts/<account_id>/trades", methods=["GET"], endpoint="trades"),
             Rule("/_sim/prices/<symbol>", methods=["PUT"], endpoint="pin_price"),
+            Rule("/_sim/symbols/<symbol>", methods=["PUT"], endpoint="override_symbol"),
+            Rule("/_sim/symbols/<symbol>", methods=["DELETE"], endpoint="reset_symbol"),
         ]
 
     def _build_account_routes(self) -> dict[str, _AccountRoute]:
@@ -252,12 +258,14 @@ class MetaApiSimulator:
                     account.terminal.deals, position_id
                 ),
             ),
-            "symbols": reading("symbols", lambda _account, _request: sorted(SYMBOLS)),
+            "symbols": reading("symbols", lambda _account, _request: self._symbols.names()),
             "specification": reading(
-                "specification", lambda _account, _request, symbol: client.spec_of(symbol).specification()
+                "specification",
+                lambda _account, _request, symbol: client.spec_of(self._symbols, symbol).specification(),
             ),
             "current_price": reading(
-                "current-price", lambda _account, _request, symbol: client.current_price(self._market, symbol)
+                "current-price",
+                lambda _account, _request, symbol: client.current_price(self._symbols, self._market, symbol),
             ),
             "server_time": reading(
                 "server-time", lambda _account, _request: client.server_time(self._clock())
@@ -305,6 +313,7 @@ class MetaApiSimulator:
             self._suffer(fault)  # outside the lock: a timeout must not stall other requests
         with self._lock:
             account = self._owned(token, account_id)
+            catch_up(account.terminal)
             if route.client and not account.connected:
                 raise not_connected()
             if fault is not None and fault.kind == "empty_positions":
@@ -326,6 +335,7 @@ class MetaApiSimulator:
             leverage=leverage,
             margin_mode=margin_mode,
             market=self._market,
+            symbols=self._symbols,
             tickets=self._tickets,
             clock=self._clock,
         )
@@ -408,6 +418,7 @@ class MetaApiSimulator:
                 self._suffer(fault)
             with self._lock:
                 account = self._owned(token, account_id)
+                catch_up(account.terminal)
                 if not account.connected:
                     raise not_connected()
                 result = self._apply_trade(account, body, fault, record)
@@ -445,6 +456,7 @@ class MetaApiSimulator:
             account = self._accounts.get(account_id)
             if account is None:
                 return
+            catch_up(account.terminal)
             result = execute_trade(account.terminal, body, default_magic=account.magic)
             record.executed, record.late_result = result.executed, result.to_json()
 
@@ -462,6 +474,7 @@ class MetaApiSimulator:
     def _open_position(self, request: Request, account_id: str) -> Response:
         with self._lock:
             account = self._existing(account_id)
+            catch_up(account.terminal)
             return _json(admin.open_position_by_hand(account, parse_object(request.get_data())), 201)
 
     def _trades(self, _request: Request, account_id: str) -> Response:
@@ -470,4 +483,17 @@ class MetaApiSimulator:
 
     def _pin_price(self, request: Request, symbol: str) -> Response:
         with self._lock:
-            return _json(admin.pin_price(self._market, symbol, parse_object(request.get_data())))
+            price = admin.pin_price(self._symbols, self._market, symbol, parse_object(request.get_data()))
+            # The broker reacts to a tick at once, whether or not anyone asks about the account.
+            for account in self._accounts.values():
+                catch_up(account.terminal)
+            return _json(price)
+
+    def _override_symbol(self, request: Request, symbol: str) -> Response:
+        with self._lock:
+            return _json(admin.override_symbol(self._symbols, symbol, parse_object(request.get_data())))
+
+    def _reset_symbol(self, _request: Request, symbol: str) -> Response:
+        with self._lock:
+            admin.reset_symbol(self._symbols, symbol)
+        return Response(status=204)

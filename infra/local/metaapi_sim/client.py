@@ -12,7 +12,7 @@ from infra.local.metaapi_sim.errors import invalid, not_found
 from infra.local.metaapi_sim.market import Market
 from infra.local.metaapi_sim.models import Deal, Order
 from infra.local.metaapi_sim.provisioning import page_bounds
-from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, SYMBOLS, SymbolSpec
+from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, Catalogue, SymbolSpec
 from infra.local.metaapi_sim.terminal import Terminal
 from infra.local.metaapi_sim.wire import broker_time, iso, parse_iso, positive
 
@@ -81,15 +81,15 @@ def by_position(records: Sequence[Record], position_id: str) -> list[dict[str, A
     return [record.to_json() for record in records if record.position_id == position_id]
 
 
-def spec_of(symbol: str) -> SymbolSpec:
-    spec = SYMBOLS.get(symbol)
+def spec_of(symbols: Catalogue, symbol: str) -> SymbolSpec:
+    spec = symbols.get(symbol)
     if spec is None:
         raise not_found(f"Symbol {symbol} not found")
     return spec
 
 
-def current_price(market: Market, symbol: str) -> dict[str, Any]:
-    spec = spec_of(symbol)
+def current_price(symbols: Catalogue, market: Market, symbol: str) -> dict[str, Any]:
+    spec = spec_of(symbols, symbol)
     quote = market.quote(symbol)
     return {
         "symbol": symbol,
@@ -108,7 +108,7 @@ def server_time(now: float) -> dict[str, Any]:
 
 def calculate_margin(terminal: Terminal, body: dict[str, Any]) -> dict[str, Any]:
     symbol = body.get("symbol")
-    spec = SYMBOLS.get(symbol) if isinstance(symbol, str) else None
+    spec = terminal.symbols.get(symbol) if isinstance(symbol, str) else None
     if spec is None:
         raise invalid("must be a known symbol", parameter="symbol", value=symbol)
     if body.get("type") not in ("ORDER_TYPE_BUY", "ORDER_TYPE_SELL"):

@@ -6,11 +6,32 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from infra.local.metaapi_sim.wire import broker_time, iso
+from infra.local.metaapi_sim.market import Quote
+from infra.local.metaapi_sim.trailing import Trailing
+from infra.local.metaapi_sim.wire import broker_day_end, broker_time, iso
 
 BUY_ORDER_TYPES = frozenset(
     {"ORDER_TYPE_BUY", "ORDER_TYPE_BUY_LIMIT", "ORDER_TYPE_BUY_STOP", "ORDER_TYPE_BUY_STOP_LIMIT"}
 )
+LIMIT_ORDER_TYPES = frozenset({"ORDER_TYPE_BUY_LIMIT", "ORDER_TYPE_SELL_LIMIT"})
+STOP_LIMIT_ORDER_TYPES = frozenset({"ORDER_TYPE_BUY_STOP_LIMIT", "ORDER_TYPE_SELL_STOP_LIMIT"})
+
+
+def price_distance(order_type: str, price: Decimal, quote: Quote) -> Decimal:
+    """How far a pending order's price is from the market, on the side the order watches (the ask for
+    buys, the bid for sells): positive while it waits, zero or less once the market has reached it.
+    Limits wait for a better price than the market's, stops (and stop-limits) for a worse one."""
+    is_buy = order_type in BUY_ORDER_TYPES
+    market = quote.ask if is_buy else quote.bid
+    sign = 1 if is_buy == (order_type in LIMIT_ORDER_TYPES) else -1
+    return (market - price) * sign
+
+
+def stop_distance(*, is_buy: bool, reference: Decimal, level: Decimal, stop_loss: bool) -> Decimal:
+    """How far a position's stop loss (or take profit) is from the closing price `reference`, on its own
+    side: positive while it waits, zero or less once the price has reached it."""
+    sign = 1 if is_buy == stop_loss else -1
+    return (reference - level) * sign
 
 
 def _optional(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -34,6 +55,7 @@ class Position:
     client_id: str | None
     origin: str  # EXPERT (placed through the API) or CLIENT (by hand)
     realized_profit: Decimal = Decimal(0)
+    trailing: Trailing | None = None
 
     def to_json(self, *, current_price: Decimal, tick_value: Decimal, unrealized: Decimal) -> dict[str, Any]:
         body = {
@@ -59,6 +81,7 @@ class Position:
             body,
             stopLoss=self.stop_loss,
             takeProfit=self.take_profit,
+            trailingStopLoss=None if self.trailing is None else self.trailing.to_json(),
             comment=self.comment,
             clientId=self.client_id,
         )
@@ -88,10 +111,21 @@ class Order:
     position_id: str | None = None
     close_by_position_id: str | None = None
     done_time: float | None = None
+    trailing: Trailing | None = None
 
     @property
     def is_buy(self) -> bool:
         return self.type in BUY_ORDER_TYPES
+
+    @property
+    def expires_at(self) -> float | None:
+        """When a pending order expires: DAY at the end of the broker day it was placed, SPECIFIED_DAY at
+        the end of the day of its expiration time, SPECIFIED at that time, GTC never."""
+        if self.expiration_type == "ORDER_TIME_DAY":
+            return broker_day_end(self.time)
+        if self.expiration_type == "ORDER_TIME_SPECIFIED_DAY" and self.expiration_time is not None:
+            return broker_day_end(self.expiration_time)
+        return self.expiration_time
 
     def to_json(self, *, current_price: Decimal | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -116,6 +150,7 @@ class Order:
             stopLimitPrice=self.stop_limit_price,
             stopLoss=self.stop_loss,
             takeProfit=self.take_profit,
+            trailingStopLoss=None if self.trailing is None else self.trailing.to_json(),
             comment=self.comment,
             clientId=self.client_id,
             positionId=self.position_id,

@@ -28,6 +28,13 @@ EXPIRATION_MODES = (
     "SYMBOL_EXPIRATION_SPECIFIED_DAY",
 )
 FILLING_MODES = ("SYMBOL_FILLING_FOK", "SYMBOL_FILLING_IOC")
+TRADE_MODES = (
+    "SYMBOL_TRADE_MODE_DISABLED",
+    "SYMBOL_TRADE_MODE_LONGONLY",
+    "SYMBOL_TRADE_MODE_SHORTONLY",
+    "SYMBOL_TRADE_MODE_CLOSEONLY",
+    "SYMBOL_TRADE_MODE_FULL",
+)
 END_OF_DAY = "23:59:59.999"
 
 # Day name -> ((from, to), ...) as MetaApi writes them, "hh:mm:ss.SSS" in broker time.
@@ -74,6 +81,11 @@ class SymbolSpec:
     start_bid: Decimal
     spread_points: int
     volatility_points: int
+    # Broker rules a test can change per simulator through the admin API (see Catalogue).
+    trade_mode: str = "SYMBOL_TRADE_MODE_FULL"
+    order_types: tuple[str, ...] = ORDER_TYPES
+    expiration_modes: tuple[str, ...] = EXPIRATION_MODES
+    freeze_level: int = 0
 
     @property
     def point(self) -> Decimal:
@@ -91,6 +103,15 @@ class SymbolSpec:
 
     def valid_volume(self, volume: Decimal) -> bool:
         return self.min_volume <= volume <= self.max_volume and volume % self.volume_step == 0
+
+    def far_enough(self, distance: Decimal) -> bool:
+        """MT5's stops level: a stop or pending price exactly stopsLevel points from the market is allowed,
+        and even with no stops level it must sit at least one point on its side."""
+        return distance >= max(self.stops_level, 1) * self.point
+
+    def frozen(self, distance: Decimal) -> bool:
+        """MT5's freeze level: an order or stop within it, or exactly at it, can no longer be changed."""
+        return self.freeze_level > 0 and distance <= self.freeze_level * self.point
 
     def has_digits(self, price: Decimal) -> bool:
         return price == price.quantize(self.point)
@@ -128,12 +149,12 @@ class SymbolSpec:
             "maxVolume": self.max_volume,
             "volumeStep": self.volume_step,
             "stopsLevel": self.stops_level,
-            "freezeLevel": 0,
-            "tradeMode": "SYMBOL_TRADE_MODE_FULL",
+            "freezeLevel": self.freeze_level,
+            "tradeMode": self.trade_mode,
             "executionMode": "SYMBOL_TRADE_EXECUTION_MARKET",
             "fillingModes": list(FILLING_MODES),
-            "allowedOrderTypes": list(ORDER_TYPES),
-            "allowedExpirationModes": list(EXPIRATION_MODES),
+            "allowedOrderTypes": list(self.order_types),
+            "allowedExpirationModes": list(self.expiration_modes),
             "orderGTCMode": "SYMBOL_ORDERS_GTC",
             "tradeSessions": sessions,
             "quoteSessions": sessions,
@@ -259,3 +280,29 @@ SYMBOLS: dict[str, SymbolSpec] = {
         ),
     )
 }
+
+
+class Catalogue:
+    """The symbols one simulator offers: the defaults above, with the admin API's overrides on top.
+
+    Each simulator owns one, so simulators sharing a process never see each other's broker rules.
+    Not thread-safe by itself; the simulator calls it under its lock.
+    """
+
+    def __init__(self) -> None:
+        self._specs = dict(SYMBOLS)
+
+    def get(self, symbol: str) -> SymbolSpec | None:
+        return self._specs.get(symbol)
+
+    def __getitem__(self, symbol: str) -> SymbolSpec:
+        return self._specs[symbol]
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def replace(self, spec: SymbolSpec) -> None:
+        self._specs[spec.symbol] = spec
+
+    def reset(self, symbol: str) -> None:
+        self._specs[symbol] = SYMBOLS[symbol]

@@ -6,6 +6,7 @@ Not thread-safe by itself; the simulator calls it under its lock.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from infra.local.metaapi_sim.market import Market, Quote
-from infra.local.metaapi_sim.models import Deal, Order, Position
-from infra.local.metaapi_sim.symbols import SYMBOLS, SymbolSpec
+from infra.local.metaapi_sim.models import Deal, Order, Position, stop_distance
+from infra.local.metaapi_sim.symbols import Catalogue, SymbolSpec
+from infra.local.metaapi_sim.trailing import Trailing
 from infra.local.metaapi_sim.wire import money
 
 HEDGING = "ACCOUNT_MARGIN_MODE_RETAIL_HEDGING"
@@ -42,7 +44,7 @@ class Stamp:
     magic: int
     comment: str | None
     client_id: str | None
-    origin: str  # EXPERT (through the API) or CLIENT (by hand)
+    origin: str  # EXPERT (through the API), CLIENT (by hand), SL or TP (the broker, at a stop)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Fill:
     take_profit: Decimal | None
     stamp: Stamp
     filling_mode: str
+    trailing: Trailing | None = None
 
 
 def _side(is_buy: bool) -> str:
@@ -71,6 +74,7 @@ class Terminal:
         leverage: int,
         margin_mode: str,
         market: Market,
+        symbols: Catalogue,
         tickets: Tickets,
         clock: Callable[[], float],
     ) -> None:
@@ -79,6 +83,7 @@ class Terminal:
         self.leverage = leverage
         self.margin_mode = margin_mode
         self.market = market
+        self.symbols = symbols
         self.tickets = tickets
         self.clock = clock
         self.positions: dict[str, Position] = {}
@@ -104,11 +109,29 @@ class Terminal:
         return self.market.quote(symbol)
 
     def close_price(self, position: Position) -> Decimal:
-        quote = self.quote(position.symbol)
-        return quote.bid if position.is_buy else quote.ask
+        return self._market_price(position.symbol, is_buy=not position.is_buy)
+
+    def _market_price(self, symbol: str, *, is_buy: bool) -> Decimal:
+        """Buys fill at the ask, sells at the bid."""
+        quote = self.quote(symbol)
+        return quote.ask if is_buy else quote.bid
+
+    def frozen_stop(self, position: Position) -> str | None:
+        """Names the position's stop that sits within the symbol's freeze level of the closing price,
+        if one does: the broker then refuses to change the position's stops."""
+        spec, price = self.symbols[position.symbol], self.close_price(position)
+        for name, level, is_stop_loss in (
+            ("stop loss", position.stop_loss, True),
+            ("take profit", position.take_profit, False),
+        ):
+            if level is not None and spec.frozen(
+                stop_distance(is_buy=position.is_buy, reference=price, level=level, stop_loss=is_stop_loss)
+            ):
+                return f"{name} {level}"
+        return None
 
     def unrealized(self, position: Position) -> Decimal:
-        return SYMBOLS[position.symbol].profit(
+        return self.symbols[position.symbol].profit(
             is_buy=position.is_buy,
             open_price=position.open_price,
             close_price=self.close_price(position),
@@ -116,7 +139,7 @@ class Terminal:
         )
 
     def position_margin(self, position: Position) -> Decimal:
-        return SYMBOLS[position.symbol].margin(position.volume, position.open_price, self.leverage)
+        return self.symbols[position.symbol].margin(position.volume, position.open_price, self.leverage)
 
     def equity(self) -> Decimal:
         return self.balance + sum((self.unrealized(p) for p in self.positions.values()), Decimal(0))
@@ -157,7 +180,7 @@ class Terminal:
         price = self.close_price(position)
         return position.to_json(
             current_price=price,
-            tick_value=SYMBOLS[position.symbol].tick_value(price),
+            tick_value=self.symbols[position.symbol].tick_value(price),
             unrealized=self.unrealized(position),
         )
 
@@ -172,35 +195,9 @@ class Terminal:
 
     def fill(self, fill: Fill) -> tuple[str, str]:
         """Executes a market order; answers the order id and the id of the position it touched."""
-        now = self.clock()
-        quote = self.quote(fill.spec.symbol)
-        price = quote.ask if fill.is_buy else quote.bid
+        price = self._market_price(fill.spec.symbol, is_buy=fill.is_buy)
         order_id = self.tickets.order()
-        existing = self.netting_position(fill.spec.symbol)
-        entry, profit = "DEAL_ENTRY_IN", Decimal(0)
-        if existing is None:
-            position = Position(
-                id=order_id,
-                is_buy=fill.is_buy,
-                symbol=fill.spec.symbol,
-                magic=fill.stamp.magic,
-                time=now,
-                update_time=now,
-                open_price=price,
-                volume=fill.volume,
-                stop_loss=fill.stop_loss,
-                take_profit=fill.take_profit,
-                comment=fill.stamp.comment,
-                client_id=fill.stamp.client_id,
-                origin=fill.stamp.origin,
-            )
-            self.positions[position.id] = position
-        else:
-            position = existing
-            entry, profit = self._net(position, fill, price)
-            position.update_time = now
-            if fill.stop_loss is not None or fill.take_profit is not None:
-                position.stop_loss, position.take_profit = fill.stop_loss, fill.take_profit
+        position, entry, profit = self._enter(fill, order_id, price)
         self._record_fill(
             order_id,
             f"ORDER_TYPE_{_side(fill.is_buy)}",
@@ -223,6 +220,81 @@ class Terminal:
         )
         return order_id, position.id
 
+    def fill_pending(self, order: Order) -> None:
+        """A limit or stop order the market reached fills like a market order, at the current quote: a
+        limit at its price or better, a stop at the market (slippage on a gap included). Without the
+        margin for it, MT5 rejects the order instead."""
+        spec = self.symbols[order.symbol]
+        fill = Fill(
+            spec=spec,
+            is_buy=order.is_buy,
+            volume=order.current_volume,
+            stop_loss=order.stop_loss,
+            take_profit=order.take_profit,
+            stamp=Stamp(order.magic, order.comment, order.client_id, order.origin),
+            filling_mode=order.filling_mode,
+            trailing=order.trailing,
+        )
+        price = self._market_price(spec.symbol, is_buy=order.is_buy)
+        needed = self.margin_increase(spec, is_buy=order.is_buy, volume=order.current_volume, price=price)
+        if needed > 0 and needed > self.free_margin():
+            self._retire(order, "ORDER_STATE_REJECTED", self.clock())
+            return
+        position, entry, profit = self._enter(fill, order.id, price)
+        order.position_id = position.id
+        self._retire(order, "ORDER_STATE_FILLED", self.clock())
+        self._deal(
+            order.id, position.id, spec.symbol, order.is_buy, entry, fill.volume, price, profit, fill.stamp
+        )
+
+    def activate(self, order: Order) -> None:
+        """A stop-limit whose stop price was reached. As MT5 does, it goes to history as filled and a
+        limit order under a new ticket takes its place at the stop-limit price, carrying the rest."""
+        if order.stop_limit_price is None:
+            raise ValueError(f"{order.type} {order.id} is not a stop-limit order")
+        limit = dataclasses.replace(
+            order,
+            id=self.tickets.order(),
+            type=order.type.replace("_STOP_LIMIT", "_LIMIT"),
+            time=self.clock(),
+            open_price=order.stop_limit_price,
+            stop_limit_price=None,
+        )
+        self._retire(order, "ORDER_STATE_FILLED", self.clock())
+        self.orders[limit.id] = limit
+
+    def _enter(self, fill: Fill, order_id: str, price: Decimal) -> tuple[Position, str, Decimal]:
+        """Opens a position for a fill, or nets it into the symbol's position on a netting account;
+        answers the position, the deal's entry type and the profit booked."""
+        now = self.clock()
+        existing = self.netting_position(fill.spec.symbol)
+        if existing is None:
+            position = Position(
+                id=order_id,
+                is_buy=fill.is_buy,
+                symbol=fill.spec.symbol,
+                magic=fill.stamp.magic,
+                time=now,
+                update_time=now,
+                open_price=price,
+                volume=fill.volume,
+                stop_loss=fill.stop_loss,
+                take_profit=fill.take_profit,
+                comment=fill.stamp.comment,
+                client_id=fill.stamp.client_id,
+                origin=fill.stamp.origin,
+                trailing=fill.trailing,
+            )
+            self.positions[position.id] = position
+            return position, "DEAL_ENTRY_IN", Decimal(0)
+        entry, profit = self._net(existing, fill, price)
+        existing.update_time = now
+        if fill.stop_loss is not None or fill.take_profit is not None:
+            existing.stop_loss, existing.take_profit = fill.stop_loss, fill.take_profit
+        if fill.trailing is not None:
+            existing.trailing = fill.trailing
+        return existing, entry, profit
+
     def _net(self, position: Position, fill: Fill, price: Decimal) -> tuple[str, Decimal]:
         """A netting fill on a symbol that already has a position: add to it, reduce it or reverse it."""
         if position.is_buy == fill.is_buy:
@@ -238,13 +310,15 @@ class Terminal:
         if fill.volume > position.volume:
             position.is_buy, position.volume, position.open_price = fill.is_buy, fill.volume - closed, price
             position.realized_profit = Decimal(0)
+            # The old direction's stops would sit on the wrong side of the reversed position.
+            position.stop_loss = position.take_profit = position.trailing = None
             return "DEAL_ENTRY_INOUT", profit
         self._reduce(position, closed, profit)
         return "DEAL_ENTRY_OUT", profit
 
     def close(self, position: Position, volume: Decimal, stamp: Stamp) -> str:
         """Closes `volume` of a position at market; answers the closing order's id."""
-        spec = SYMBOLS[position.symbol]
+        spec = self.symbols[position.symbol]
         price = self.close_price(position)
         profit = spec.profit(
             is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
@@ -276,7 +350,7 @@ class Terminal:
 
     def close_by(self, position: Position, opposite: Position, stamp: Stamp) -> str:
         """MT5's close-by: both legs close at the opposite position's open price, so no spread is paid."""
-        spec = SYMBOLS[position.symbol]
+        spec = self.symbols[position.symbol]
         volume = min(position.volume, opposite.volume)
         price = opposite.open_price
         profit = spec.profit(
@@ -306,9 +380,17 @@ class Terminal:
         self.orders[order.id] = order
 
     def cancel(self, order: Order) -> None:
+        self._retire(order, "ORDER_STATE_CANCELED", self.clock())
+
+    def expire(self, order: Order, when: float) -> None:
+        self._retire(order, "ORDER_STATE_EXPIRED", when)
+
+    def _retire(self, order: Order, state: str, done_time: float) -> None:
+        """Moves a pending order to history; a filled one has no volume left to fill."""
         del self.orders[order.id]
-        order.state = "ORDER_STATE_CANCELED"
-        order.done_time = self.clock()
+        order.state, order.done_time = state, done_time
+        if state == "ORDER_STATE_FILLED":
+            order.current_volume = Decimal(0)
         self.history_orders.append(order)
 
     def _reduce(self, position: Position, volume: Decimal, profit: Decimal) -> None:

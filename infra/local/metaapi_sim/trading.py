@@ -11,10 +11,17 @@ from decimal import Decimal
 from typing import Any
 
 from infra.local.metaapi_sim.market import Quote
-from infra.local.metaapi_sim.models import BUY_ORDER_TYPES, Order, Position
-from infra.local.metaapi_sim.symbols import FILLING_MODES, SYMBOLS, SymbolSpec
+from infra.local.metaapi_sim.models import (
+    BUY_ORDER_TYPES,
+    Order,
+    Position,
+    price_distance,
+    stop_distance,
+)
+from infra.local.metaapi_sim.symbols import FILLING_MODES, Catalogue, SymbolSpec
 from infra.local.metaapi_sim.terminal import Fill, Stamp, Terminal
-from infra.local.metaapi_sim.wire import parse_iso
+from infra.local.metaapi_sim.trailing import InvalidTrailing, Trailing, parse_trailing
+from infra.local.metaapi_sim.wire import broker_day_end, parse_iso
 
 RETCODES = {
     "TRADE_RETCODE_DISCONNECTED_DURING_TRADE": -11,
@@ -28,12 +35,18 @@ RETCODES = {
     "TRADE_RETCODE_INVALID_VOLUME": 10014,
     "TRADE_RETCODE_INVALID_PRICE": 10015,
     "TRADE_RETCODE_INVALID_STOPS": 10016,
+    "TRADE_RETCODE_TRADE_DISABLED": 10017,
     "TRADE_RETCODE_MARKET_CLOSED": 10018,
     "TRADE_RETCODE_NO_MONEY": 10019,
     "TRADE_RETCODE_INVALID_EXPIRATION": 10022,
     "TRADE_RETCODE_NO_CHANGES": 10025,
+    "TRADE_RETCODE_FROZEN": 10029,
     "TRADE_RETCODE_INVALID_FILL": 10030,
     "TRADE_RETCODE_CONNECTION": 10031,
+    "TRADE_RETCODE_INVALID_ORDER": 10035,
+    "TRADE_RETCODE_LONG_ONLY": 10042,
+    "TRADE_RETCODE_SHORT_ONLY": 10043,
+    "TRADE_RETCODE_CLOSE_ONLY": 10044,
 }
 # Codes after which the terminal changed: NO_CHANGES is a success that changes nothing.
 EXECUTED_CODES = frozenset({"TRADE_RETCODE_PLACED", "TRADE_RETCODE_DONE"})
@@ -41,7 +54,6 @@ MAX_COMMENT_AND_CLIENT_ID = 26
 EXPIRATION_TYPES = frozenset(
     {"ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY"}
 )
-UNSUPPORTED_FIELDS = ("trailingStopLoss",)
 UNIT_FIELDS = ("stopLossUnits", "takeProfitUnits", "openPriceUnits", "stopLimitPriceUnits")
 
 
@@ -79,6 +91,12 @@ def _invalid(message: str) -> TradeRejected:
     return TradeRejected("TRADE_RETCODE_INVALID", message)
 
 
+def _bad_expiration_time(kind: str) -> TradeRejected:
+    return TradeRejected(
+        "TRADE_RETCODE_INVALID_EXPIRATION", f"expiration.time must be an ISO time before {kind} expires"
+    )
+
+
 class TradeRequest:
     """Typed access to a MetatraderTrade body; a malformed field rejects the trade as INVALID."""
 
@@ -94,9 +112,6 @@ class TradeRequest:
                 f"clientId and comment together must not exceed {MAX_COMMENT_AND_CLIENT_ID} characters"
             )
         self.magic = self._magic()
-        for name in UNSUPPORTED_FIELDS:
-            if name in body:
-                raise _invalid(f"{name} is not supported by the simulator")
         for name in UNIT_FIELDS:
             if body.get(name, "ABSOLUTE_PRICE") != "ABSOLUTE_PRICE":
                 raise _invalid(f"{name}: only ABSOLUTE_PRICE is supported by the simulator")
@@ -146,9 +161,9 @@ class TradeRequest:
             raise _invalid("volume is required")
         return value
 
-    def symbol(self) -> SymbolSpec:
+    def symbol(self, symbols: Catalogue) -> SymbolSpec:
         name = self.required_text("symbol")
-        spec = SYMBOLS.get(name)
+        spec = symbols.get(name)
         if spec is None:
             raise _invalid(f"Unknown symbol {name}")
         return spec
@@ -168,6 +183,15 @@ class TradeRequest:
                 return str(mode)
         raise TradeRejected("TRADE_RETCODE_INVALID_FILL", f"None of {requested} is allowed for this symbol")
 
+    def trailing(self, *, is_buy: bool) -> Trailing | None:
+        value = self.body.get("trailingStopLoss")
+        if value is None:
+            return None
+        try:
+            return parse_trailing(value, is_buy=is_buy)
+        except InvalidTrailing as error:
+            raise _invalid(str(error)) from error
+
     def expiration(self, now: float) -> tuple[str, float | None]:
         expiration = self.body.get("expiration")
         if expiration is None:
@@ -185,10 +209,11 @@ class TradeRequest:
             moment = parse_iso(when) if isinstance(when, str) else None
         except ValueError:
             moment = None  # reported below with the missing time
-        if moment is None or moment <= now:
-            raise TradeRejected(
-                "TRADE_RETCODE_INVALID_EXPIRATION", "expiration.time must be a future ISO time"
-            )
+        if moment is None:
+            raise _bad_expiration_time(str(kind))
+        # A SPECIFIED_DAY order lives to the end of that broker day, so a time earlier today still does.
+        if (broker_day_end(moment) if kind == "ORDER_TIME_SPECIFIED_DAY" else moment) <= now:
+            raise _bad_expiration_time(str(kind))
         return str(kind), moment
 
     def _magic(self) -> int | None:
@@ -200,9 +225,69 @@ class TradeRequest:
         return value
 
 
-def _require_open(terminal: Terminal, spec: SymbolSpec) -> None:
+# What an opening action needs in the symbol's allowedOrderTypes.
+_SYMBOL_ORDER_TYPES = {
+    "ORDER_TYPE_BUY": "SYMBOL_ORDER_MARKET",
+    "ORDER_TYPE_SELL": "SYMBOL_ORDER_MARKET",
+    "ORDER_TYPE_BUY_LIMIT": "SYMBOL_ORDER_LIMIT",
+    "ORDER_TYPE_SELL_LIMIT": "SYMBOL_ORDER_LIMIT",
+    "ORDER_TYPE_BUY_STOP": "SYMBOL_ORDER_STOP",
+    "ORDER_TYPE_SELL_STOP": "SYMBOL_ORDER_STOP",
+    "ORDER_TYPE_BUY_STOP_LIMIT": "SYMBOL_ORDER_STOP_LIMIT",
+    "ORDER_TYPE_SELL_STOP_LIMIT": "SYMBOL_ORDER_STOP_LIMIT",
+}
+
+
+def _check_trade_mode(spec: SymbolSpec, opens: str | None) -> None:
+    """`opens` is the order type of a request that opens exposure. Closes, modifies and cancels pass
+    None: only a disabled symbol refuses them."""
+    mode, symbol = spec.trade_mode, spec.symbol
+    if mode == "SYMBOL_TRADE_MODE_DISABLED":
+        raise TradeRejected("TRADE_RETCODE_TRADE_DISABLED", f"Trading is disabled for {symbol}")
+    if opens is None:
+        return
+    is_buy = opens in BUY_ORDER_TYPES
+    if mode == "SYMBOL_TRADE_MODE_CLOSEONLY":
+        raise TradeRejected("TRADE_RETCODE_CLOSE_ONLY", f"Only closing positions is allowed for {symbol}")
+    if mode == "SYMBOL_TRADE_MODE_LONGONLY" and not is_buy:
+        raise TradeRejected("TRADE_RETCODE_LONG_ONLY", f"Only buy orders are allowed for {symbol}")
+    if mode == "SYMBOL_TRADE_MODE_SHORTONLY" and is_buy:
+        raise TradeRejected("TRADE_RETCODE_SHORT_ONLY", f"Only sell orders are allowed for {symbol}")
+
+
+def _require_trading(terminal: Terminal, spec: SymbolSpec, *, opens: str | None = None) -> None:
+    """The symbol's trade mode first, then its trading session."""
+    _check_trade_mode(spec, opens)
     if not spec.is_open(terminal.clock()):
         raise TradeRejected("TRADE_RETCODE_MARKET_CLOSED", f"Market is closed for {spec.symbol}")
+
+
+def _check_allowed(spec: SymbolSpec, *order_types: str | None) -> None:
+    """Each SYMBOL_ORDER_* named must be in the symbol's allowedOrderTypes; None needs nothing."""
+    for order_type in order_types:
+        if order_type is not None and order_type not in spec.order_types:
+            raise TradeRejected(
+                "TRADE_RETCODE_INVALID_ORDER",
+                f"{order_type} is not allowed for {spec.symbol}: {list(spec.order_types)}",
+            )
+
+
+def _stop_order_types(
+    stop_loss: Decimal | None, take_profit: Decimal | None, trailing: Trailing | None
+) -> tuple[str | None, str | None]:
+    """A stop loss, trailing or not, needs SYMBOL_ORDER_SL; a take profit needs SYMBOL_ORDER_TP."""
+    return (
+        None if stop_loss is None and trailing is None else "SYMBOL_ORDER_SL",
+        None if take_profit is None else "SYMBOL_ORDER_TP",
+    )
+
+
+def _check_expiration_mode(spec: SymbolSpec, expiration_type: str) -> None:
+    if expiration_type.replace("ORDER_TIME_", "SYMBOL_EXPIRATION_", 1) not in spec.expiration_modes:
+        raise TradeRejected(
+            "TRADE_RETCODE_INVALID_EXPIRATION",
+            f"{expiration_type} is not allowed for {spec.symbol}: {list(spec.expiration_modes)}",
+        )
 
 
 def _check_volume(spec: SymbolSpec, volume: Decimal) -> None:
@@ -214,10 +299,6 @@ def _check_volume(spec: SymbolSpec, volume: Decimal) -> None:
         )
 
 
-def _far_enough(spec: SymbolSpec, distance: Decimal) -> bool:
-    return distance >= max(spec.stops_level * spec.point, spec.point)
-
-
 def _check_stops(
     spec: SymbolSpec,
     *,
@@ -227,17 +308,14 @@ def _check_stops(
     take_profit: Decimal | None,
 ) -> None:
     """SL below and TP above a buy's reference price (mirrored for a sell), stopsLevel points away or more."""
-    sign = 1 if is_buy else -1
-    for name, price, distance in (
-        ("stop loss", stop_loss, None if stop_loss is None else (reference - stop_loss) * sign),
-        ("take profit", take_profit, None if take_profit is None else (take_profit - reference) * sign),
-    ):
-        if price is None or distance is None:
+    for name, level, is_stop_loss in (("stop loss", stop_loss, True), ("take profit", take_profit, False)):
+        if level is None:
             continue
-        if not spec.has_digits(price) or not _far_enough(spec, distance):
+        distance = stop_distance(is_buy=is_buy, reference=reference, level=level, stop_loss=is_stop_loss)
+        if not spec.has_digits(level) or not spec.far_enough(distance):
             raise TradeRejected(
                 "TRADE_RETCODE_INVALID_STOPS",
-                f"Invalid {name} {price}: it must be on the right side of {reference} "
+                f"Invalid {name} {level}: it must be on the right side of {reference} "
                 f"and at least {spec.stops_level} points away, with at most {spec.digits} decimals",
             )
 
@@ -245,22 +323,36 @@ def _check_stops(
 def _check_pending_price(
     spec: SymbolSpec, quote: Quote, order_type: str, open_price: Decimal, stop_limit_price: Decimal | None
 ) -> None:
-    buy = order_type in BUY_ORDER_TYPES
-    market = quote.ask if buy else quote.bid
-    below_market = order_type.endswith("_LIMIT") and not order_type.endswith("STOP_LIMIT")
-    sign = 1 if buy == below_market else -1
-    checks = [("openPrice", open_price, (market - open_price) * sign)]
+    checks = [("openPrice", open_price, price_distance(order_type, open_price, quote))]
     if stop_limit_price is not None:
         # The limit order a stop-limit places sits below the trigger for a buy, above it for a sell.
-        checks.append(
-            ("stopLimitPrice", stop_limit_price, (open_price - stop_limit_price) * (1 if buy else -1))
-        )
+        sign = 1 if order_type in BUY_ORDER_TYPES else -1
+        checks.append(("stopLimitPrice", stop_limit_price, (open_price - stop_limit_price) * sign))
     for name, price, distance in checks:
-        if not spec.has_digits(price) or not _far_enough(spec, distance):
+        if not spec.has_digits(price) or not spec.far_enough(distance):
             raise TradeRejected(
                 "TRADE_RETCODE_INVALID_PRICE",
                 f"Invalid {name} {price} for {order_type} with bid {quote.bid} and ask {quote.ask}",
             )
+
+
+def _check_order_frozen(spec: SymbolSpec, quote: Quote, order: Order) -> None:
+    if spec.frozen(price_distance(order.type, order.open_price, quote)):
+        raise TradeRejected(
+            "TRADE_RETCODE_FROZEN",
+            f"Order {order.id} at {order.open_price} is frozen: within {spec.freeze_level} points "
+            f"of bid {quote.bid} and ask {quote.ask}",
+        )
+
+
+def _check_position_frozen(terminal: Terminal, spec: SymbolSpec, position: Position) -> None:
+    frozen = terminal.frozen_stop(position)
+    if frozen is not None:
+        raise TradeRejected(
+            "TRADE_RETCODE_FROZEN",
+            f"Position {position.id} is frozen: its {frozen} is within {spec.freeze_level} points "
+            f"of the closing price {terminal.close_price(position)}",
+        )
 
 
 def _position(terminal: Terminal, request: TradeRequest, field: str = "positionId") -> Position:
@@ -281,18 +373,25 @@ def _done(order_id: str | None = None, position_id: str | None = None) -> TradeR
     return TradeResult("TRADE_RETCODE_DONE", "Request completed", order_id, position_id)
 
 
-def open_market(terminal: Terminal, fill: Fill, *, within_sessions: bool = True) -> TradeResult:
-    """A market order, from the API or (not bound to trading sessions) from the admin endpoint."""
+def open_market(terminal: Terminal, fill: Fill, *, broker_rules: bool = True) -> TradeResult:
+    """A market order, from the API or from the admin endpoint. The admin endpoint sets up what already
+    is at the broker, so the symbol's trade mode, order types and sessions (`broker_rules`) do not bind it."""
     try:
-        return _fill_market(terminal, fill, within_sessions=within_sessions)
+        return _fill_market(terminal, fill, broker_rules=broker_rules)
     except TradeRejected as rejection:
         return rejection.result
 
 
-def _fill_market(terminal: Terminal, fill: Fill, *, within_sessions: bool) -> TradeResult:
+def _fill_market(terminal: Terminal, fill: Fill, *, broker_rules: bool) -> TradeResult:
     spec = fill.spec
-    if within_sessions:
-        _require_open(terminal, spec)
+    if broker_rules:
+        order_type = "ORDER_TYPE_BUY" if fill.is_buy else "ORDER_TYPE_SELL"
+        _require_trading(terminal, spec, opens=order_type)
+        _check_allowed(
+            spec,
+            _SYMBOL_ORDER_TYPES[order_type],
+            *_stop_order_types(fill.stop_loss, fill.take_profit, fill.trailing),
+        )
     _check_volume(spec, fill.volume)
     quote = terminal.quote(spec.symbol)
     _check_stops(
@@ -314,33 +413,41 @@ def _fill_market(terminal: Terminal, fill: Fill, *, within_sessions: bool) -> Tr
 
 
 def _market(terminal: Terminal, request: TradeRequest, default_magic: int) -> TradeResult:
+    is_buy = request.action == "ORDER_TYPE_BUY"
     fill = Fill(
-        spec=request.symbol(),
-        is_buy=request.action == "ORDER_TYPE_BUY",
+        spec=request.symbol(terminal.symbols),
+        is_buy=is_buy,
         volume=request.volume(),
         stop_loss=request.price("stopLoss"),
         take_profit=request.price("takeProfit"),
         stamp=request.stamp(default_magic),
         filling_mode=request.filling_mode(),
+        trailing=request.trailing(is_buy=is_buy),
     )
-    return _fill_market(terminal, fill, within_sessions=True)
+    return _fill_market(terminal, fill, broker_rules=True)
 
 
 def _pending(terminal: Terminal, request: TradeRequest, default_magic: int) -> TradeResult:
-    spec = request.symbol()
+    spec = request.symbol(terminal.symbols)
+    is_buy = request.action in BUY_ORDER_TYPES
     volume = request.volume()
     open_price = request.required_price("openPrice")
     stop_limit_price = request.required_price("stopLimitPrice") if "STOP_LIMIT" in request.action else None
     stop_loss, take_profit = request.price("stopLoss"), request.price("takeProfit")
+    trailing = request.trailing(is_buy=is_buy)
     stamp = request.stamp(default_magic)
     now = terminal.clock()
     expiration_type, expiration_time = request.expiration(now)
-    _require_open(terminal, spec)
+    _require_trading(terminal, spec, opens=request.action)
+    _check_allowed(
+        spec, _SYMBOL_ORDER_TYPES[request.action], *_stop_order_types(stop_loss, take_profit, trailing)
+    )
+    _check_expiration_mode(spec, expiration_type)
     _check_volume(spec, volume)
     _check_pending_price(spec, terminal.quote(spec.symbol), request.action, open_price, stop_limit_price)
     _check_stops(
         spec,
-        is_buy=request.action in BUY_ORDER_TYPES,
+        is_buy=is_buy,
         reference=stop_limit_price or open_price,
         stop_loss=stop_loss,
         take_profit=take_profit,
@@ -365,6 +472,7 @@ def _pending(terminal: Terminal, request: TradeRequest, default_magic: int) -> T
         take_profit=take_profit,
         comment=stamp.comment,
         client_id=stamp.client_id,
+        trailing=trailing,
     )
     terminal.place(order)
     return TradeResult("TRADE_RETCODE_PLACED", "Order placed", order_id=order.id)
@@ -372,12 +480,25 @@ def _pending(terminal: Terminal, request: TradeRequest, default_magic: int) -> T
 
 def _modify_position(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeResult:
     position = _position(terminal, request)
-    spec = SYMBOLS[position.symbol]
+    spec = terminal.symbols[position.symbol]
     stop_loss = request.price("stopLoss") if "stopLoss" in request.body else position.stop_loss
     take_profit = request.price("takeProfit") if "takeProfit" in request.body else position.take_profit
-    _require_open(terminal, spec)
-    if (stop_loss, take_profit) == (position.stop_loss, position.take_profit):
+    trailing = position.trailing
+    if "trailingStopLoss" in request.body:
+        trailing = request.trailing(is_buy=position.is_buy)
+    _require_trading(terminal, spec)
+    if (stop_loss, take_profit, trailing) == (position.stop_loss, position.take_profit, position.trailing):
         return TradeResult("TRADE_RETCODE_NO_CHANGES", "No changes in request", position_id=position.id)
+    # Only what the request sets anew needs the symbol to allow it.
+    _check_allowed(
+        spec,
+        *_stop_order_types(
+            None if stop_loss == position.stop_loss else stop_loss,
+            None if take_profit == position.take_profit else take_profit,
+            None if trailing == position.trailing else trailing,
+        ),
+    )
+    _check_position_frozen(terminal, spec, position)
     _check_stops(
         spec,
         is_buy=position.is_buy,
@@ -385,15 +506,16 @@ def _modify_position(terminal: Terminal, request: TradeRequest, _magic: int) -> 
         stop_loss=stop_loss,
         take_profit=take_profit,
     )
-    position.stop_loss, position.take_profit, position.update_time = stop_loss, take_profit, terminal.clock()
+    position.stop_loss, position.take_profit, position.trailing = stop_loss, take_profit, trailing
+    position.update_time = terminal.clock()
     return _done(position_id=position.id)
 
 
 def _partial(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeResult:
     position = _position(terminal, request)
-    spec = SYMBOLS[position.symbol]
+    spec = terminal.symbols[position.symbol]
     volume = request.volume()
-    _require_open(terminal, spec)
+    _require_trading(terminal, spec)
     if volume > position.volume or not spec.valid_volume(volume):
         raise TradeRejected(
             "TRADE_RETCODE_INVALID_VOLUME",
@@ -406,7 +528,7 @@ def _partial(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeRes
 
 def _close(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeResult:
     position = _position(terminal, request)
-    _require_open(terminal, SYMBOLS[position.symbol])
+    _require_trading(terminal, terminal.symbols[position.symbol])
     order_id = terminal.close(position, position.volume, request.stamp(position.magic))
     return _done(order_id, position.id)
 
@@ -418,17 +540,19 @@ def _close_by(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeRe
         raise _invalid("POSITION_CLOSE_BY is only available on hedging accounts")
     if opposite.symbol != position.symbol or opposite.is_buy == position.is_buy:
         raise _invalid("POSITION_CLOSE_BY needs an opposite position on the same symbol")
-    _require_open(terminal, SYMBOLS[position.symbol])
+    spec = terminal.symbols[position.symbol]
+    _require_trading(terminal, spec)
+    _check_allowed(spec, "SYMBOL_ORDER_CLOSEBY")
     order_id = terminal.close_by(position, opposite, request.stamp(position.magic))
     return _done(order_id, position.id)
 
 
 def _close_symbol(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeResult:
-    spec = request.symbol()
+    spec = request.symbol(terminal.symbols)
     positions = [p for p in terminal.positions.values() if p.symbol == spec.symbol]
     if not positions:
         raise TradeRejected("ERR_TRADE_POSITION_NOT_FOUND", f"No open positions for {spec.symbol}")
-    _require_open(terminal, spec)
+    _require_trading(terminal, spec)
     for position in positions:
         terminal.close(position, position.volume, request.stamp(position.magic))
     return _done()
@@ -436,22 +560,36 @@ def _close_symbol(terminal: Terminal, request: TradeRequest, _magic: int) -> Tra
 
 def _modify_order(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeResult:
     order = _order(terminal, request)
-    spec = SYMBOLS[order.symbol]
+    spec = terminal.symbols[order.symbol]
     open_price = request.price("openPrice") or order.open_price
     stop_limit_price = order.stop_limit_price
     if stop_limit_price is not None and "stopLimitPrice" in request.body:
         stop_limit_price = request.required_price("stopLimitPrice")
     stop_loss = request.price("stopLoss") if "stopLoss" in request.body else order.stop_loss
     take_profit = request.price("takeProfit") if "takeProfit" in request.body else order.take_profit
+    trailing = request.trailing(is_buy=order.is_buy) if "trailingStopLoss" in request.body else order.trailing
     expiration = (order.expiration_type, order.expiration_time)
     if "expiration" in request.body:
         expiration = request.expiration(terminal.clock())
-    _require_open(terminal, spec)
-    after = (open_price, stop_limit_price, stop_loss, take_profit, expiration)
-    before = (order.open_price, order.stop_limit_price, order.stop_loss, order.take_profit)
+    _require_trading(terminal, spec)
+    after = (open_price, stop_limit_price, stop_loss, take_profit, trailing, expiration)
+    before = (order.open_price, order.stop_limit_price, order.stop_loss, order.take_profit, order.trailing)
     if after == (*before, (order.expiration_type, order.expiration_time)):
         return TradeResult("TRADE_RETCODE_NO_CHANGES", "No changes in request", order_id=order.id)
-    _check_pending_price(spec, terminal.quote(spec.symbol), order.type, open_price, stop_limit_price)
+    # Only what the request sets anew needs the symbol to allow it.
+    _check_allowed(
+        spec,
+        *_stop_order_types(
+            None if stop_loss == order.stop_loss else stop_loss,
+            None if take_profit == order.take_profit else take_profit,
+            None if trailing == order.trailing else trailing,
+        ),
+    )
+    if expiration != (order.expiration_type, order.expiration_time):
+        _check_expiration_mode(spec, expiration[0])
+    quote = terminal.quote(spec.symbol)
+    _check_order_frozen(spec, quote, order)
+    _check_pending_price(spec, quote, order.type, open_price, stop_limit_price)
     _check_stops(
         spec,
         is_buy=order.is_buy,
@@ -460,14 +598,16 @@ def _modify_order(terminal: Terminal, request: TradeRequest, _magic: int) -> Tra
         take_profit=take_profit,
     )
     order.open_price, order.stop_limit_price = open_price, stop_limit_price
-    order.stop_loss, order.take_profit = stop_loss, take_profit
+    order.stop_loss, order.take_profit, order.trailing = stop_loss, take_profit, trailing
     order.expiration_type, order.expiration_time = expiration
     return _done(order_id=order.id)
 
 
 def _cancel_order(terminal: Terminal, request: TradeRequest, _magic: int) -> TradeResult:
     order = _order(terminal, request)
-    _require_open(terminal, SYMBOLS[order.symbol])
+    spec = terminal.symbols[order.symbol]
+    _require_trading(terminal, spec)
+    _check_order_frozen(spec, terminal.quote(spec.symbol), order)
     terminal.cancel(order)
     return _done(order_id=order.id)
 

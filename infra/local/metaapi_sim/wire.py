@@ -62,6 +62,12 @@ def broker_datetime(timestamp: float) -> datetime:
     return utc(timestamp) + BROKER_UTC_OFFSET
 
 
+def broker_day_end(timestamp: float) -> float:
+    """The broker's next midnight: when the trading day `timestamp` falls in ends."""
+    day = broker_datetime(timestamp).date() + timedelta(days=1)
+    return (datetime(day.year, day.month, day.day, tzinfo=UTC) - BROKER_UTC_OFFSET).timestamp()
+
+
 def iso(timestamp: float) -> str:
     return utc(timestamp).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
