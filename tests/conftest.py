@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.containers import new_container
+
 # Throwaway credentials and region before anything creates a boto3 client: tests never reach AWS.
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
@@ -27,16 +29,8 @@ os.environ.update(
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
-    """Settings and clients are cached per container; every test starts a new container."""
-    from mtcore.aws import reset_clients
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.repositories.tokens import get_tokens
-    from mtcore.settings import get_settings
-
-    get_settings.cache_clear()
-    get_tokens.cache_clear()
-    get_metaapi_access.cache_clear()
-    reset_clients()
+    """Every test starts in a new container."""
+    new_container()
 
 
 class LogCapture:

@@ -12,9 +12,10 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 
 from mtcore.logic.execution import execute_trade_message
 from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.metaapi.cache import get_market_cache
 from mtcore.observability import logger, metrics, tracer
 from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.positions import get_positions_repository
+from mtcore.repositories.positions import get_orders_repository, get_positions_repository
 from mtcore.repositories.trades import get_trades_repository
 from mtcore.trades.executor import Done
 from mtcore.trades.queue import TradeMessage, get_trade_queue
@@ -39,6 +40,8 @@ def record_handler(record: SQSRecord) -> None:
         queue=get_trade_queue(),
         access=get_metaapi_access(),
         positions=get_positions_repository(),
+        orders=get_orders_repository(),
+        market=get_market_cache(),
     )
     if isinstance(step, Done):
         # One metric per final status (TradesExecuted, TradesRejected, TradesUnknown, …) for alarms.

@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 
 from infra.local.stack import free_port
-from tests.bench.calls import live_positions_calls, market_order_calls
+from tests.bench.calls import live_positions_calls, market_order_calls, pretrade_check_microseconds
 from tests.bench.latency import order_latencies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +86,7 @@ def main() -> None:
     starts = sorted(local_stack_start_seconds() for _ in range(3))
     calls = live_positions_calls()
     order_calls = market_order_calls()
+    pretrade = pretrade_check_microseconds(10_000)
     latency = order_latencies(200)
 
     rows = [(f"`import {module}`", f"{median_ms[module]:.0f} ms") for module in MODULES]
@@ -95,6 +96,10 @@ def main() -> None:
         ("local stack start, template cached (median of 3)", f"{starts[1]:.2f} s"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    order_rows = "\n".join(
+        f"- {label}: " + ", ".join(f"`{name}` x {count}" for name, count in sorted(counts.items()))
+        for label, counts in order_calls.items()
+    )
     call_rows = "\n".join(
         f"| {label} | {counts['metaapi']} | "
         + ", ".join(
@@ -128,8 +133,16 @@ The first read stores the positions; the second finds nothing changed and writes
 
 ## One market order
 
-MetaApi requests for one executed market order on the happy path, in-process:
-{", ".join(f"`{name}` x {count}" for name, count in sorted(order_calls.items()))}.
+MetaApi requests for one executed market order with a stop loss, on the happy path, in-process
+(the API and the executor share the process, as they would share nothing in Lambda: each
+function's container has its own cache):
+
+{order_rows}
+
+Pre-trade checks of one order with a warm cache, in-process, over {pretrade["count"]:.0f} orders
+(market orders with a stop loss, pending orders with a relative stop loss): median
+**{pretrade["p50_us"]:.0f} µs**, p99 **{pretrade["p99_us"]:.0f} µs**, MetaApi calls
+**{pretrade["metaapi_calls"]:.0f}**.
 
 Local stack, `POST /orders` to `EXECUTED` (read with `GET …/trades/{{id}}?wait=10`), one order
 after another, simulator answering at once: p50 **{latency["p50_ms"]:.0f} ms**, p99
@@ -149,8 +162,12 @@ after another, simulator answering at once: p50 **{latency["p50_ms"]:.0f} ms**, 
   no provisioning lookup). DynamoDB: the ownership check (the caller's account item), the stored
   positions, and a batch write only when something changed. Secrets Manager: none here, because
   linking already read the platform token; a container reads it once and keeps it 60 s.
-- **One market order.** Exactly one `POST /trade`; the positions read after it refreshes the
-  stored positions so the dashboard shows the new position at once. The local latency is mostly
+- **One market order.** Exactly one `POST /trade`; the positions read after it gives the fill
+  price (and the slippage in pips) and refreshes the stored positions, so the dashboard shows the
+  new position at once. A new container first reads the symbol's specification, its price, the
+  account information and the margin per lot for its pre-trade checks; a warm one reads nothing
+  more until the price (2 s), the account (10 s), the margin per lot (60 s) or the specification
+  (5 min) is due again. The local latency is mostly
   the queue poller's long poll and the `?wait` poll interval (0.2 s), not the executor.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto

@@ -5,6 +5,8 @@ In-process: moto for AWS, the MetaApi simulator on a local port, the real API ha
 from __future__ import annotations
 
 import os
+import statistics
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from infra.local.metaapi_sim import MetaApiSimulator
 from infra.local.resources import LocalResources, create_resources, function_environment
 from infra.local.stack import API_HANDLER, serve_in_thread
 from infra.synth import synthesized_template
+from tests.containers import new_container
 from tests.integration.conftest import EXECUTOR_HANDLER, PLATFORM_TOKEN, Api, market_hours_clock
 
 
@@ -49,23 +52,11 @@ def _offline_aws() -> None:
     )
 
 
-def _new_container() -> None:
-    """Settings, tokens and clients are cached per container: each measurement starts a new one."""
-    from mtcore.aws import reset_clients
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.repositories.tokens import get_tokens
-    from mtcore.settings import get_settings
-
-    for cache in (get_settings, get_tokens, get_metaapi_access):
-        cache.cache_clear()
-    reset_clients()
-
-
 @contextmanager
 def _environment() -> Iterator[tuple[Api, CountingApp, str, LocalResources]]:
     template = synthesized_template()
     _offline_aws()
-    _new_container()
+    new_container()
     with mock_aws():
         resources = create_resources(
             template,
@@ -133,8 +124,9 @@ def live_positions_calls() -> dict[str, dict[str, int]]:
         return figures
 
 
-def market_order_calls() -> Counter[str]:
-    """MetaApi requests, by method and last path segment, for one executed market order."""
+def market_order_calls() -> dict[str, Counter[str]]:
+    """MetaApi requests, by method and last path segment, for a first market order (a new
+    container: nothing cached) and a second one (pre-trade data cached)."""
     from infra.local.queues import QueuePoller, load_handler
     from infra.local.resources import queue_subscriptions
 
@@ -147,11 +139,60 @@ def market_order_calls() -> Counter[str]:
             s for s in queue_subscriptions(synthesized_template(), resources) if s.handler == EXECUTOR_HANDLER
         )
         executor = QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+        order = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01, "stopLoss": 60000}
+        figures: dict[str, Counter[str]] = {}
+        for label in ("first order, new container", "second order, warm cache"):
+            metaapi.requests.clear()
+            trade = api.call("POST", f"{accounts}/{account_id}/orders", user="alice", body=order).body
+            while executor.poll_once():
+                pass
+            final = api.call("GET", f"{accounts}/{account_id}/trades/{trade['id']}", user="alice").body
+            assert final["status"] == "EXECUTED", final
+            figures[label] = Counter(metaapi.requests)
+        return figures
+
+
+def pretrade_check_microseconds(orders: int) -> dict[str, float]:
+    """Time of the pre-trade checks of one order with a warm cache, in-process, over a mix of
+    market orders with levels and pending orders."""
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.logic.pretrade import PreTrade
+    from mtcore.metaapi.cache import get_market_cache
+    from mtcore.repositories.accounts import get_accounts_repository
+    from mtcore.trades.bodies import NewOrder
+
+    with _environment() as (api, metaapi, metaapi_id, _):
+        account_id = api.call(
+            "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}
+        ).body["id"]
+        account = get_accounts_repository().get("alice", account_id)
+        pretrade = PreTrade(
+            client=get_metaapi_access().for_account(account), account=account, cache=get_market_cache()
+        )
+        bodies = [
+            {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.013, "stopLoss": 60000},
+            {
+                "symbol": "BTCUSD",
+                "actionType": "ORDER_TYPE_SELL_LIMIT",
+                "volume": 0.02,
+                "openPrice": 68000,
+                "stopLoss": 500,
+                "stopLossUnits": "RELATIVE_PIPS",
+            },
+        ]
+        mix = [NewOrder.model_validate(body) for body in bodies]
+        for order in mix:  # warm the cache
+            pretrade.new_order(order)
         metaapi.requests.clear()
-        order = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
-        trade = api.call("POST", f"{accounts}/{account_id}/orders", user="alice", body=order).body
-        while executor.poll_once():
-            pass
-        final = api.call("GET", f"{accounts}/{account_id}/trades/{trade['id']}", user="alice").body
-        assert final["status"] == "EXECUTED", final
-        return Counter(metaapi.requests)
+        samples = []
+        for number in range(orders):
+            started = time.perf_counter_ns()
+            pretrade.new_order(mix[number % len(mix)])
+            samples.append((time.perf_counter_ns() - started) / 1000)
+        samples.sort()
+        return {
+            "p50_us": statistics.median(samples),
+            "p99_us": samples[int(len(samples) * 0.99)],
+            "count": float(orders),
+            "metaapi_calls": float(sum(metaapi.requests.values())),
+        }

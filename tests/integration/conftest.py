@@ -19,6 +19,7 @@ from moto import mock_aws
 from infra.local.gateway import LambdaContext
 from infra.local.resources import LocalResources, create_resources, function_environment
 from infra.synth import synthesized_template
+from tests.containers import new_container as fresh_container
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 EXECUTOR_HANDLER = "functions.executor.handler.lambda_handler"
@@ -117,16 +118,10 @@ def api(aws: LocalResources) -> Api:
 @pytest.fixture
 def new_container(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
     """Change a function setting: settings are read once per container, so this starts a new one."""
-    from mtcore.aws import reset_clients
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.repositories.tokens import get_tokens
-    from mtcore.settings import get_settings
 
     def restart_with(name: str, value: str) -> None:
         monkeypatch.setenv(name, value)
-        for cache in (get_settings, get_tokens, get_metaapi_access):
-            cache.cache_clear()
-        reset_clients()
+        fresh_container()
 
     return restart_with
 

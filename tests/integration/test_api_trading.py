@@ -102,7 +102,7 @@ def test_closing_a_position_fully_and_in_part(
     ("body", "field"),
     [
         ({**ORDER, "volume": 0}, "body.volume"),
-        ({**ORDER, "actionType": "ORDER_TYPE_BUY_LIMIT"}, "body.actionType"),
+        ({**ORDER, "actionType": "ORDER_TYPE_BUY_NOW"}, "body.actionType"),
         ({**ORDER, "symbol": "EUR USD"}, "body.symbol"),
         ({**ORDER, "comment": "x" * 17}, "body.comment"),
         ({**ORDER, "expiresInSeconds": 0}, "body.expiresInSeconds"),
@@ -118,6 +118,31 @@ def test_malformed_orders_are_422_naming_the_field(
 
     assert answer.status == 422
     assert answer.body["details"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({**ORDER, "actionType": "ORDER_TYPE_BUY_LIMIT"}, "ORDER_TYPE_BUY_LIMIT needs openPrice"),
+        (
+            {**ORDER, "openPrice": 1.08},
+            "openPrice, stopLimitPrice and expiration are for pending orders only",
+        ),
+        (
+            {**ORDER, "actionType": "ORDER_TYPE_SELL_STOP_LIMIT", "openPrice": 1.08},
+            "ORDER_TYPE_SELL_STOP_LIMIT needs stopLimitPrice",
+        ),
+    ],
+)
+def test_fields_of_another_order_type_are_422_saying_which(
+    api: Api, simulator: Simulator, linked: tuple[str, str], body: dict[str, Any], named: str
+) -> None:
+    _, account_id = linked
+
+    answer = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=body)
+
+    assert answer.status == 422
+    assert named in answer.body["details"][0]["message"]
 
 
 def test_another_tenants_account_and_trades_are_404(

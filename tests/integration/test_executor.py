@@ -245,3 +245,109 @@ def test_a_market_sell_executes_at_the_bid(simulator: Simulator, account: Accoun
     assert [(p["type"], p["volume"], p["openPrice"]) for p in positions] == [
         ("POSITION_TYPE_SELL", 0.3, 1.085)
     ]
+
+
+def _place_limit(simulator: Simulator, account: Account) -> str:
+    """A resting buy limit at the broker; answers its order id."""
+    simulator.set_price("EURUSD", 1.08500, 1.08510)
+    step = _drive(
+        _executor(account),
+        _queue(account, kind=TradeKind.PLACE, action=TradeAction.BUY_LIMIT, open_price=Decimal("1.08000")),
+    )
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.PLACED
+    return step.request.broker.order_id if step.request.broker and step.request.broker.order_id else ""
+
+
+AMBIGUOUS = pytest.mark.parametrize(
+    "fault", [{"kind": "disconnect_after_execute"}, {"kind": "execute_late", "delaySeconds": 1}]
+)
+
+
+@AMBIGUOUS
+def test_an_ambiguous_pending_order_is_found_by_its_client_id(
+    simulator: Simulator, account: Account, fault: dict[str, Any]
+) -> None:
+    simulator.set_price("EURUSD", 1.08500, 1.08510)
+    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    request = _queue(
+        account, kind=TradeKind.PLACE, action=TradeAction.SELL_STOP, open_price=Decimal("1.08300")
+    )
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.PLACED
+    assert "found pending order" in (step.request.reason or "")
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+@AMBIGUOUS
+def test_an_ambiguous_order_modify_is_confirmed_by_its_new_levels(
+    simulator: Simulator, account: Account, fault: dict[str, Any]
+) -> None:
+    order_id = _place_limit(simulator, account)
+    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    modify = _queue(
+        account, kind=TradeKind.MODIFY_ORDER, action=TradeAction.ORDER_MODIFY, symbol=None, volume=None,
+        order_id=order_id, open_price=Decimal("1.07900"), stop_loss=Decimal("1.078"), take_profit=Decimal(0),
+    )  # fmt: skip
+
+    step = _drive(_executor(account), modify)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert "carries the new levels" in (step.request.reason or "")
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    assert sent == ["ORDER_TYPE_BUY_LIMIT", "ORDER_MODIFY"]
+
+
+@AMBIGUOUS
+def test_an_ambiguous_cancel_is_confirmed_by_the_order_gone(
+    simulator: Simulator, account: Account, fault: dict[str, Any]
+) -> None:
+    order_id = _place_limit(simulator, account)
+    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    cancel = _queue(
+        account,
+        kind=TradeKind.CANCEL,
+        action=TradeAction.ORDER_CANCEL,
+        symbol=None,
+        volume=None,
+        order_id=order_id,
+    )
+
+    step = _drive(_executor(account), cancel)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    assert sent == ["ORDER_TYPE_BUY_LIMIT", "ORDER_CANCEL"]
+
+
+@AMBIGUOUS
+def test_an_ambiguous_position_modify_and_partial_close_have_no_second_effect(
+    simulator: Simulator, account: Account, fault: dict[str, Any]
+) -> None:
+    position = simulator.open_position(account.metaapi_account_id, volume=0.5)
+    stop_loss = Decimal(str(position["openPrice"])) - Decimal("0.00500")
+    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    modify = _queue(
+        account, kind=TradeKind.MODIFY_POSITION, action=TradeAction.POSITION_MODIFY, symbol=None, volume=None,
+        position_id=position["id"], stop_loss=stop_loss, take_profit=Decimal(0),
+    )  # fmt: skip
+    modified = _drive(_executor(account), modify)
+    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    partial = _queue(
+        account, kind=TradeKind.CLOSE, action=TradeAction.POSITION_PARTIAL, symbol=None,
+        volume=Decimal("0.2"), position_id=position["id"], position_volume=Decimal("0.5"),
+    )  # fmt: skip
+    closed = _drive(_executor(account), partial)
+
+    assert isinstance(modified, Done)
+    assert isinstance(closed, Done)
+    assert (modified.request.status, closed.request.status) == (TradeStatus.EXECUTED, TradeStatus.EXECUTED)
+    at_broker = simulator.sim_positions(account.metaapi_account_id)
+    assert [(Decimal(str(p["stopLoss"])), p["volume"]) for p in at_broker] == [(stop_loss, 0.3)]
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    assert sent == ["POSITION_MODIFY", "POSITION_PARTIAL"]

@@ -1053,7 +1053,9 @@ def test_overridden_volume_rules(http: Client, account: str) -> None:
     assert place(http, account, "BUY_LIMIT", 1.08, volume=0.15)["numericCode"] == 10008
 
 
-def test_market_closed_and_no_money_still_refuse(sim: MetaApiSimulator, http: Client, clock: Clock) -> None:
+def test_market_closed_refuses_market_orders_but_takes_pending_ones(
+    sim: MetaApiSimulator, http: Client, clock: Clock
+) -> None:
     pin(http, "EURUSD", "1.08500", "1.08510")
     poor = sim.create_account(TOKEN, balance=Decimal(100))
     assert buy(http, poor, volume=1)["numericCode"] == 10019
@@ -1061,7 +1063,7 @@ def test_market_closed_and_no_money_still_refuse(sim: MetaApiSimulator, http: Cl
 
     clock.set("2024-05-18T12:00:00+00:00")
     assert buy(http, poor, volume=0.01)["numericCode"] == 10018
-    assert place(http, poor, "BUY_LIMIT", 1.08)["numericCode"] == 10018
+    assert place(http, poor, "BUY_LIMIT", 1.08)["numericCode"] == 10008
 
 
 # Admin: per-symbol overrides

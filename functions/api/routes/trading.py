@@ -1,5 +1,5 @@
-"""Placing and closing trades. Each answers 202 with the trade request; its progress is at
-`GET /accounts/{id}/trades/{tradeId}`."""
+"""Placing, changing, closing and canceling trades. Each answers 202 with the trade request;
+its progress is at `GET /accounts/{id}/trades/{tradeId}`."""
 
 from __future__ import annotations
 
@@ -13,21 +13,17 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from functions.api.identity import caller_id
 from functions.api.openapi import ACCOUNT_ERRORS, LIVE_ERRORS, SIGNED_IN, answers, error_answer
 from mtcore.logic import trading as logic
-from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
-from mtcore.logic.trading import MAX_WAIT_SECONDS, MarketOrder, TradePage
-from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
-from mtcore.repositories.trades import TradesRepository, get_trades_repository
+from mtcore.logic.trading import MAX_WAIT_SECONDS, TradeDesk, TradePage, get_trade_desk
+from mtcore.metaapi.models import Order
+from mtcore.trades.bodies import SYMBOL, CloseBy, NewOrder, OrderChanges, PositionChanges
 from mtcore.trades.models import TradeRequest, TradeStatus
-from mtcore.trades.queue import TradeQueue, get_trade_queue
 
 router = APIGatewayRouter()
 
 Caller = Annotated[str, Depends(caller_id)]
-Accounts = Annotated[AccountsRepository, Depends(get_accounts_repository)]
-Trades = Annotated[TradesRepository, Depends(get_trades_repository)]
-Queue = Annotated[TradeQueue, Depends(get_trade_queue)]
-Access = Annotated[MetaApiAccess, Depends(get_metaapi_access)]
+Desk = Annotated[TradeDesk, Depends(get_trade_desk)]
 AccountId = Annotated[str, Path(max_length=64, description="Our id of the linked account")]
+TicketId = Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{1,64}$", description="The broker's ticket")]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -40,7 +36,13 @@ IdempotencyKey = Annotated[
 TRADE_ERRORS: dict[int, Any] = {
     **LIVE_ERRORS,
     409: error_answer("A request with this Idempotency-Key is still being processed"),
+    422: error_answer(
+        "Invalid input, or a broker rule refused it before it was queued: `code` names the rule "
+        "(e.g. STOP_LOSS_TOO_CLOSE, VOLUME_TOO_SMALL, MARKET_CLOSED) and `details` the field, "
+        "the broker's `limit` and the `value` sent"
+    ),
 }
+ACCEPTED = answers("Accepted: the trade request", TRADE_ERRORS, status=202)
 
 
 def _accepted(request: TradeRequest) -> Response[TradeRequest]:
@@ -54,36 +56,135 @@ def _accepted(request: TradeRequest) -> Response[TradeRequest]:
 
 @router.post(
     "/accounts/<account_id>/orders",
-    summary="Place a market order",
+    summary="Place a market or pending order",
     description=(
-        "Accepted at once (202) and sent to the broker by the order queue, in order per account. "
-        "The answer's Location follows it to a final status. An order not sent within "
+        "Checked against the symbol's rules (volume step and limits, stop distances, sessions, "
+        "trade mode, order types, expirations, spread, margin), then accepted at once (202) and "
+        "sent to the broker by the order queue, in order per account. The volume is rounded down "
+        "to the broker's step (requestedVolume keeps what was asked). Relative stop loss and take "
+        "profit are turned into prices on acceptance. A market order not sent within "
         "expiresInSeconds (default 60) is expired, never sent late."
     ),
     tags=["trading"],
     security=SIGNED_IN,
-    responses=answers("Accepted: the trade request", TRADE_ERRORS, status=202),
+    responses=ACCEPTED,
 )
 def place_order(
     user_id: Caller,
     account_id: AccountId,
-    order: Annotated[MarketOrder, Body(embed=False)],
-    accounts: Accounts,
-    trades: Trades,
-    queue: Queue,
+    order: Annotated[NewOrder, Body(embed=False)],
+    desk: Desk,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[TradeRequest]:
-    request = logic.place_market_order(
-        user_id,
-        account_id,
-        order,
-        idempotency_key=idempotency_key,
-        accounts=accounts,
-        trades=trades,
-        queue=queue,
-        context=router.lambda_context,
+    return _accepted(
+        logic.place_order(
+            user_id,
+            account_id,
+            order,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
     )
-    return _accepted(request)
+
+
+@router.get(
+    "/accounts/<account_id>/orders",
+    summary="Pending orders",
+    description="The stored pending orders, or with live=true MetaApi's, which refresh the store.",
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=answers("The pending orders", LIVE_ERRORS),
+)
+def list_orders(
+    user_id: Caller,
+    account_id: AccountId,
+    desk: Desk,
+    live: Annotated[bool, Query(description="Read MetaApi now (and refresh the stored copy)")] = False,
+) -> list[Order]:
+    return logic.list_orders(user_id, account_id, live=live, desk=desk)
+
+
+@router.put(
+    "/accounts/<account_id>/orders/<order_id>",
+    summary="Change a pending order's price, stop loss, take profit or expiration",
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=ACCEPTED,
+)
+def modify_order(
+    user_id: Caller,
+    account_id: AccountId,
+    order_id: TicketId,
+    changes: Annotated[OrderChanges, Body(embed=False)],
+    desk: Desk,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[TradeRequest]:
+    return _accepted(
+        logic.modify_order(
+            user_id,
+            account_id,
+            order_id,
+            changes,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
+    )
+
+
+@router.delete(
+    "/accounts/<account_id>/orders/<order_id>",
+    summary="Cancel a pending order",
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=ACCEPTED,
+)
+def cancel_order(
+    user_id: Caller,
+    account_id: AccountId,
+    order_id: TicketId,
+    desk: Desk,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[TradeRequest]:
+    return _accepted(
+        logic.cancel_order(
+            user_id,
+            account_id,
+            order_id,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
+    )
+
+
+@router.put(
+    "/accounts/<account_id>/positions/<position_id>",
+    summary="Change a position's stop loss, take profit or trailing stop",
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=ACCEPTED,
+)
+def modify_position(
+    user_id: Caller,
+    account_id: AccountId,
+    position_id: TicketId,
+    changes: Annotated[PositionChanges, Body(embed=False)],
+    desk: Desk,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[TradeRequest]:
+    return _accepted(
+        logic.modify_position(
+            user_id,
+            account_id,
+            position_id,
+            changes,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
+    )
 
 
 @router.delete(
@@ -91,34 +192,63 @@ def place_order(
     summary="Close a position, or part of it",
     tags=["trading"],
     security=SIGNED_IN,
-    responses=answers("Accepted: the trade request", TRADE_ERRORS, status=202),
+    responses=ACCEPTED,
 )
 def close_position(
     user_id: Caller,
     account_id: AccountId,
-    position_id: Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{1,64}$")],
-    accounts: Accounts,
-    trades: Trades,
-    queue: Queue,
-    access: Access,
+    position_id: TicketId,
+    desk: Desk,
     volume: Annotated[
-        Decimal | None, Query(gt=0, le=1000, description="Lots to close; the whole position without it")
+        Decimal | None,
+        Query(
+            gt=0,
+            le=1000,
+            description="Lots to close, rounded down to the step; the whole position without it",
+        ),
     ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[TradeRequest]:
-    request = logic.close_position(
-        user_id,
-        account_id,
-        position_id,
-        volume,
-        idempotency_key=idempotency_key,
-        accounts=accounts,
-        trades=trades,
-        queue=queue,
-        access=access,
-        context=router.lambda_context,
+    return _accepted(
+        logic.close_position(
+            user_id,
+            account_id,
+            position_id,
+            volume,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
     )
-    return _accepted(request)
+
+
+@router.post(
+    "/accounts/<account_id>/positions/<position_id>/close-by",
+    summary="Close a position by an opposite one (hedging accounts)",
+    description="On a netting account there is never an opposite position: a 422 NETTING_ACCOUNT says so.",
+    tags=["trading"],
+    security=SIGNED_IN,
+    responses=ACCEPTED,
+)
+def close_by(
+    user_id: Caller,
+    account_id: AccountId,
+    position_id: TicketId,
+    body: Annotated[CloseBy, Body(embed=False)],
+    desk: Desk,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[TradeRequest]:
+    return _accepted(
+        logic.close_by(
+            user_id,
+            account_id,
+            position_id,
+            body,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
+    )
 
 
 @router.delete(
@@ -130,32 +260,25 @@ def close_position(
     ),
     tags=["trading"],
     security=SIGNED_IN,
-    responses=answers("Accepted: the parent trade request", TRADE_ERRORS, status=202),
+    responses=ACCEPTED,
 )
 def close_positions(
     user_id: Caller,
     account_id: AccountId,
-    accounts: Accounts,
-    trades: Trades,
-    queue: Queue,
-    access: Access,
-    symbol: Annotated[
-        str | None, Query(pattern=r"^[A-Za-z0-9._#+-]{1,32}$", description="Only this symbol")
-    ] = None,
+    desk: Desk,
+    symbol: Annotated[str | None, Query(pattern=SYMBOL, description="Only this symbol")] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[TradeRequest]:
-    request = logic.close_positions(
-        user_id,
-        account_id,
-        symbol,
-        idempotency_key=idempotency_key,
-        accounts=accounts,
-        trades=trades,
-        queue=queue,
-        access=access,
-        context=router.lambda_context,
+    return _accepted(
+        logic.close_positions(
+            user_id,
+            account_id,
+            symbol,
+            idempotency_key=idempotency_key,
+            desk=desk,
+            context=router.lambda_context,
+        )
     )
-    return _accepted(request)
 
 
 @router.get(
@@ -168,8 +291,7 @@ def close_positions(
 def list_trades(
     user_id: Caller,
     account_id: AccountId,
-    accounts: Accounts,
-    trades: Trades,
+    desk: Desk,
     status: Annotated[TradeStatus | None, Query(description="Only requests in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
     next_token: Annotated[
@@ -177,13 +299,7 @@ def list_trades(
     ] = None,
 ) -> TradePage:
     return logic.list_trades(
-        user_id,
-        account_id,
-        status=status,
-        limit=limit,
-        next_token=next_token,
-        accounts=accounts,
-        trades=trades,
+        user_id, account_id, status=status, limit=limit, next_token=next_token, desk=desk
     )
 
 
@@ -198,10 +314,9 @@ def get_trade(
     user_id: Caller,
     account_id: AccountId,
     trade_id: Annotated[str, Path(pattern=r"^[0-9A-Z]{26}$")],
-    accounts: Accounts,
-    trades: Trades,
+    desk: Desk,
     wait: Annotated[
         float, Query(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for a final status")
     ] = 0,
 ) -> TradeRequest:
-    return logic.get_trade(user_id, account_id, trade_id, wait_seconds=wait, accounts=accounts, trades=trades)
+    return logic.get_trade(user_id, account_id, trade_id, wait_seconds=wait, desk=desk)

@@ -182,6 +182,7 @@ class MetaApiSimulator:
             ("/orders/<order_id>", "GET", "order"),
             ("/history-orders/time/<start>/<end>", "GET", "history_orders_time"),
             ("/history-orders/position/<position_id>", "GET", "history_orders_position"),
+            ("/history-orders/ticket/<ticket>", "GET", "history_orders_ticket"),
             ("/history-deals/time/<start>/<end>", "GET", "history_deals_time"),
             ("/history-deals/position/<position_id>", "GET", "history_deals_position"),
             ("/symbols", "GET", "symbols"),
@@ -245,6 +246,10 @@ class MetaApiSimulator:
                 lambda account, _request, position_id: client.by_position(
                     account.terminal.history_orders, position_id
                 ),
+            ),
+            "history_orders_ticket": reading(
+                "history-orders",
+                lambda account, _request, ticket: client.by_ticket(account.terminal.history_orders, ticket),
             ),
             "history_deals_time": reading(
                 "history-deals",

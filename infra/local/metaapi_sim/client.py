@@ -81,6 +81,10 @@ def by_position(records: Sequence[Record], position_id: str) -> list[dict[str, A
     return [record.to_json() for record in records if record.position_id == position_id]
 
 
+def by_ticket(records: Sequence[Record], ticket: str) -> list[dict[str, Any]]:
+    return [record.to_json() for record in records if record.id == ticket]
+
+
 def spec_of(symbols: Catalogue, symbol: str) -> SymbolSpec:
     spec = symbols.get(symbol)
     if spec is None:

@@ -438,7 +438,8 @@ def _pending(terminal: Terminal, request: TradeRequest, default_magic: int) -> T
     stamp = request.stamp(default_magic)
     now = terminal.clock()
     expiration_type, expiration_time = request.expiration(now)
-    _require_trading(terminal, spec, opens=request.action)
+    # Brokers take pending orders outside the session; they trigger only when it opens.
+    _check_trade_mode(spec, request.action)
     _check_allowed(
         spec, _SYMBOL_ORDER_TYPES[request.action], *_stop_order_types(stop_loss, take_profit, trailing)
     )

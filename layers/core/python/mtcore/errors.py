@@ -18,6 +18,8 @@ class FieldProblem(BaseModel):
 
     field: str
     message: str
+    limit: str | None = Field(default=None, description="For a broken trading rule: the broker's limit")
+    value: str | None = Field(default=None, description="For a broken trading rule: the value sent")
 
 
 class ErrorBody(BaseModel):
@@ -65,6 +67,24 @@ class InvalidInput(DomainError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}", details=[FieldProblem(field=field, message=message)])
+
+
+class TradeRefused(DomainError):
+    """A pre-trade check refused the order before it was queued: `code` names the rule."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+    def __init__(
+        self, code: str, field: str, message: str, *, limit: object = None, value: object = None
+    ) -> None:
+        problem = FieldProblem(
+            field=field,
+            message=message,
+            limit=None if limit is None else str(limit),
+            value=None if value is None else str(value),
+        )
+        super().__init__(message, details=[problem])
+        self.code = code
 
 
 class RateLimited(DomainError):

@@ -63,12 +63,24 @@ class Account(CamelModel):
     margin: Money | None = None
     free_margin: Money | None = None
     margin_level: JsonDecimal | None = None
+    margin_mode: str | None = Field(
+        default=None, description="e.g. ACCOUNT_MARGIN_MODE_RETAIL_HEDGING; close-by needs hedging"
+    )
     trading_halted: bool = Field(default=False, description="New positions are refused while set")
     order_expiry_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(
         default=60, description="Market orders not sent within this long are expired, never sent late"
     )
     max_slippage_points: Annotated[int | None, Field(ge=0, le=10_000)] = Field(
         default=None, description="Sent with every market order; MetaApi's account default without it"
+    )
+    max_spread_points: Annotated[int | None, Field(ge=0, le=1_000_000)] = Field(
+        default=None, description="Market orders are refused while the spread is wider"
+    )
+    stop_loss_buffer_pips: Annotated[JsonDecimal, Field(ge=0, le=1000)] = Field(
+        default=Decimal(0), description="Added to every stop loss, away from the entry"
+    )
+    take_profit_buffer_pips: Annotated[JsonDecimal, Field(ge=0, le=1000)] = Field(
+        default=Decimal(0), description="Added to every take profit, away from the entry"
     )
     auto_sync_positions: bool = True
     auto_sync_orders: bool = True

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from mtcore.errors import NotFound
 from mtcore.ids import new_ulid
 from mtcore.metaapi.errors import MetaApiError, MetaApiNotFound, MetaApiTokenRefused
-from mtcore.models import Account, CamelModel, Platform, TokenSource
+from mtcore.models import Account, CamelModel, JsonDecimal, Platform, TokenSource
 from mtcore.observability import logger
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ class AccountChanges(CamelModel):
     sync_interval: Annotated[int | None, Field(ge=10, le=86_400)] = None
     order_expiry_seconds: Annotated[int | None, Field(ge=1, le=3600)] = None
     max_slippage_points: Annotated[int | None, Field(ge=0, le=10_000)] = None
+    max_spread_points: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
+    stop_loss_buffer_pips: Annotated[JsonDecimal | None, Field(ge=0, le=1000, decimal_places=2)] = None
+    take_profit_buffer_pips: Annotated[JsonDecimal | None, Field(ge=0, le=1000, decimal_places=2)] = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> AccountChanges:
@@ -52,7 +55,8 @@ class AccountChanges(CamelModel):
         if not self.model_dump(exclude_none=True):
             raise ValueError(
                 "send at least one of name, autoSyncPositions, autoSyncOrders, syncInterval, "
-                "orderExpirySeconds, maxSlippagePoints"
+                "orderExpirySeconds, maxSlippagePoints, maxSpreadPoints, stopLossBufferPips, "
+                "takeProfitBufferPips"
             )
         return self
 
@@ -144,6 +148,7 @@ def _with_snapshot(account: Account, client: MetaApiClient, remote: RemoteAccoun
             "margin": info.margin,
             "free_margin": info.free_margin,
             "margin_level": info.margin_level,
+            "margin_mode": info.margin_mode,
             "last_sync_at": account.created_at,
         }
     )

@@ -3,44 +3,60 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from mtcore.errors import InvalidInput
+from mtcore.errors import NotFound
 from mtcore.logic.idempotency import Accepted, once
-from mtcore.metaapi.models import TradeAction
-from mtcore.models import CamelModel, JsonDecimal
-from mtcore.trades.models import COMMENT_MAX, SETTLED, TradeKind, TradeRequest, TradeStatus
+from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
+from mtcore.logic.pretrade import PreTrade
+from mtcore.metaapi.cache import MarketCache, get_market_cache
+from mtcore.metaapi.errors import MetaApiNotFound
+from mtcore.metaapi.models import Order, TradeAction
+from mtcore.models import CamelModel
+from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
+from mtcore.repositories.positions import OrdersRepository, get_orders_repository
+from mtcore.repositories.trades import TradesRepository, get_trades_repository
+from mtcore.trades.bodies import CloseBy, NewOrder, OrderChanges, PositionChanges, given, zero_if_none
+from mtcore.trades.checks import MARKET
+from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
+from mtcore.trades.queue import TradeQueue, get_trade_queue
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from mtcore.logic.metaapi_access import MetaApiAccess
+    from mtcore.metaapi.client import MetaApiClient
     from mtcore.models import Account
-    from mtcore.repositories.accounts import AccountsRepository
-    from mtcore.repositories.trades import TradesRepository
-    from mtcore.trades.queue import TradeQueue
 
-SYMBOL = r"^[A-Za-z0-9._#+-]{1,32}$"
 MAX_WAIT_SECONDS = 10
-Lots = Annotated[JsonDecimal, Field(gt=0, le=1000, max_digits=12, decimal_places=4, description="Lots")]
-Price = Annotated[JsonDecimal, Field(gt=0, max_digits=20, decimal_places=10)]
 
 
-class MarketOrder(CamelModel):
-    symbol: Annotated[str, Field(pattern=SYMBOL, examples=["EURUSD"])]
-    action_type: Literal[TradeAction.BUY, TradeAction.SELL]
-    volume: Lots
-    stop_loss: Price | None = None
-    take_profit: Price | None = None
-    comment: Annotated[str | None, Field(max_length=COMMENT_MAX, pattern=r"^[\x20-\x7e]*$")] = None
-    magic_number: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
-    expires_in_seconds: Annotated[
-        int | None, Field(ge=1, le=3600, description="Not sent after this long (default: the account's)")
-    ] = None
+@dataclass
+class TradeDesk:
+    """What accepting a trade needs: the stores, the queue and MetaApi."""
+
+    accounts: AccountsRepository
+    trades: TradesRepository
+    orders: OrdersRepository
+    queue: TradeQueue
+    access: MetaApiAccess
+    market: MarketCache
+
+
+def get_trade_desk() -> TradeDesk:
+    return TradeDesk(
+        accounts=get_accounts_repository(),
+        trades=get_trades_repository(),
+        orders=get_orders_repository(),
+        queue=get_trade_queue(),
+        access=get_metaapi_access(),
+        market=get_market_cache(),
+    )
 
 
 def _enqueue(request: TradeRequest, trades: TradesRepository, queue: TradeQueue) -> Accepted:
@@ -49,48 +65,231 @@ def _enqueue(request: TradeRequest, trades: TradesRepository, queue: TradeQueue)
     return Accepted(account_id=request.account_id, trade_id=request.id)
 
 
-def place_market_order(
+def _accept(
+    desk: TradeDesk,
+    account: Account,
+    *,
+    route: str,
+    key: str | None,
+    body: dict[str, Any],
+    build: Callable[[], TradeRequest],
+    context: LambdaContext | None,
+) -> TradeRequest:
+    """Build (checks included), record and queue one request, once per Idempotency-Key. Checks
+    run only for the first call: a repeat answers the first request even if the market moved."""
+    accepted = once(
+        tenant=account.user_id,
+        route=route,
+        key=key,
+        body=body,
+        create=lambda: _enqueue(build(), desk.trades, desk.queue),
+        context=context,
+    )
+    return desk.trades.get(accepted.account_id, accepted.trade_id)
+
+
+def _request(account: Account, kind: TradeKind, action: TradeAction, **fields: Any) -> TradeRequest:
+    now = datetime.now(UTC)
+    return TradeRequest(
+        account_id=account.id,
+        user_id=account.user_id,
+        kind=kind,
+        action=action,
+        expires_at=now + timedelta(seconds=account.order_expiry_seconds),
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+
+
+def _client(desk: TradeDesk, account: Account) -> MetaApiClient:
+    return desk.access.for_account(account)
+
+
+def _pretrade(desk: TradeDesk, account: Account) -> PreTrade:
+    return PreTrade(client=_client(desk, account), account=account, cache=desk.market)
+
+
+# Orders -----------------------------------------------------------------------------------------
+
+
+def place_order(
     user_id: str,
     account_id: str,
-    order: MarketOrder,
+    order: NewOrder,
     *,
     idempotency_key: str | None,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
-    queue: TradeQueue,
+    desk: TradeDesk,
     context: LambdaContext | None = None,
 ) -> TradeRequest:
-    account = accounts.get(user_id, account_id)
+    """A market or pending order, checked against the symbol's rules, then queued."""
+    account = desk.accounts.get(user_id, account_id)
 
-    def create() -> Accepted:
-        now = datetime.now(UTC)
-        request = TradeRequest(
-            account_id=account.id,
-            user_id=user_id,
-            kind=TradeKind.OPEN,
-            action=order.action_type,
+    def build() -> TradeRequest:
+        checked = _pretrade(desk, account).new_order(order)
+        is_market = order.action_type in MARKET
+        request = _request(
+            account,
+            TradeKind.OPEN if is_market else TradeKind.PLACE,
+            order.action_type,
             symbol=order.symbol,
-            volume=order.volume,
-            stop_loss=order.stop_loss,
-            take_profit=order.take_profit,
+            volume=checked.volume,
+            requested_volume=order.volume if checked.volume != order.volume else None,
+            open_price=order.open_price,
+            stop_limit_price=order.stop_limit_price,
+            stop_loss=checked.stop_loss,
+            take_profit=checked.take_profit,
+            expiration=order.expiration,
+            trailing_stop_loss=order.trailing_stop_loss,
+            filling_modes=list(order.filling_modes) if order.filling_modes else None,
             comment=order.comment,
             magic=order.magic_number,
-            slippage_points=account.max_slippage_points,
-            expires_at=now + timedelta(seconds=order.expires_in_seconds or account.order_expiry_seconds),
-            created_at=now,
-            updated_at=now,
+            max_slippage_points=account.max_slippage_points if is_market else None,
+            requested_price=checked.requested_price,
+            pip_size=checked.pip_size,
         )
-        return _enqueue(request, trades, queue)
+        if is_market and order.expires_in_seconds:
+            request.expires_at = request.created_at + timedelta(seconds=order.expires_in_seconds)
+        return request
 
-    accepted = once(
-        tenant=user_id,
+    return _accept(
+        desk,
+        account,
         route=f"POST /accounts/{account.id}/orders",
         key=idempotency_key,
         body=order.model_dump(mode="json"),
-        create=create,
+        build=build,
         context=context,
     )
-    return trades.get(accepted.account_id, accepted.trade_id)
+
+
+def list_orders(user_id: str, account_id: str, *, live: bool, desk: TradeDesk) -> list[Order]:
+    """Stored pending orders, or (live) MetaApi's, which then refresh the store."""
+    account = desk.accounts.get(user_id, account_id)
+    stored = desk.orders.list_open(account.id)
+    if not live:
+        return stored
+    current = _client(desk, account).orders(_remote(account))
+    desk.orders.store_open(account.id, current, stored)
+    return current
+
+
+def _pending_order(desk: TradeDesk, account: Account, order_id: str) -> Order:
+    try:
+        return _client(desk, account).order(_remote(account), order_id)
+    except MetaApiNotFound:
+        raise NotFound(f"No pending order {order_id} on this account") from None
+
+
+def modify_order(
+    user_id: str,
+    account_id: str,
+    order_id: str,
+    changes: OrderChanges,
+    *,
+    idempotency_key: str | None,
+    desk: TradeDesk,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    account = desk.accounts.get(user_id, account_id)
+
+    def build() -> TradeRequest:
+        pending = _pending_order(desk, account, order_id)
+        targets = _pretrade(desk, account).order_change(pending, changes)
+        expiration = changes.expiration if given(changes, "expiration") else None
+        return _request(
+            account,
+            TradeKind.MODIFY_ORDER,
+            TradeAction.ORDER_MODIFY,
+            symbol=pending.symbol,
+            order_id=pending.id,
+            open_price=targets.open_price,
+            stop_limit_price=targets.stop_limit_price,
+            stop_loss=zero_if_none(targets.stop_loss),
+            take_profit=zero_if_none(targets.take_profit),
+            expiration=expiration,
+        )
+
+    return _accept(
+        desk,
+        account,
+        route=f"PUT /accounts/{account.id}/orders/{order_id}",
+        key=idempotency_key,
+        body=changes.model_dump(mode="json", exclude_unset=True),
+        build=build,
+        context=context,
+    )
+
+
+def cancel_order(
+    user_id: str,
+    account_id: str,
+    order_id: str,
+    *,
+    idempotency_key: str | None,
+    desk: TradeDesk,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    account = desk.accounts.get(user_id, account_id)
+
+    def build() -> TradeRequest:
+        pending = _pending_order(desk, account, order_id)
+        _pretrade(desk, account).cancel(pending)
+        return _request(
+            account, TradeKind.CANCEL, TradeAction.ORDER_CANCEL, symbol=pending.symbol, order_id=pending.id
+        )
+
+    return _accept(
+        desk,
+        account,
+        route=f"DELETE /accounts/{account.id}/orders/{order_id}",
+        key=idempotency_key,
+        body={},
+        build=build,
+        context=context,
+    )
+
+
+# Positions --------------------------------------------------------------------------------------
+
+
+def modify_position(
+    user_id: str,
+    account_id: str,
+    position_id: str,
+    changes: PositionChanges,
+    *,
+    idempotency_key: str | None,
+    desk: TradeDesk,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    account = desk.accounts.get(user_id, account_id)
+
+    def build() -> TradeRequest:
+        position = _client(desk, account).position(_remote(account), position_id)
+        targets = _pretrade(desk, account).position_change(position, changes)
+        return _request(
+            account,
+            TradeKind.MODIFY_POSITION,
+            TradeAction.POSITION_MODIFY,
+            symbol=position.symbol,
+            position_id=position.id,
+            stop_loss=zero_if_none(targets.stop_loss),
+            take_profit=zero_if_none(targets.take_profit),
+            trailing_stop_loss=changes.trailing_stop_loss.to_metaapi()
+            if changes.trailing_stop_loss
+            else None,
+        )
+
+    return _accept(
+        desk,
+        account,
+        route=f"PUT /accounts/{account.id}/positions/{position_id}",
+        key=idempotency_key,
+        body=changes.model_dump(mode="json", exclude_unset=True),
+        build=build,
+        context=context,
+    )
 
 
 def close_position(
@@ -100,46 +299,80 @@ def close_position(
     volume: Decimal | None,
     *,
     idempotency_key: str | None,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
-    queue: TradeQueue,
-    access: MetaApiAccess,
+    desk: TradeDesk,
     context: LambdaContext | None = None,
 ) -> TradeRequest:
-    account = accounts.get(user_id, account_id)
+    account = desk.accounts.get(user_id, account_id)
 
-    def create() -> Accepted:
+    def build() -> TradeRequest:
         # The position as it is now: a close that is not acknowledged is later judged against it.
-        position = access.for_account(account).position(_remote(account), position_id)
-        if volume is not None and volume > position.volume:
-            raise InvalidInput("query.volume", f"is more than the position's {position.volume} lots")
-        partial = volume is not None and volume < position.volume
-        now = datetime.now(UTC)
-        request = TradeRequest(
-            account_id=account.id,
-            user_id=user_id,
-            kind=TradeKind.CLOSE,
-            action=TradeAction.POSITION_PARTIAL if partial else TradeAction.POSITION_CLOSE_ID,
+        position = _client(desk, account).position(_remote(account), position_id)
+        part = _pretrade(desk, account).close(position, volume)
+        return _request(
+            account,
+            TradeKind.CLOSE,
+            TradeAction.POSITION_CLOSE_ID if part is None else TradeAction.POSITION_PARTIAL,
             symbol=position.symbol,
-            volume=volume if partial else None,
+            volume=part,
+            requested_volume=volume if part is not None and part != volume else None,
             position_id=position.id,
             position_volume=position.volume,
-            expires_at=now + timedelta(seconds=account.order_expiry_seconds),
-            created_at=now,
-            updated_at=now,
         )
-        return _enqueue(request, trades, queue)
 
-    body: dict[str, Any] = {"positionId": position_id, "volume": None if volume is None else str(volume)}
-    accepted = once(
-        tenant=user_id,
+    return _accept(
+        desk,
+        account,
         route=f"DELETE /accounts/{account.id}/positions",
         key=idempotency_key,
-        body=body,
-        create=create,
+        body={"positionId": position_id, "volume": None if volume is None else str(volume)},
+        build=build,
         context=context,
     )
-    return trades.get(accepted.account_id, accepted.trade_id)
+
+
+def close_by(
+    user_id: str,
+    account_id: str,
+    position_id: str,
+    body: CloseBy,
+    *,
+    idempotency_key: str | None,
+    desk: TradeDesk,
+    context: LambdaContext | None = None,
+) -> TradeRequest:
+    """Close a position with an opposite one on the same symbol (hedging accounts only)."""
+    account = desk.accounts.get(user_id, account_id)
+
+    def build() -> TradeRequest:
+        pretrade = _pretrade(desk, account)
+        pretrade.hedging_required()
+        client = _client(desk, account)
+        position = client.position(_remote(account), position_id)
+        try:
+            opposite = client.position(_remote(account), body.close_by_position_id)
+        except MetaApiNotFound:
+            raise NotFound(f"No open position {body.close_by_position_id} on this account") from None
+        pretrade.close_by(position, opposite)
+        return _request(
+            account,
+            TradeKind.CLOSE_BY,
+            TradeAction.POSITION_CLOSE_BY,
+            symbol=position.symbol,
+            position_id=position.id,
+            position_volume=position.volume,
+            close_by_position_id=opposite.id,
+            close_by_volume=opposite.volume,
+        )
+
+    return _accept(
+        desk,
+        account,
+        route=f"POST /accounts/{account.id}/positions/{position_id}/close-by",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        build=build,
+        context=context,
+    )
 
 
 def close_positions(
@@ -148,18 +381,15 @@ def close_positions(
     symbol: str | None,
     *,
     idempotency_key: str | None,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
-    queue: TradeQueue,
-    access: MetaApiAccess,
+    desk: TradeDesk,
     context: LambdaContext | None = None,
 ) -> TradeRequest:
     """Close every open position (or every one of a symbol): one child request per position,
     queued in order, then the parent, which settles from them."""
-    account = accounts.get(user_id, account_id)
+    account = desk.accounts.get(user_id, account_id)
 
     def create() -> Accepted:
-        open_now = access.for_account(account).positions(_remote(account))
+        open_now = _client(desk, account).positions(_remote(account))
         now = datetime.now(UTC)
         expires_at = now + timedelta(seconds=account.order_expiry_seconds)
         children = [
@@ -190,10 +420,11 @@ def close_positions(
         )
         # The parent is written first, so a crash leaves nothing unaccounted for: the sweeper
         # re-enqueues it, and a child never written counts as a position not closed.
-        trades.put_new(parent)
+        desk.trades.put_new(parent)
         for child in children:
-            _enqueue(child, trades, queue)
-        return _enqueue_existing(parent, queue)
+            _enqueue(child, desk.trades, desk.queue)
+        desk.queue.send(parent)
+        return Accepted(account_id=parent.account_id, trade_id=parent.id)
 
     accepted = once(
         tenant=user_id,
@@ -203,12 +434,7 @@ def close_positions(
         create=create,
         context=context,
     )
-    return trades.get(accepted.account_id, accepted.trade_id)
-
-
-def _enqueue_existing(request: TradeRequest, queue: TradeQueue) -> Accepted:
-    queue.send(request)
-    return Accepted(account_id=request.account_id, trade_id=request.id)
+    return desk.trades.get(accepted.account_id, accepted.trade_id)
 
 
 def get_trade(
@@ -217,14 +443,13 @@ def get_trade(
     trade_id: str,
     *,
     wait_seconds: float = 0,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
+    desk: TradeDesk,
 ) -> TradeRequest:
     """The request now, or as soon as it settles within `wait_seconds` (at most 10)."""
-    account = accounts.get(user_id, account_id)
+    account = desk.accounts.get(user_id, account_id)
     deadline = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
     while True:
-        request = trades.get(account.id, trade_id)
+        request = desk.trades.get(account.id, trade_id)
         if request.status in SETTLED or time.monotonic() >= deadline:
             return request
         time.sleep(0.2)
@@ -242,12 +467,11 @@ def list_trades(
     status: TradeStatus | None,
     limit: int,
     next_token: str | None,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
+    desk: TradeDesk,
 ) -> TradePage:
     """The account's trade requests, newest first."""
-    account = accounts.get(user_id, account_id)
-    items, token = trades.list_for_account(account.id, status=status, limit=limit, next_token=next_token)
+    account = desk.accounts.get(user_id, account_id)
+    items, token = desk.trades.list_for_account(account.id, status=status, limit=limit, next_token=next_token)
     return TradePage(items=items, next_token=token)
 
 

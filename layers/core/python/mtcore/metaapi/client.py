@@ -25,6 +25,7 @@ from mtcore.metaapi.errors import (
 from mtcore.metaapi.http import READ_TIMEOUT_S, Deadline, HttpAnswer, decode_json, encode_json
 from mtcore.metaapi.models import (
     AccountInformation,
+    Order,
     Position,
     RemoteAccount,
     SymbolPrice,
@@ -111,19 +112,25 @@ class MetaApiClient:
         path = f"/positions/{quote(position_id, safe='')}"
         return self._read_model(Position, *self._client_path(account, path))
 
-    def orders(self, account: RemoteAccount | tuple[str, str | None]) -> list[dict[str, Any]]:
-        return list(self._read(*self._client_path(account, "/orders")) or [])
-
-    def order(self, account: RemoteAccount | tuple[str, str | None], order_id: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self._read(
-            *self._client_path(account, f"/orders/{quote(order_id, safe='')}")
+    def orders(self, account: RemoteAccount | tuple[str, str | None]) -> list[Order]:
+        return TypeAdapter(list[Order]).validate_python(
+            self._read(*self._client_path(account, "/orders")) or []
         )
-        return answer
+
+    def order(self, account: RemoteAccount | tuple[str, str | None], order_id: str) -> Order:
+        path = f"/orders/{quote(order_id, safe='')}"
+        return self._read_model(Order, *self._client_path(account, path))
 
     def history_orders(
         self, account: RemoteAccount | tuple[str, str | None], start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
         return self._history(account, "history-orders", start, end)
+
+    def history_orders_by_ticket(
+        self, account: RemoteAccount | tuple[str, str | None], ticket: str
+    ) -> list[dict[str, Any]]:
+        path = f"/history-orders/ticket/{quote(ticket, safe='')}"
+        return list(self._read(*self._client_path(account, path)) or [])
 
     def history_deals(
         self, account: RemoteAccount | tuple[str, str | None], start: datetime, end: datetime

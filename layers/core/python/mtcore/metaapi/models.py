@@ -84,6 +84,34 @@ class Position(MetaApiModel):
     comment: str | None = None
     client_id: Annotated[str | None, Field(alias="clientId")] = None
     reason: str | None = None
+    trailing_stop_loss: Annotated[dict[str, Any] | None, Field(alias="trailingStopLoss")] = None
+
+
+class Order(MetaApiModel):
+    """A pending order, in MetaApi's names (it is also what the API answers)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, serialize_by_alias=True)
+
+    id: str
+    type: str
+    state: str | None = None
+    symbol: str
+    magic: int | None = None
+    time: datetime
+    open_price: Annotated[JsonDecimal, Field(alias="openPrice")]
+    stop_limit_price: Annotated[JsonDecimal | None, Field(alias="stopLimitPrice")] = None
+    current_price: Annotated[JsonDecimal | None, Field(alias="currentPrice")] = None
+    stop_loss: Annotated[JsonDecimal | None, Field(alias="stopLoss")] = None
+    take_profit: Annotated[JsonDecimal | None, Field(alias="takeProfit")] = None
+    trailing_stop_loss: Annotated[dict[str, Any] | None, Field(alias="trailingStopLoss")] = None
+    volume: JsonDecimal
+    current_volume: Annotated[JsonDecimal | None, Field(alias="currentVolume")] = None
+    position_id: Annotated[str | None, Field(alias="positionId")] = None
+    comment: str | None = None
+    client_id: Annotated[str | None, Field(alias="clientId")] = None
+    expiration_type: Annotated[str | None, Field(alias="expirationType")] = None
+    expiration_time: Annotated[datetime | None, Field(alias="expirationTime")] = None
+    filling_mode: Annotated[str | None, Field(alias="fillingMode")] = None
 
 
 class SymbolPrice(MetaApiModel):
@@ -191,3 +219,8 @@ class SymbolSpecification(MetaApiModel):
     stops_level: Annotated[int | None, Field(alias="stopsLevel")] = None
     freeze_level: Annotated[int | None, Field(alias="freezeLevel")] = None
     trade_mode: Annotated[str | None, Field(alias="tradeMode")] = None
+    pip_size: Annotated[JsonDecimal | None, Field(alias="pipSize")] = None
+    allowed_order_types: Annotated[list[str] | None, Field(alias="allowedOrderTypes")] = None
+    allowed_expiration_modes: Annotated[list[str] | None, Field(alias="allowedExpirationModes")] = None
+    filling_modes: Annotated[list[str] | None, Field(alias="fillingModes")] = None
+    trade_sessions: Annotated[dict[str, list[dict[str, str]]] | None, Field(alias="tradeSessions")] = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 ACCOUNT_SK_PREFIX = "ACCOUNT#"
 OPEN_POSITION_PREFIX = "POS#OPEN#"
+ORDER_PREFIX = "ORDER#"
 META_SK = "META"
 LINK_SK = "LINK"
 
@@ -24,10 +25,6 @@ def account_pk(account_id: str) -> str:
 def link_pk(metaapi_account_id: str) -> str:
     """One item per MetaApi account: it can be linked once, by one user."""
     return f"METAAPI#{metaapi_account_id}"
-
-
-def open_position_sk(position_id: str) -> str:
-    return f"{OPEN_POSITION_PREFIX}{position_id}"
 
 
 def trade_sk(request_id: str) -> str:

@@ -1,76 +1,104 @@
-"""Open positions of an account, as last read from MetaApi (`ACCOUNT#{id}` / `POS#OPEN#{positionId}`)."""
+"""An account's open positions and pending orders, as last read from MetaApi
+(`ACCOUNT#{id}` / `POS#OPEN#{positionId}` and `ORDER#{orderId}`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mtcore.aws import dynamodb_client
 from mtcore.errors import NotFound
-from mtcore.metaapi.models import Position
+from mtcore.metaapi.models import Order, Position
 from mtcore.repositories.batch import batch_write
 from mtcore.repositories.codec import from_item, to_item
-from mtcore.repositories.keys import OPEN_POSITION_PREFIX, account_pk, open_position_sk
+from mtcore.repositories.keys import OPEN_POSITION_PREFIX, ORDER_PREFIX, account_pk
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-ENTITY = "POSITION"
-_TIMESTAMPS = ("time", "updateTime")
+ItemT = TypeVar("ItemT", Position, Order)
+_TIMESTAMPS = ("time", "updateTime", "expirationTime")
 
 
-class PositionsRepository:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+class OpenItemsRepository(Generic[ItemT]):
+    """Snapshots of open broker records of one kind, keyed by their broker id."""
+
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, model: type[ItemT], prefix: str, entity: str
+    ) -> None:
         self._client = client
         self._table_name = table_name
+        self._model: type[ItemT] = model
+        self._prefix = prefix
+        self._entity = entity
 
-    def list_open(self, account_id: str) -> list[Position]:
+    def list_open(self, account_id: str) -> list[ItemT]:
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": account_pk(account_id)},
-                ":prefix": {"S": OPEN_POSITION_PREFIX},
-            },
+            ExpressionAttributeValues={":pk": {"S": account_pk(account_id)}, ":prefix": {"S": self._prefix}},
         )
-        return [_position_of(raw) for page in pages for raw in page.get("Items", [])]
+        return [self._of(raw) for page in pages for raw in page.get("Items", [])]
 
-    def get_open(self, account_id: str, position_id: str) -> Position:
-        answer = self._client.get_item(
-            TableName=self._table_name,
-            Key={"pk": {"S": account_pk(account_id)}, "sk": {"S": open_position_sk(position_id)}},
-        )
+    def get_open(self, account_id: str, item_id: str) -> ItemT:
+        answer = self._client.get_item(TableName=self._table_name, Key=self._key(account_id, item_id))
         if "Item" not in answer:
-            raise NotFound(f"No open position {position_id} on this account")
-        return _position_of(answer["Item"])
+            raise NotFound(f"No open {self._entity.lower()} {item_id} on this account")
+        return self._of(answer["Item"])
 
-    def store_open(self, account_id: str, live: list[Position], stored: list[Position]) -> int:
-        """Write the live positions that differ from the stored ones; answers how many were written.
+    def store_open(self, account_id: str, live: list[ItemT], stored: list[ItemT]) -> int:
+        """Write the live items that differ from the stored ones; answers how many were written.
 
-        Positions missing from the live list are not removed here: a position is closed only when
-        its closing deal is found (a reconnecting terminal can answer an empty list)."""
-        known = {position.id: position for position in stored}
-        changed = [position for position in live if known.get(position.id) != position]
+        Items missing from the live list are not removed here: a reconnecting terminal can answer
+        an empty list, so only a known outcome (a close, a cancel, a closing deal) removes one."""
+        known = {item.id: item for item in stored}
+        changed = [item for item in live if known.get(item.id) != item]
         batch_write(
             self._client,
             self._table_name,
-            [{"PutRequest": {"Item": self._item(account_id, position)}} for position in changed],
+            [{"PutRequest": {"Item": self._item(account_id, item)}} for item in changed],
         )
         return len(changed)
 
-    def _item(self, account_id: str, position: Position) -> dict[str, Any]:
-        item = position.model_dump(mode="python", by_alias=True, exclude_none=True)
+    def remove(self, account_id: str, item_ids: list[str]) -> None:
+        """Forget items the broker confirmed gone (closed by our trade, canceled)."""
+        batch_write(
+            self._client,
+            self._table_name,
+            [{"DeleteRequest": {"Key": self._key(account_id, item_id)}} for item_id in item_ids],
+        )
+
+    def _key(self, account_id: str, item_id: str) -> dict[str, Any]:
+        return {"pk": {"S": account_pk(account_id)}, "sk": {"S": f"{self._prefix}{item_id}"}}
+
+    def _item(self, account_id: str, item: ItemT) -> dict[str, Any]:
+        body = item.model_dump(mode="python", by_alias=True, exclude_none=True)
         for stamp in _TIMESTAMPS:
-            if stamp in item:
-                item[stamp] = item[stamp].isoformat()
-        item |= {"pk": account_pk(account_id), "sk": open_position_sk(position.id), "entity": ENTITY}
-        return to_item(item)
+            if stamp in body:
+                body[stamp] = body[stamp].isoformat()
+        return to_item(body) | self._key(account_id, item.id) | {"entity": {"S": self._entity}}
+
+    def _of(self, raw: dict[str, Any]) -> ItemT:
+        item: ItemT = self._model.model_validate(from_item(raw))
+        return item
 
 
-def _position_of(raw: dict[str, Any]) -> Position:
-    return Position.model_validate(from_item(raw))
+PositionsRepository = OpenItemsRepository[Position]
+OrdersRepository = OpenItemsRepository[Order]
 
 
 def get_positions_repository() -> PositionsRepository:
-    return PositionsRepository(dynamodb_client(), get_settings().table_name)
+    return OpenItemsRepository(
+        dynamodb_client(),
+        get_settings().table_name,
+        model=Position,
+        prefix=OPEN_POSITION_PREFIX,
+        entity="POSITION",
+    )
+
+
+def get_orders_repository() -> OrdersRepository:
+    return OpenItemsRepository(
+        dynamodb_client(), get_settings().table_name, model=Order, prefix=ORDER_PREFIX, entity="ORDER"
+    )

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from mtcore.metaapi.errors import (
@@ -19,16 +20,25 @@ from mtcore.metaapi.errors import (
     MetaApiTimeout,
     MetaApiUnavailable,
 )
+from mtcore.metaapi.models import TradeAction
 from mtcore.metaapi.models import TradeRequest as MetaApiTrade
 from mtcore.metaapi.trade_codes import TradeOutcome
 from mtcore.observability import logger
 from mtcore.trades.groups import children_of, outcome_of
-from mtcore.trades.models import SENDABLE, SETTLED, BrokerAnswer, TradeKind, TradeRequest, TradeStatus
+from mtcore.trades.models import (
+    OPENING,
+    SENDABLE,
+    SETTLED,
+    BrokerAnswer,
+    TradeKind,
+    TradeRequest,
+    TradeStatus,
+)
 from mtcore.trades.reconcile import Absent, Found, reconcile
 
 if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.metaapi.models import TradeResult
+    from mtcore.metaapi.models import Position, TradeResult
     from mtcore.repositories.trades import TradesRepository
 
 SENT = "sent to the broker"  # the timeline note of each send
@@ -49,6 +59,8 @@ class ExecutorPolicy:
 @dataclass(frozen=True)
 class Done:
     request: TradeRequest
+    # The account's positions as read right after a market order executed, when they were.
+    positions: list[Position] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,9 @@ class Executor:
     client: MetaApiClient
     remote: tuple[str, str | None]
     trading_halted: bool = False
+    # What may have changed since the order was accepted (a session closed, the spread widened):
+    # a reason not to send a market order, or None.
+    recheck: Callable[[TradeRequest], str | None] | None = None
     policy: ExecutorPolicy = ExecutorPolicy()
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
@@ -90,12 +105,15 @@ class Executor:
             return self._wait(request, (request.not_before - now).total_seconds())
         if request.expires_at and now >= request.expires_at:
             return self._finish(request, TradeStatus.EXPIRED, "not sent: it expired before it could be sent")
-        if self.trading_halted and request.kind is TradeKind.OPEN:
+        if self.trading_halted and request.kind in OPENING:
             return self._finish(request, TradeStatus.REJECTED, "not sent: trading is halted on this account")
         if request.attempts >= self.policy.max_attempts:
             return self._finish(
                 request, TradeStatus.REJECTED, f"not sent: gave up after {request.attempts} attempts"
             )
+        refusal = self.recheck(request) if self.recheck and request.kind is TradeKind.OPEN else None
+        if refusal:
+            return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
         sending = self.trades.transition(
             request, TradeStatus.SENDING, expected=SENDABLE, at=now, note=SENT, count_attempt=True
         )
@@ -121,6 +139,8 @@ class Executor:
         outcome = result.outcome
         if outcome is TradeOutcome.SUCCESS:
             status = _SUCCESS_STATUS.get(result.numeric_code or 0, TradeStatus.EXECUTED)
+            if request.kind is TradeKind.OPEN and status is not TradeStatus.PLACED:
+                return self._filled(request, status, broker)
             return self._finish(request, status, f"broker answered {result.string_code}", broker=broker)
         reason = f"{result.string_code or result.numeric_code}: {result.message or 'no message'}"
         if outcome is TradeOutcome.FINAL:
@@ -128,6 +148,24 @@ class Executor:
         if outcome is TradeOutcome.RETRYABLE:
             return self._retry(request, min(30.0, 2.0**request.attempts), f"broker asked to retry ({reason})")
         return self._reconcile(request, f"outcome unknown ({reason})")
+
+    def _filled(self, request: TradeRequest, status: TradeStatus, broker: BrokerAnswer) -> Done:
+        """A market order's fill price is its new position's open price: read once, and kept for
+        refreshing the stored positions too."""
+        try:
+            positions = self.client.positions(self.remote)
+        except MetaApiError as error:
+            logger.warning("fill price not read", extra={"tradeId": request.id, "errorCode": error.code})
+            return self._finish(request, status, f"broker answered {broker.string_code}", broker=broker)
+        opened = next(
+            (p for p in positions if p.id == broker.position_id and p.client_id == request.client_id), None
+        )
+        # On a netting account the position may hold more than this order: its price is an average.
+        price = opened.open_price if opened is not None and opened.volume == request.volume else None
+        done = self._finish(
+            request, status, f"broker answered {broker.string_code}", broker=broker, price=price
+        )
+        return Done(done.request, positions)
 
     def _retry(self, request: TradeRequest, wait: float, reason: str) -> Step:
         now = self.clock()
@@ -217,13 +255,16 @@ class Executor:
         reason: str,
         *,
         broker: BrokerAnswer | None = None,
-        price: object = None,
+        price: Decimal | None = None,
     ) -> Done:
         changes: dict[str, object] = {"reason": reason}
         if broker is not None:
             changes["broker"] = broker
         if price is not None:
             changes["executed_price"] = price
+            slippage = _slippage_pips(request, price)
+            if slippage is not None:
+                changes["slippage_pips"] = slippage
         expected = {TradeStatus.SENDING} if request.status is TradeStatus.SENDING else set(SENDABLE)
         final = self.trades.transition(
             request, status, expected=expected, at=self.clock(), note=reason, changes=changes
@@ -239,18 +280,41 @@ def _last_sent_at(request: TradeRequest) -> datetime:
     return sends[-1] if sends else request.updated_at
 
 
+def _slippage_pips(request: TradeRequest, executed: Decimal) -> Decimal | None:
+    """Positive when the fill was worse than the quote the order was accepted at."""
+    if request.kind is not TradeKind.OPEN or request.requested_price is None or not request.pip_size:
+        return None
+    worse = (
+        executed - request.requested_price
+        if request.action is TradeAction.BUY
+        else request.requested_price - executed
+    )
+    return (worse / request.pip_size).quantize(Decimal("0.1"))
+
+
 def _metaapi_trade(request: TradeRequest) -> MetaApiTrade:
+    """The `POST /trade` body: each kind sends its own fields, and only those."""
+    opening = request.kind in OPENING
     return MetaApiTrade(
         action_type=request.action,
-        symbol=request.symbol if request.kind is TradeKind.OPEN else None,
-        volume=request.volume,
+        symbol=request.symbol if opening else None,
+        volume=request.volume if opening or request.action is TradeAction.POSITION_PARTIAL else None,
+        open_price=request.open_price,
+        stop_limit_price=request.stop_limit_price,
         stop_loss=request.stop_loss,
         take_profit=request.take_profit,
+        order_id=request.order_id,
         position_id=request.position_id,
+        close_by_position_id=request.close_by_position_id,
         comment=request.comment,
         client_id=request.client_id,
         magic=request.magic,
-        slippage=request.slippage_points,
+        slippage=request.max_slippage_points,
+        filling_modes=request.filling_modes,
+        expiration=request.expiration.model_dump(mode="json", exclude_none=True)
+        if request.expiration
+        else None,
+        trailing_stop_loss=request.trailing_stop_loss.to_metaapi() if request.trailing_stop_loss else None,
     )
 
 

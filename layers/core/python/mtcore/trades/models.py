@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
@@ -45,8 +45,65 @@ SENDABLE = frozenset({TradeStatus.QUEUED, TradeStatus.WAITING})
 
 class TradeKind(StrEnum):
     OPEN = "open"  # a market order that opens a position
+    PLACE = "place"  # a pending order (limit, stop, stop-limit)
     CLOSE = "close"  # closing a position, fully or in part
+    CLOSE_BY = "close_by"  # closing a position by an opposite one (hedging accounts)
     CLOSE_ALL = "close_all"  # a parent: one CLOSE child per position; it settles from them
+    MODIFY_POSITION = "modify_position"  # a position's stop loss, take profit, trailing stop
+    MODIFY_ORDER = "modify_order"  # a pending order's price, stop loss, take profit, expiration
+    CANCEL = "cancel"  # a pending order removed
+
+
+# Kinds that create something at the broker, found again by their clientId.
+OPENING = frozenset({TradeKind.OPEN, TradeKind.PLACE})
+
+
+Price = Annotated[JsonDecimal, Field(gt=0, max_digits=20, decimal_places=10)]
+LevelUnits = Literal["ABSOLUTE_PRICE", "RELATIVE_PRICE", "RELATIVE_POINTS", "RELATIVE_PIPS"]
+DistanceUnits = Literal["RELATIVE_PRICE", "RELATIVE_POINTS", "RELATIVE_PIPS"]
+PriceBase = Literal["CURRENT_PRICE", "OPEN_PRICE"]
+
+
+class TrailingDistance(CamelModel):
+    distance: Price
+    units: DistanceUnits = "RELATIVE_PRICE"
+
+
+class TrailingThreshold(CamelModel):
+    threshold: Price = Field(description="When the price passes this level…")
+    stop_loss: Price = Field(description="…the stop loss moves to this one")
+
+
+class TrailingThresholds(CamelModel):
+    thresholds: Annotated[list[TrailingThreshold], Field(min_length=1, max_length=20)]
+    units: LevelUnits = "ABSOLUTE_PRICE"
+    stop_price_base: PriceBase = "OPEN_PRICE"
+
+
+class TrailingStopLoss(CamelModel):
+    """MetaApi's server-side trailing stop: a distance that follows the price, thresholds that
+    move the stop loss in steps, or both (the closer to the price wins)."""
+
+    distance: TrailingDistance | None = None
+    threshold: TrailingThresholds | None = None
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> TrailingStopLoss:
+        if self.distance is None and self.threshold is None:
+            raise ValueError("give distance, threshold or both")
+        return self
+
+    def to_metaapi(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Expiration(CamelModel):
+    """When a pending order expires: MetaApi's `expiration` object."""
+
+    type: Literal["ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY"] = (
+        "ORDER_TIME_GTC"
+    )
+    time: datetime | None = Field(default=None, description="For ORDER_TIME_SPECIFIED(_DAY): when")
 
 
 class Transition(CamelModel):
@@ -85,18 +142,36 @@ class TradeRequest(CamelModel):
     take_profit: JsonDecimal | None = None
     comment: Annotated[str | None, Field(max_length=COMMENT_MAX, pattern=r"^[\x20-\x7e]*$")] = None
     magic: int | None = None
+    requested_volume: JsonDecimal | None = Field(
+        default=None, description="The volume asked for, when the broker's volume step changed it"
+    )
+    open_price: JsonDecimal | None = None
+    stop_limit_price: JsonDecimal | None = None
+    expiration: Expiration | None = None
+    trailing_stop_loss: TrailingStopLoss | None = None
+    filling_modes: list[str] | None = None
+    order_id: str | None = None
     position_id: str | None = None
-    # For closes: the position's volume when the request was made, to tell a partial close later.
+    close_by_position_id: str | None = None
+    # For closes: the positions' volumes when the request was made, to tell later what happened.
     position_volume: JsonDecimal | None = None
+    close_by_volume: JsonDecimal | None = None
     children: list[str] | None = Field(default=None, description="For close_all: the child requests")
-    slippage_points: int | None = None
+    max_slippage_points: int | None = Field(default=None, description="Sent with market orders")
     client_id: str = ""
     status: TradeStatus = TradeStatus.QUEUED
     attempts: int = 0
     expires_at: datetime | None = None
     not_before: datetime | None = None
     broker: BrokerAnswer | None = None
+    requested_price: JsonDecimal | None = Field(
+        default=None, description="Market orders: the price quoted when the order was accepted"
+    )
     executed_price: JsonDecimal | None = None
+    pip_size: JsonDecimal | None = None
+    slippage_pips: JsonDecimal | None = Field(
+        default=None, description="Executed against requested price, in pips; positive is worse"
+    )
     reason: str | None = None
     timeline: list[Transition] = Field(default_factory=list)
     created_at: datetime

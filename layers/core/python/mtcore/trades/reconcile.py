@@ -1,5 +1,6 @@
-"""After an ambiguous answer, what the broker actually did: looked up by the request's clientId
-(opens) or by the position's state against the snapshot taken when the request was made (closes)."""
+"""After an ambiguous answer, what the broker actually did, per action: an order by its clientId;
+a close by the position gone or smaller than the snapshot taken when the request was made; a
+modify by the levels now equal to the target; a cancel by the order gone from the pending ones."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from mtcore.metaapi.errors import MetaApiError
-from mtcore.trades.models import BrokerAnswer, TradeKind, TradeRequest, TradeStatus
+from mtcore.trades.models import OPENING, BrokerAnswer, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
@@ -45,8 +46,14 @@ def reconcile(
     client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest, now: datetime
 ) -> Finding:
     try:
-        if request.kind is TradeKind.OPEN:
+        if request.kind in OPENING:
             return _find_open(client, remote, request, now)
+        if request.kind is TradeKind.MODIFY_POSITION:
+            return _find_position_modified(client, remote, request)
+        if request.kind is TradeKind.MODIFY_ORDER:
+            return _find_order_modified(client, remote, request)
+        if request.kind is TradeKind.CANCEL:
+            return _find_canceled(client, remote, request)
         return _find_close(client, remote, request)
     except MetaApiError as error:
         return CannotTell(f"the broker could not be asked: {error.message}")
@@ -55,20 +62,22 @@ def reconcile(
 def _find_open(
     client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest, now: datetime
 ) -> Finding:
+    # A pending order found already filled was still placed: its own outcome is PLACED.
+    filled = TradeStatus.PLACED if request.kind is TradeKind.PLACE else TradeStatus.EXECUTED
     for position in client.positions(remote):
         if position.client_id == request.client_id:
             return Found(
-                TradeStatus.EXECUTED,
+                filled,
                 f"found open position {position.id} carrying clientId {request.client_id}",
                 BrokerAnswer(position_id=position.id),
                 price=position.open_price,
             )
     for order in client.orders(remote):
-        if order.get("clientId") == request.client_id:
+        if order.client_id == request.client_id:
             return Found(
                 TradeStatus.PLACED,
-                f"found pending order {order.get('id')} carrying clientId {request.client_id}",
-                BrokerAnswer(order_id=str(order.get("id"))),
+                f"found pending order {order.id} carrying clientId {request.client_id}",
+                BrokerAnswer(order_id=order.id),
             )
     # Filled and already closed again: only the deals remember it.
     start = request.created_at - _HISTORY_MARGIN
@@ -76,7 +85,7 @@ def _find_open(
         if deal.get("clientId") == request.client_id and deal.get("entryType") == "DEAL_ENTRY_IN":
             price = deal.get("price")
             return Found(
-                TradeStatus.EXECUTED,
+                filled,
                 f"found deal {deal.get('id')} carrying clientId {request.client_id}",
                 BrokerAnswer(order_id=_text(deal.get("orderId")), position_id=_text(deal.get("positionId"))),
                 price=Decimal(str(price)) if price is not None else None,
@@ -85,20 +94,88 @@ def _find_open(
 
 
 def _find_close(client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest) -> Finding:
+    """A close (or close-by: either of its two positions) executed if a position is gone or
+    smaller than it was when the request was made."""
+    open_now = {p.id: p for p in client.positions(remote)}
+    snapshots = [(request.position_id or "", request.position_volume)]
+    if request.close_by_position_id:
+        snapshots.append((request.close_by_position_id, request.close_by_volume))
+    answer = BrokerAnswer(position_id=request.position_id)
+    for position_id, before in snapshots:
+        current = open_now.get(position_id)
+        if current is None:
+            return Found(TradeStatus.EXECUTED, f"position {position_id} is closed", answer)
+        if before is not None and current.volume < before:
+            return Found(
+                TradeStatus.EXECUTED,
+                f"position {position_id} went from {before} to {current.volume} lots",
+                answer,
+            )
+    held = ", ".join(f"{p} with {open_now[p].volume} lots" for p, _ in snapshots)
+    return Absent(f"still open: position {held}")
+
+
+def _same(target: Decimal | None, current: Decimal | None) -> bool:
+    """0 sent means "none": MetaTrader shows a removed level as absent."""
+    return (target or None) == (current or None)
+
+
+def _find_position_modified(
+    client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest
+) -> Finding:
     position_id = request.position_id or ""
     current = next((p for p in client.positions(remote) if p.id == position_id), None)
     if current is None:
-        return Found(
-            TradeStatus.EXECUTED, f"position {position_id} is closed", BrokerAnswer(position_id=position_id)
-        )
-    before = request.position_volume
-    if before is not None and current.volume < before:
+        return CannotTell(f"position {position_id} closed before its new levels could be confirmed")
+    if _same(request.stop_loss, current.stop_loss) and _same(request.take_profit, current.take_profit):
         return Found(
             TradeStatus.EXECUTED,
-            f"position {position_id} went from {before} to {current.volume} lots",
+            f"position {position_id} carries the new stop loss and take profit",
             BrokerAnswer(position_id=position_id),
         )
-    return Absent(f"position {position_id} is still open with {current.volume} lots")
+    return Absent(
+        f"position {position_id} still has stop loss {current.stop_loss}, take profit {current.take_profit}"
+    )
+
+
+def _find_order_modified(
+    client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest
+) -> Finding:
+    order_id = request.order_id or ""
+    current = next((o for o in client.orders(remote) if o.id == order_id), None)
+    if current is None:
+        return CannotTell(f"order {order_id} left the pending orders before its changes could be confirmed")
+    pairs = (
+        (request.open_price, current.open_price),
+        (request.stop_limit_price, current.stop_limit_price),
+        (request.stop_loss, current.stop_loss),
+        (request.take_profit, current.take_profit),
+    )
+    if all(_same(target, now) for target, now in pairs):
+        return Found(
+            TradeStatus.EXECUTED, f"order {order_id} carries the new levels", BrokerAnswer(order_id=order_id)
+        )
+    return Absent(f"order {order_id} still has its former levels")
+
+
+def _find_canceled(client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest) -> Finding:
+    order_id = request.order_id or ""
+    if any(order.id == order_id for order in client.orders(remote)):
+        return Absent(f"order {order_id} is still pending")
+    for order in client.history_orders_by_ticket(remote, order_id):
+        if str(order.get("id")) != order_id:
+            continue
+        state = order.get("state")
+        if state == "ORDER_STATE_CANCELED":
+            return Found(
+                TradeStatus.EXECUTED, f"order {order_id} is canceled", BrokerAnswer(order_id=order_id)
+            )
+        return Found(
+            TradeStatus.REJECTED,
+            f"order {order_id} ended {state} before it could be canceled",
+            BrokerAnswer(order_id=order_id),
+        )
+    return CannotTell(f"order {order_id} is no longer pending, and its history does not show it yet")
 
 
 def _text(value: object) -> str | None:

@@ -1,0 +1,16 @@
+"""A Lambda container caches settings, clients, tokens and market data; tests and the bench
+start a new one by forgetting them."""
+
+from __future__ import annotations
+
+
+def new_container() -> None:
+    from mtcore.aws import reset_clients
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.metaapi.cache import get_market_cache
+    from mtcore.repositories.tokens import get_tokens
+    from mtcore.settings import get_settings
+
+    for cache in (get_settings, get_tokens, get_metaapi_access, get_market_cache):
+        cache.cache_clear()
+    reset_clients()
