@@ -74,3 +74,36 @@ def test_fifty_concurrent_posts_with_one_key_place_one_order(
     )
     assert final.json()["status"] == "EXECUTED"
     assert len(_broker_orders(local_stack, metaapi_id)) == before + 1
+
+
+def test_a_pending_order_is_placed_changed_and_canceled_over_http(
+    local_stack: RunningStack, demo: tuple[requests.Session, str, str]
+) -> None:
+    session, account, _ = demo
+    quote = session.get(f"{account}/quotes/BTCUSD", timeout=10).json()
+    below = round(quote["ask"] - 2000, 2)  # far below the market: it rests, whatever the walk does
+
+    placing = session.post(
+        f"{account}/orders",
+        json={"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY_LIMIT", "volume": 0.01, "openPrice": below},
+        timeout=10,
+    )
+    placed = session.get(f"{local_stack.url}{placing.headers['Location']}", params={"wait": 10}, timeout=20)
+    order_id = placed.json()["broker"]["orderId"]
+    changing = session.put(f"{account}/orders/{order_id}", json={"openPrice": below - 100}, timeout=10)
+    changed = session.get(f"{local_stack.url}{changing.headers['Location']}", params={"wait": 10}, timeout=20)
+    pending = session.get(f"{account}/orders", timeout=10).json()
+    canceling = session.delete(f"{account}/orders/{order_id}", timeout=10)
+    canceled = session.get(
+        f"{local_stack.url}{canceling.headers['Location']}", params={"wait": 10}, timeout=20
+    )
+    refused = session.post(f"{account}/orders", json={**ORDER, "volume": 0.001}, timeout=10)
+
+    assert (placed.json()["status"], changed.json()["status"], canceled.json()["status"]) == (
+        "PLACED",
+        "EXECUTED",
+        "EXECUTED",
+    )
+    assert [(o["id"], o["openPrice"]) for o in pending] == [(order_id, round(below - 100, 2))]
+    assert session.get(f"{account}/orders", timeout=10).json() == []
+    assert (refused.status_code, refused.json()["code"]) == (422, "VOLUME_TOO_SMALL")
