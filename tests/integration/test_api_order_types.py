@@ -264,3 +264,36 @@ def test_a_symbol_turned_close_only_after_acceptance_is_not_sent(
     assert final["status"] == "REJECTED"
     assert final["reason"].startswith("not sent: CLOSE_ONLY: EURUSD is close-only")
     assert trades_log(simulator, metaapi_id) == []
+
+
+def test_a_change_queued_behind_another_does_not_undo_it(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    position = simulator.open_position(metaapi_id)
+    path = f"{ACCOUNTS}/{account_id}/positions/{position['id']}"
+
+    first = api.call("PUT", path, user="alice", body={"stopLoss": 1.08})
+    second = api.call("PUT", path, user="alice", body={"takeProfit": 1.09})
+    finals = [_settle(api, executor_poller, account_id, answer.body) for answer in (first, second)]
+    at_broker = simulator.sim_positions(metaapi_id)[0]
+
+    assert [final["status"] for final in finals] == ["EXECUTED", "EXECUTED"]
+    assert (at_broker["stopLoss"], at_broker["takeProfit"]) == (1.08, 1.09)
+
+
+def test_an_expiration_time_without_a_time_zone_is_422(api: Api, linked: tuple[str, str]) -> None:
+    _, account_id = linked
+
+    answer = _order(
+        api,
+        account_id,
+        symbol="EURUSD",
+        actionType="ORDER_TYPE_BUY_LIMIT",
+        volume=0.1,
+        openPrice=1.08,
+        expiration={"type": "ORDER_TIME_SPECIFIED", "time": "2030-01-01T10:00:00"},
+    )
+
+    assert answer.status == 422
+    assert answer.body["details"][0]["field"] == "body.expiration.time"

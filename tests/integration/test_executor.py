@@ -351,3 +351,22 @@ def test_an_ambiguous_position_modify_and_partial_close_have_no_second_effect(
     assert [(Decimal(str(p["stopLoss"])), p["volume"]) for p in at_broker] == [(stop_loss, 0.3)]
     sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
     assert sent == ["POSITION_MODIFY", "POSITION_PARTIAL"]
+
+
+def test_an_ambiguous_sell_that_nets_into_a_buy_is_found_by_its_deal(api: Api, simulator: Simulator) -> None:
+    metaapi_id = simulator.account(
+        metadata={"userId": "alice"}, margin_mode="ACCOUNT_MARGIN_MODE_RETAIL_NETTING"
+    )
+    linked = api.call("POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id})
+    account = get_accounts_repository().get("alice", linked.body["id"])
+    simulator.open_position(metaapi_id, volume=0.5)
+    simulator.fault(metaapi_id, "trade", "disconnect_after_execute")
+    request = _queue(account, action=TradeAction.SELL, volume=Decimal("0.2"))
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert "found deal" in (step.request.reason or "")
+    assert [p["volume"] for p in simulator.sim_positions(metaapi_id)] == [0.3]
+    assert len(trades_log(simulator, metaapi_id)) == 1

@@ -517,3 +517,44 @@ def test_close_by_needs_a_hedging_account() -> None:
     assert refusal.code == "NETTING_ACCOUNT"
     assert refusal.message.startswith("close-by needs a hedging account")
     assert not_opposite.code == "NOT_OPPOSITE"
+
+
+def test_a_relative_level_that_works_out_at_no_price_is_refused() -> None:
+    symbol = BY_NAME["EURUSD"]
+    pretrade, _ = _desk(symbol)
+
+    refusal = _refused(
+        lambda: pretrade.new_order(_order(symbol, stopLoss=Decimal("1.0851"), stopLossUnits="RELATIVE_PRICE"))
+    )
+
+    assert (refusal.code, refusal.details[0].value) == ("STOP_LOSS_INVALID", "0.00000")  # type: ignore[index]
+
+
+def test_a_volume_that_rounds_to_nothing_is_refused_even_without_a_minimum() -> None:
+    symbol = BY_NAME["EURUSD"]
+    pretrade, broker = _desk(symbol)
+    broker.spec = broker.spec.model_copy(update={"min_volume": None})
+
+    refusal = _refused(lambda: pretrade.new_order(_order(symbol, volume=Decimal("0.001"))))
+
+    assert (refusal.code, refusal.details[0].limit) == ("VOLUME_TOO_SMALL", "0.01")  # type: ignore[index]
+
+
+def test_specified_day_takes_a_time_earlier_today_and_return_filling_only_for_pending_orders() -> None:
+    symbol = BY_NAME["EURUSD"]
+    pretrade, _ = _desk(symbol, allowedExpirationModes=["SYMBOL_EXPIRATION_SPECIFIED_DAY"])
+    earlier_today = (NOW - timedelta(hours=1)).isoformat()
+
+    today = pretrade.new_order(
+        _order(
+            symbol,
+            "ORDER_TYPE_BUY_LIMIT",
+            openPrice=Decimal("1.08"),
+            expiration={"type": "ORDER_TIME_SPECIFIED_DAY", "time": earlier_today},
+            fillingModes=["ORDER_FILLING_RETURN"],
+        )
+    )
+    market = _refused(lambda: pretrade.new_order(_order(symbol, fillingModes=["ORDER_FILLING_RETURN"])))
+
+    assert today.volume == 1
+    assert market.code == "FILLING_MODE_NOT_ALLOWED"

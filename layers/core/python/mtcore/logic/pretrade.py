@@ -79,7 +79,7 @@ class PreTrade:
             stop_loss=order.stop_loss is not None or order.trailing_stop_loss is not None,
             take_profit=order.take_profit is not None,
         )
-        checks.filling_allowed(spec, list(order.filling_modes or []))
+        checks.filling_allowed(spec, list(order.filling_modes or []), pending=not is_market)
         entry = price.ask if is_buy else price.bid
         if is_market:
             checks.market_open(spec, self._broker_now())
@@ -137,6 +137,7 @@ class PreTrade:
                     spec, value=value, units=units, base=base, is_buy=is_buy, is_stop_loss=is_stop_loss
                 )
                 price = checks.buffered(spec, price, pips=pips, is_buy=is_buy, is_stop_loss=is_stop_loss)
+                price = checks.positive_level(price, is_stop_loss=is_stop_loss) if price is not None else None
             resolved.append(price)
         return resolved[0], resolved[1]
 
@@ -239,6 +240,7 @@ class PreTrade:
         action = _order_action(pending.type)
         is_buy = action in BUYS
         checks.trade_mode_allows(spec, is_buy=None, opening=False)
+        checks.market_open(spec, self._broker_now())
         market = price.ask if is_buy else price.bid
         checks.outside_freeze(spec, "path.orderId", "the order's open price", pending.open_price, market)
         open_price = (
@@ -282,6 +284,7 @@ class PreTrade:
         spec, price = self._market(pending.symbol)
         market = price.ask if _order_action(pending.type) in BUYS else price.bid
         checks.trade_mode_allows(spec, is_buy=None, opening=False)
+        checks.market_open(spec, self._broker_now())
         checks.outside_freeze(spec, "path.orderId", "the order's open price", pending.open_price, market)
 
 

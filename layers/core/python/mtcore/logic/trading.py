@@ -196,18 +196,19 @@ def modify_order(
     def build() -> TradeRequest:
         pending = _pending_order(desk, account, order_id)
         targets = _pretrade(desk, account).order_change(pending, changes)
-        expiration = changes.expiration if given(changes, "expiration") else None
+        # Only what was asked to change: the executor fills in the rest from the order as it is
+        # when sent, so a change queued behind another never undoes it.
         return _request(
             account,
             TradeKind.MODIFY_ORDER,
             TradeAction.ORDER_MODIFY,
             symbol=pending.symbol,
             order_id=pending.id,
-            open_price=targets.open_price,
-            stop_limit_price=targets.stop_limit_price,
-            stop_loss=zero_if_none(targets.stop_loss),
-            take_profit=zero_if_none(targets.take_profit),
-            expiration=expiration,
+            open_price=targets.open_price if given(changes, "open_price") else None,
+            stop_limit_price=targets.stop_limit_price if given(changes, "stop_limit_price") else None,
+            stop_loss=zero_if_none(targets.stop_loss) if given(changes, "stop_loss") else None,
+            take_profit=zero_if_none(targets.take_profit) if given(changes, "take_profit") else None,
+            expiration=changes.expiration if given(changes, "expiration") else None,
         )
 
     return _accept(
@@ -268,17 +269,17 @@ def modify_position(
     def build() -> TradeRequest:
         position = _client(desk, account).position(_remote(account), position_id)
         targets = _pretrade(desk, account).position_change(position, changes)
+        # Only what was asked to change: the executor fills in the rest from the position as it is
+        # when sent, so a change queued behind another never undoes it.
         return _request(
             account,
             TradeKind.MODIFY_POSITION,
             TradeAction.POSITION_MODIFY,
             symbol=position.symbol,
             position_id=position.id,
-            stop_loss=zero_if_none(targets.stop_loss),
-            take_profit=zero_if_none(targets.take_profit),
-            trailing_stop_loss=changes.trailing_stop_loss.to_metaapi()
-            if changes.trailing_stop_loss
-            else None,
+            stop_loss=zero_if_none(targets.stop_loss) if given(changes, "stop_loss") else None,
+            take_profit=zero_if_none(targets.take_profit) if given(changes, "take_profit") else None,
+            trailing_stop_loss=changes.trailing_stop_loss,
         )
 
     return _accept(

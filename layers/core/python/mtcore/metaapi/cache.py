@@ -75,7 +75,8 @@ class MarketCache:
 
         def load() -> tuple[float, datetime | None]:
             answer = client.server_time(remote)
-            return self._clock(), _broker_time(answer.get("brokerTime"))
+            broker_time = answer.get("brokerTime") if isinstance(answer, dict) else None
+            return self._clock(), _broker_time(broker_time)
 
         read_at, broker_time = self._server_times.get((remote[0],), load)
         if broker_time is None:

@@ -132,6 +132,12 @@ class MetaApiClient:
         path = f"/history-orders/ticket/{quote(ticket, safe='')}"
         return list(self._read(*self._client_path(account, path)) or [])
 
+    def history_deals_by_position(
+        self, account: RemoteAccount | tuple[str, str | None], position_id: str
+    ) -> list[dict[str, Any]]:
+        path = f"/history-deals/position/{quote(position_id, safe='')}"
+        return list(self._read(*self._client_path(account, path)) or [])
+
     def history_deals(
         self, account: RemoteAccount | tuple[str, str | None], start: datetime, end: datetime
     ) -> list[dict[str, Any]]:

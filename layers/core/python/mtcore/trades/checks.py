@@ -50,7 +50,7 @@ def point_of(spec: SymbolSpecification) -> Decimal:
         return spec.point
     if spec.tick_size:
         return spec.tick_size
-    return Decimal(1).scaleb(-(spec.digits or 5))
+    return Decimal(1).scaleb(-(5 if spec.digits is None else spec.digits))
 
 
 def pip_of(spec: SymbolSpecification) -> Decimal:
@@ -73,6 +73,20 @@ def relative_distance(spec: SymbolSpecification, value: Decimal, units: str) -> 
     if units == "RELATIVE_PIPS":
         return value * pip_of(spec)
     return value  # RELATIVE_PRICE
+
+
+def positive_level(price: Decimal, *, is_stop_loss: bool) -> Decimal:
+    """MetaTrader reads a level of 0 as none at all: a computed level must stay above it."""
+    if price <= 0:
+        name = "stop loss" if is_stop_loss else "take profit"
+        raise TradeRefused(
+            f"{_code(name)}_INVALID",
+            "body.stopLoss" if is_stop_loss else "body.takeProfit",
+            f"the {name} works out at {price}, which is no price: use a smaller distance",
+            limit="above 0",
+            value=price,
+        )
+    return price
 
 
 def level(
@@ -115,13 +129,13 @@ def volume_within(spec: SymbolSpecification, volume: Decimal, field: str = "body
     """The volume rounded down to the broker's step, within its minimum and maximum."""
     step = spec.volume_step or Decimal("0.01")
     adjusted = (volume / step).to_integral_value(rounding=ROUND_DOWN) * step
-    if spec.min_volume is not None and adjusted < spec.min_volume:
+    if adjusted <= 0 or (spec.min_volume is not None and adjusted < spec.min_volume):
         raise TradeRefused(
             "VOLUME_TOO_SMALL",
             field,
             f"{volume} lots is below the minimum of {spec.min_volume} lots for {spec.symbol}"
             + (f" (rounded down to the step of {step}: {adjusted})" if adjusted != volume else ""),
-            limit=spec.min_volume,
+            limit=spec.min_volume if spec.min_volume is not None else step,
             value=volume,
         )
     if spec.max_volume is not None and adjusted > spec.max_volume:
@@ -176,13 +190,13 @@ def order_types_allowed(
         order_type_allowed(spec, "SYMBOL_ORDER_TP", "body.takeProfit", "take profit orders")
 
 
-def filling_allowed(spec: SymbolSpecification, requested: list[str] | None) -> None:
+def filling_allowed(spec: SymbolSpecification, requested: list[str] | None, *, pending: bool) -> None:
     allowed = spec.filling_modes
     if not requested or not allowed:
         return
     # Specifications name them SYMBOL_FILLING_*, some older ones ORDER_FILLING_*.
     names = {mode.replace("SYMBOL_", "ORDER_", 1) for mode in allowed}
-    if "ORDER_FILLING_RETURN" not in names:
+    if pending:
         names.add("ORDER_FILLING_RETURN")  # every symbol takes RETURN for pending orders
     if not any(mode in names for mode in requested):
         raise TradeRefused(
@@ -208,7 +222,9 @@ def expiration_allowed(spec: SymbolSpecification, kind: str, at: datetime | None
     if kind in ("ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY"):
         if at is None:
             raise TradeRefused("EXPIRATION_TIME_MISSING", "body.expiration.time", f"{kind} needs a time")
-        if at <= now:
+        # SPECIFIED_DAY expires at the end of the given day: earlier today is still valid.
+        past = at.date() < now.date() if kind == "ORDER_TIME_SPECIFIED_DAY" else at <= now
+        if past:
             raise TradeRefused(
                 "EXPIRATION_IN_PAST",
                 "body.expiration.time",

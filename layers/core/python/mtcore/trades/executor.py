@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mtcore.metaapi.errors import (
     MetaApiError,
@@ -33,6 +33,7 @@ from mtcore.trades.models import (
     TradeKind,
     TradeRequest,
     TradeStatus,
+    TrailingStopLoss,
 )
 from mtcore.trades.reconcile import Absent, Found, reconcile
 
@@ -114,10 +115,62 @@ class Executor:
         refusal = self.recheck(request) if self.recheck and request.kind is TradeKind.OPEN else None
         if refusal:
             return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
+        try:
+            now_at_broker, refusal = self._as_it_is_now(request)
+        except MetaApiError as error:
+            logger.warning("broker state not read before a send", extra={"errorCode": error.code})
+            return RetrySoon(request, self.policy.short_wait_seconds)
+        if refusal:
+            return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
         sending = self.trades.transition(
-            request, TradeStatus.SENDING, expected=SENDABLE, at=now, note=SENT, count_attempt=True
+            request,
+            TradeStatus.SENDING,
+            expected=SENDABLE,
+            at=now,
+            note=SENT,
+            count_attempt=True,
+            changes=now_at_broker,
         )
         return self._send(sending)
+
+    def _as_it_is_now(self, request: TradeRequest) -> tuple[dict[str, Any], str | None]:
+        """Closes and changes are sent against the broker's state right before the send: the
+        volumes a close is later judged against, and the levels a change leaves as they are
+        (a change queued behind another must not undo it). Answers the request's changes, or
+        why it is not sent."""
+        if request.kind in (TradeKind.CLOSE, TradeKind.CLOSE_BY, TradeKind.MODIFY_POSITION):
+            live = {position.id: position for position in self.client.positions(self.remote)}
+            position = live.get(request.position_id or "")
+            if position is None:
+                return {}, f"position {request.position_id} is no longer open"
+            if request.kind is TradeKind.CLOSE:
+                if request.volume is not None and request.volume >= position.volume:
+                    return (
+                        {},
+                        f"position {position.id} now holds only {position.volume} lots",
+                    )
+                return {"position_volume": position.volume}, None
+            if request.kind is TradeKind.CLOSE_BY:
+                opposite = live.get(request.close_by_position_id or "")
+                if opposite is None:
+                    return {}, f"position {request.close_by_position_id} is no longer open"
+                return {"position_volume": position.volume, "close_by_volume": opposite.volume}, None
+            return {
+                "stop_loss": _target(request.stop_loss, position.stop_loss),
+                "take_profit": _target(request.take_profit, position.take_profit),
+                "trailing_stop_loss": request.trailing_stop_loss or _trailing(position.trailing_stop_loss),
+            }, None
+        if request.kind is TradeKind.MODIFY_ORDER:
+            order = next((o for o in self.client.orders(self.remote) if o.id == request.order_id), None)
+            if order is None:
+                return {}, f"order {request.order_id} is no longer pending"
+            return {
+                "open_price": request.open_price or order.open_price,
+                "stop_limit_price": request.stop_limit_price or order.stop_limit_price,
+                "stop_loss": _target(request.stop_loss, order.stop_loss),
+                "take_profit": _target(request.take_profit, order.take_profit),
+            }, None
+        return {}, None
 
     # Sending --------------------------------------------------------------------------------
 
@@ -139,6 +192,8 @@ class Executor:
         outcome = result.outcome
         if outcome is TradeOutcome.SUCCESS:
             status = _SUCCESS_STATUS.get(result.numeric_code or 0, TradeStatus.EXECUTED)
+            if request.kind is TradeKind.PLACE:
+                status = TradeStatus.PLACED  # MT4 answers 0 and some MT5 brokers 10009 for a placed order
             if request.kind is TradeKind.OPEN and status is not TradeStatus.PLACED:
                 return self._filled(request, status, broker)
             return self._finish(request, status, f"broker answered {result.string_code}", broker=broker)
@@ -274,10 +329,22 @@ class Executor:
 
 
 def _last_sent_at(request: TradeRequest) -> datetime:
-    sends = [
-        step.at for step in request.timeline if step.status is TradeStatus.SENDING and step.note == "sending"
-    ]
+    sends = [step.at for step in request.timeline if step.status is TradeStatus.SENDING and step.note == SENT]
     return sends[-1] if sends else request.updated_at
+
+
+def _target(sent: Decimal | None, current: Decimal | None) -> Decimal:
+    """A level not asked to change keeps its current value; 0 removes it, as in MetaTrader."""
+    return sent if sent is not None else (current or Decimal(0))
+
+
+def _trailing(current: dict[str, Any] | None) -> TrailingStopLoss | None:
+    if not current:
+        return None
+    try:
+        return TrailingStopLoss.model_validate(current)
+    except ValueError:
+        return None  # a shape we do not know: leave it to the broker rather than resend it wrong
 
 
 def _slippage_pips(request: TradeRequest, executed: Decimal) -> Decimal | None:

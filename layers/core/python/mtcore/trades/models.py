@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
@@ -103,7 +103,9 @@ class Expiration(CamelModel):
     type: Literal["ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY"] = (
         "ORDER_TIME_GTC"
     )
-    time: datetime | None = Field(default=None, description="For ORDER_TIME_SPECIFIED(_DAY): when")
+    time: AwareDatetime | None = Field(
+        default=None, description="For ORDER_TIME_SPECIFIED(_DAY): when, with its time zone"
+    )
 
 
 class Transition(CamelModel):

@@ -64,7 +64,8 @@ def _find_open(
 ) -> Finding:
     # A pending order found already filled was still placed: its own outcome is PLACED.
     filled = TradeStatus.PLACED if request.kind is TradeKind.PLACE else TradeStatus.EXECUTED
-    for position in client.positions(remote):
+    open_now = client.positions(remote)
+    for position in open_now:
         if position.client_id == request.client_id:
             return Found(
                 filled,
@@ -79,18 +80,29 @@ def _find_open(
                 f"found pending order {order.id} carrying clientId {request.client_id}",
                 BrokerAnswer(order_id=order.id),
             )
-    # Filled and already closed again: only the deals remember it.
+    # On a netting account an order fills into the symbol's one position: its deals tell.
+    for position in open_now:
+        if position.symbol != request.symbol:
+            continue
+        for deal in client.history_deals_by_position(remote, position.id):
+            if deal.get("clientId") == request.client_id:
+                return _found_deal(deal, filled, request)
+    # Filled and already closed again: only the deals and history orders remember it.
     start = request.created_at - _HISTORY_MARGIN
     for deal in client.history_deals(remote, start, now + _HISTORY_MARGIN):
-        if deal.get("clientId") == request.client_id and deal.get("entryType") == "DEAL_ENTRY_IN":
-            price = deal.get("price")
+        if deal.get("clientId") == request.client_id:
+            return _found_deal(deal, filled, request)
+    for past in client.history_orders(remote, start, now + _HISTORY_MARGIN):
+        if past.get("clientId") == request.client_id:
+            state = past.get("state")
             return Found(
-                filled,
-                f"found deal {deal.get('id')} carrying clientId {request.client_id}",
-                BrokerAnswer(order_id=_text(deal.get("orderId")), position_id=_text(deal.get("positionId"))),
-                price=Decimal(str(price)) if price is not None else None,
+                filled
+                if state in ("ORDER_STATE_FILLED", "ORDER_STATE_PARTIAL") or request.kind is TradeKind.PLACE
+                else TradeStatus.REJECTED,
+                f"found history order {past.get('id')} ({state}) carrying clientId {request.client_id}",
+                BrokerAnswer(order_id=_text(past.get("id"))),
             )
-    return Absent(f"no position, order or deal carries clientId {request.client_id}")
+    return Absent(f"no position, order, deal or history order carries clientId {request.client_id}")
 
 
 def _find_close(client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest) -> Finding:
@@ -127,7 +139,12 @@ def _find_position_modified(
     current = next((p for p in client.positions(remote) if p.id == position_id), None)
     if current is None:
         return CannotTell(f"position {position_id} closed before its new levels could be confirmed")
-    if _same(request.stop_loss, current.stop_loss) and _same(request.take_profit, current.take_profit):
+    trailing = request.trailing_stop_loss.to_metaapi() if request.trailing_stop_loss else None
+    if (
+        _same(request.stop_loss, current.stop_loss)
+        and _same(request.take_profit, current.take_profit)
+        and (trailing is None or current.trailing_stop_loss == trailing)
+    ):
         return Found(
             TradeStatus.EXECUTED,
             f"position {position_id} carries the new stop loss and take profit",
@@ -151,7 +168,8 @@ def _find_order_modified(
         (request.stop_loss, current.stop_loss),
         (request.take_profit, current.take_profit),
     )
-    if all(_same(target, now) for target, now in pairs):
+    expiration = request.expiration.type if request.expiration else None
+    if all(_same(target, now) for target, now in pairs) and expiration in (None, current.expiration_type):
         return Found(
             TradeStatus.EXECUTED, f"order {order_id} carries the new levels", BrokerAnswer(order_id=order_id)
         )
@@ -176,6 +194,16 @@ def _find_canceled(client: MetaApiClient, remote: tuple[str, str | None], reques
             BrokerAnswer(order_id=order_id),
         )
     return CannotTell(f"order {order_id} is no longer pending, and its history does not show it yet")
+
+
+def _found_deal(deal: dict[str, object], status: TradeStatus, request: TradeRequest) -> Found:
+    price = deal.get("price")
+    return Found(
+        status,
+        f"found deal {deal.get('id')} carrying clientId {request.client_id}",
+        BrokerAnswer(order_id=_text(deal.get("orderId")), position_id=_text(deal.get("positionId"))),
+        price=Decimal(str(price)) if price is not None else None,
+    )
 
 
 def _text(value: object) -> str | None:

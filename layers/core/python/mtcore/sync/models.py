@@ -1,0 +1,60 @@
+"""A sync of one account with its broker: what asks for it, and what it leaves behind."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from mtcore.ids import new_ulid
+from mtcore.models import CamelModel
+
+
+class SyncType(StrEnum):
+    FULL = "full"  # account information, positions, pending orders, deals and history orders
+    POSITIONS = "positions"
+    ORDERS = "orders"
+    ACCOUNT_INFO = "account_info"
+
+
+class SyncReason(StrEnum):
+    SCHEDULE = "schedule"
+    TRADE = "trade"  # a trade changed the account
+    REQUEST = "request"  # asked for through the API
+
+
+class SyncStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    PARTIAL = "partial"  # done, but something was left for another look (e.g. a closing deal not yet seen)
+    ERROR = "error"
+
+
+SYNC_SETTLED = frozenset({SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.ERROR})
+
+
+class SyncMessage(CamelModel):
+    """One message on the sync queue: sync this account, this way."""
+
+    account_id: str
+    sync_id: str = Field(default_factory=new_ulid)
+    type: SyncType = SyncType.FULL
+    reason: SyncReason = SyncReason.SCHEDULE
+
+
+class SyncLog(CamelModel):
+    """What one sync did. Kept for a while (TTL), newest first per account."""
+
+    sync_id: str
+    account_id: str
+    type: SyncType
+    reason: SyncReason
+    status: SyncStatus
+    items_synced: int = 0
+    items_failed: int = 0
+    error_message: str | None = None
+    duration_ms: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
