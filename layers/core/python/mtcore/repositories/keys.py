@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 ACCOUNT_SK_PREFIX = "ACCOUNT#"
 OPEN_POSITION_PREFIX = "POS#OPEN#"
 ORDER_PREFIX = "ORDER#"
@@ -29,3 +31,36 @@ def link_pk(metaapi_account_id: str) -> str:
 
 def trade_sk(request_id: str) -> str:
     return f"TRADE#{request_id}"
+
+
+CLOSED_POSITION_PREFIX = "POS#CLOSED#"
+DEAL_PREFIX = "DEAL#"
+HISTORY_ORDER_PREFIX = "HORDER#"
+SYNC_LOG_PREFIX = "SYNCLOG#"
+SYNC_PK = "SYNC"
+BACKOFF_SK = "BACKOFF"
+# Sorts after every time written by sortable_time: the open end of a key range.
+AFTER_ALL_TIMES = "~"
+
+
+def sortable_time(instant: datetime) -> str:
+    """UTC with microseconds always written: text order is time order, in sort keys and in
+    conditions that compare stored times."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def closed_position_sk(close_time: datetime, position_id: str) -> str:
+    return f"{CLOSED_POSITION_PREFIX}{sortable_time(close_time)}#{position_id}"
+
+
+def deal_sk(time: datetime, deal_id: str) -> str:
+    return f"{DEAL_PREFIX}{sortable_time(time)}#{deal_id}"
+
+
+def history_order_sk(done_time: datetime, order_id: str) -> str:
+    return f"{HISTORY_ORDER_PREFIX}{sortable_time(done_time)}#{order_id}"
+
+
+def sync_log_sk(sync_id: str) -> str:
+    """Sync ids are ULIDs, so these sort in the order the syncs were asked for."""
+    return f"{SYNC_LOG_PREFIX}{sync_id}"

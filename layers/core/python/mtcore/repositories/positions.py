@@ -10,10 +10,12 @@ from mtcore.errors import NotFound
 from mtcore.metaapi.models import Order, Position
 from mtcore.repositories.batch import batch_write
 from mtcore.repositories.codec import from_item, to_item
-from mtcore.repositories.keys import OPEN_POSITION_PREFIX, ORDER_PREFIX, account_pk
+from mtcore.repositories.keys import OPEN_POSITION_PREFIX, ORDER_PREFIX, account_pk, sortable_time
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ItemT = TypeVar("ItemT", Position, Order)
@@ -69,6 +71,31 @@ class OpenItemsRepository(Generic[ItemT]):
             [{"DeleteRequest": {"Key": self._key(account_id, item_id)}} for item_id in item_ids],
         )
 
+    def put_if_newer(self, account_id: str, item: ItemT, *, snapshot_at: datetime) -> bool:
+        """Store an item read at `snapshot_at`, unless the stored copy was read later (a slower
+        sync must not undo a faster one's newer read); answers whether it was written."""
+        item_with_time = self._item(account_id, item) | {"snapshotAt": {"S": sortable_time(snapshot_at)}}
+        try:
+            self._client.put_item(
+                TableName=self._table_name,
+                Item=item_with_time,
+                **_older_than(snapshot_at),
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def remove_if_older(self, account_id: str, item_id: str, *, snapshot_at: datetime) -> bool:
+        """Forget an item the broker confirmed gone as of `snapshot_at`, unless it was stored from
+        a later read; answers whether it was removed (or already absent)."""
+        try:
+            self._client.delete_item(
+                TableName=self._table_name, Key=self._key(account_id, item_id), **_older_than(snapshot_at)
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def _key(self, account_id: str, item_id: str) -> dict[str, Any]:
         return {"pk": {"S": account_pk(account_id)}, "sk": {"S": f"{self._prefix}{item_id}"}}
 
@@ -82,6 +109,15 @@ class OpenItemsRepository(Generic[ItemT]):
     def _of(self, raw: dict[str, Any]) -> ItemT:
         item: ItemT = self._model.model_validate(from_item(raw))
         return item
+
+
+def _older_than(snapshot_at: datetime) -> dict[str, Any]:
+    """The write condition of a sync: the stored copy, if any, was read before `snapshot_at`
+    (copies stored without a read time, by a trade or a live read, count as older)."""
+    return {
+        "ConditionExpression": "attribute_not_exists(snapshotAt) OR snapshotAt < :at",
+        "ExpressionAttributeValues": {":at": {"S": sortable_time(snapshot_at)}},
+    }
 
 
 PositionsRepository = OpenItemsRepository[Position]

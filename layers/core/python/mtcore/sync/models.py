@@ -58,3 +58,10 @@ class SyncLog(CamelModel):
     duration_ms: int | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    connection_status: str | None = Field(
+        default=None, description="The terminal's connection status this sync saw, e.g. CONNECTED"
+    )
+    disconnection_started: bool = Field(
+        default=False,
+        description="This sync found the deployed account disconnected, and the last one had not",
+    )

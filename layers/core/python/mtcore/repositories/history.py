@@ -1,0 +1,226 @@
+"""An account's trading history as sync stores it: deals (`DEAL#{time}#{id}`), history orders
+(`HORDER#{doneTime}#{id}`) and closed positions (`POS#CLOSED#{closeTime}#{positionId}`), all under
+`ACCOUNT#{id}`. History never changes once written, so storing it again writes the same item."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mtcore.aws import dynamodb_client
+from mtcore.metaapi.models import MetaApiModel, Position
+from mtcore.models import JsonDecimal
+from mtcore.repositories.batch import batch_write
+from mtcore.repositories.codec import from_item, to_item
+from mtcore.repositories.keys import (
+    AFTER_ALL_TIMES,
+    CLOSED_POSITION_PREFIX,
+    DEAL_PREFIX,
+    HISTORY_ORDER_PREFIX,
+    OPEN_POSITION_PREFIX,
+    account_pk,
+    closed_position_sk,
+    deal_sk,
+    history_order_sk,
+    sortable_time,
+)
+from mtcore.repositories.pagination import decode_token, encode_token
+from mtcore.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+_BUY, _SELL = "DEAL_TYPE_BUY", "DEAL_TYPE_SELL"
+_IN, _OUT, _OUT_BY, _INOUT = "DEAL_ENTRY_IN", "DEAL_ENTRY_OUT", "DEAL_ENTRY_OUT_BY", "DEAL_ENTRY_INOUT"
+_ITEM_ATTRIBUTES = frozenset({"pk", "sk", "entity"})
+
+
+class _HistoryRecord(MetaApiModel):
+    # MetaApi's fields this backend does not read are stored as they came.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, serialize_by_alias=True)
+
+
+class Deal(_HistoryRecord):
+    """A deal from MetaApi's history (`/history-deals/...`)."""
+
+    id: str
+    type: str
+    entry_type: Annotated[str | None, Field(alias="entryType")] = None
+    time: datetime
+    symbol: str | None = None
+    position_id: Annotated[str | None, Field(alias="positionId")] = None
+    order_id: Annotated[str | None, Field(alias="orderId")] = None
+    volume: JsonDecimal | None = None
+    price: JsonDecimal | None = None
+    profit: JsonDecimal = Decimal(0)
+    swap: JsonDecimal = Decimal(0)
+    commission: JsonDecimal = Decimal(0)
+    client_id: Annotated[str | None, Field(alias="clientId")] = None
+    reason: str | None = None
+
+    @property
+    def opens(self) -> bool:
+        """Puts volume into its position (an opening, or a netting position's reversal)."""
+        return self.entry_type in (_IN, _INOUT)
+
+    @property
+    def closes(self) -> bool:
+        """Takes volume out of its position (a close, a partial close or a close-by)."""
+        return self.entry_type in (_OUT, _OUT_BY)
+
+    @property
+    def realizes(self) -> bool:
+        """Books profit on its position: closes, and reversals of a netting position."""
+        return self.closes or self.entry_type == _INOUT
+
+    @property
+    def signed_volume(self) -> Decimal:
+        """Buys add to the position's net volume, sells take from it; balance deals count nothing."""
+        sign = {_BUY: 1, _SELL: -1}.get(self.type, 0)
+        return sign * (self.volume or Decimal(0))
+
+
+class HistoryOrder(_HistoryRecord):
+    """A done order (filled, canceled, expired, rejected) from `/history-orders/...`."""
+
+    id: str
+    type: str
+    state: str | None = None
+    symbol: str | None = None
+    time: datetime
+    done_time: Annotated[datetime | None, Field(alias="doneTime")] = None
+    position_id: Annotated[str | None, Field(alias="positionId")] = None
+    client_id: Annotated[str | None, Field(alias="clientId")] = None
+
+    @property
+    def done_at(self) -> datetime:
+        return self.done_time or self.time
+
+
+class ClosedPosition(Position):
+    """A position as it was last seen open, with the outcome its deals booked: `profit`, `swap`
+    and `commission` are the deals' sums, not the last open snapshot's."""
+
+    close_price: Annotated[JsonDecimal | None, Field(alias="closePrice")] = None
+    close_time: Annotated[datetime, Field(alias="closeTime")]
+    closing_deal_ids: Annotated[list[str], Field(alias="closingDealIds")]
+
+
+def _plain(record: BaseModel) -> dict[str, Any]:
+    body = record.model_dump(mode="python", by_alias=True, exclude_none=True)
+    return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in body.items()}
+
+
+def _record_of(raw: dict[str, Any]) -> dict[str, Any]:
+    # Deals and history orders keep unknown fields: the item's own attributes are not MetaApi's.
+    return {name: value for name, value in from_item(raw).items() if name not in _ITEM_ATTRIBUTES}
+
+
+class HistoryRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def add_deals(self, account_id: str, deals: Sequence[Deal]) -> int:
+        """Store the deals not stored yet; answers how many were written."""
+        records = {deal_sk(deal.time, deal.id): _plain(deal) | {"entity": "DEAL"} for deal in deals}
+        return self._add_new(account_id, DEAL_PREFIX, records)
+
+    def add_history_orders(self, account_id: str, orders: Sequence[HistoryOrder]) -> int:
+        """Store the history orders not stored yet; answers how many were written."""
+        records = {
+            history_order_sk(order.done_at, order.id): _plain(order) | {"entity": "HISTORY_ORDER"}
+            for order in orders
+        }
+        return self._add_new(account_id, HISTORY_ORDER_PREFIX, records)
+
+    def close_position(self, account_id: str, closed: ClosedPosition, *, snapshot_at: datetime) -> bool:
+        """Record the closed position and forget the open one, together; False (nothing written)
+        when the open item was stored from a snapshot as new as this one or newer."""
+        pk = account_pk(account_id)
+        item = _plain(closed) | {
+            "pk": pk,
+            "sk": closed_position_sk(closed.close_time, closed.id),
+            "entity": "CLOSED_POSITION",
+        }
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self._table_name, "Item": to_item(item)}},
+                    {
+                        "Delete": {
+                            "TableName": self._table_name,
+                            "Key": {"pk": {"S": pk}, "sk": {"S": f"{OPEN_POSITION_PREFIX}{closed.id}"}},
+                            "ConditionExpression": "attribute_not_exists(snapshotAt) OR snapshotAt < :at",
+                            "ExpressionAttributeValues": {":at": {"S": sortable_time(snapshot_at)}},
+                        }
+                    },
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def list_closed(
+        self, account_id: str, *, limit: int, next_token: str | None
+    ) -> tuple[list[ClosedPosition], str | None]:
+        """Most recently closed first."""
+        return self._page(account_id, CLOSED_POSITION_PREFIX, ClosedPosition, limit, next_token)
+
+    def list_deals(
+        self, account_id: str, *, limit: int, next_token: str | None
+    ) -> tuple[list[Deal], str | None]:
+        """Newest first."""
+        return self._page(account_id, DEAL_PREFIX, Deal, limit, next_token)
+
+    def _add_new(self, account_id: str, prefix: str, records: dict[str, dict[str, Any]]) -> int:
+        """Put the records whose sort keys are not stored yet, found with one query over the range
+        they span (instead of one conditional write per record, most of which would be refused)."""
+        if not records:
+            return 0
+        pk = account_pk(account_id)
+        stored = self._stored_keys(pk, min(records), f"{prefix}{AFTER_ALL_TIMES}")
+        new = {sk: body for sk, body in records.items() if sk not in stored}
+        batch_write(
+            self._client,
+            self._table_name,
+            [{"PutRequest": {"Item": to_item(body | {"pk": pk, "sk": sk})}} for sk, body in new.items()],
+        )
+        return len(new)
+
+    def _stored_keys(self, pk: str, low: str, high: str) -> set[str]:
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+            ProjectionExpression="sk",
+        )
+        return {raw["sk"]["S"] for page in pages for raw in page.get("Items", [])}
+
+    def _page(
+        self, account_id: str, prefix: str, model: type[RecordT], limit: int, next_token: str | None
+    ) -> tuple[list[RecordT], str | None]:
+        pk = account_pk(account_id)
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        start_key = decode_token(next_token, expected_pk=pk)
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        answer = self._client.query(**request)
+        records = [model.model_validate(_record_of(raw)) for raw in answer.get("Items", [])]
+        return records, encode_token(answer.get("LastEvaluatedKey"))
+
+
+def get_history_repository() -> HistoryRepository:
+    return HistoryRepository(dynamodb_client(), get_settings().table_name)
