@@ -31,10 +31,19 @@ class StageConfig:
     api_burst_limit: int = 100
     # Single-operator deployments: these users may link any account the platform token reads.
     operator_user_ids: list[str] = field(default_factory=list)
+    # How often the sync scheduler runs, and how many sync workers may run at once.
+    sync_rate_minutes: int = 1
+    sync_max_concurrency: int = 5
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION_BY_DAYS:
             raise ValueError(f"logRetentionDays must be one of {sorted(_RETENTION_BY_DAYS)}")
+        if not 1 <= self.sync_rate_minutes <= 60:
+            raise ValueError("syncRateMinutes must be between 1 and 60")
+        if not 2 <= self.sync_max_concurrency <= 1000:
+            raise ValueError(
+                "syncMaxConcurrency must be between 2 and 1000 (SQS event sources need 2 or more)"
+            )
         if not self.cors_allow_origins:
             raise ValueError("corsAllowOrigins needs at least one origin (use * for any)")
 
@@ -57,6 +66,8 @@ class StageConfig:
             log_retention_days=int(value("logRetentionDays", defaults.log_retention_days)),  # type: ignore[call-overload]
             api_rate_limit=int(value("apiRateLimit", defaults.api_rate_limit)),  # type: ignore[call-overload]
             api_burst_limit=int(value("apiBurstLimit", defaults.api_burst_limit)),  # type: ignore[call-overload]
+            sync_rate_minutes=int(value("syncRateMinutes", defaults.sync_rate_minutes)),  # type: ignore[call-overload]
+            sync_max_concurrency=int(value("syncMaxConcurrency", defaults.sync_max_concurrency)),  # type: ignore[call-overload]
         )
 
 

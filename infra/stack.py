@@ -12,9 +12,10 @@ from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
-from infra.constructs.monitoring import TradeMonitoring
+from infra.constructs.monitoring import SyncMonitoring, TradeMonitoring
 from infra.constructs.packaging import Packaging
 from infra.constructs.secrets import Secrets
+from infra.constructs.sync import SyncPipeline
 from infra.constructs.trading import TradePipeline
 from infra.nag import accept
 
@@ -43,6 +44,7 @@ class BackendStack(Stack):
             table=data.table,
             stage=config.stage,
         )
+        sync = SyncPipeline(self, "Sync", functions=functions, environment=metaapi_environment, config=config)
         api_function = functions.create(
             "ApiFunction",
             handler="functions.api.handler.lambda_handler",
@@ -51,29 +53,41 @@ class BackendStack(Stack):
             environment={
                 **metaapi_environment,
                 "TRADE_QUEUE_URL": trading.orders.queue_url,
+                "SYNC_QUEUE_URL": sync.queue.queue_url,
                 "IDEMPOTENCY_TABLE_NAME": data.idempotency.table_name,
                 "OPERATOR_USER_IDS": ",".join(config.operator_user_ids),
                 "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
             },
         )
         data.table.grant_read_write_data(trading.sweeper)
-        for function in (api_function, trading.executor, trading.dead_letter_consumer):
+        metaapi_callers = (
+            api_function,
+            trading.executor,
+            trading.dead_letter_consumer,
+            sync.worker,
+            sync.scheduler,
+        )
+        for function in metaapi_callers:
             data.table.grant_read_write_data(function)
             secrets.platform_metaapi_token.grant_read(function)
-        secrets.grant_user_tokens(trading.executor)
-        secrets.grant_user_tokens(trading.dead_letter_consumer)
+        for function in (trading.executor, trading.dead_letter_consumer, sync.worker):
+            secrets.grant_user_tokens(function)
         secrets.grant_user_tokens(api_function, manage=True)
         table_id = Stack.of(data.table).get_logical_id(data.table.node.default_child)  # type: ignore[arg-type]
         accept(
             functions,
             f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
-            "grant_read_write_data covers the table's indexes by wildcard; the table has one, the sparse "
-            "index of unsettled trade requests.",
+            "grant_read_write_data covers the table's indexes by wildcard: the sparse index of unsettled "
+            "trade requests and the sharded index of accounts due for a sync.",
         )
         data.idempotency.grant_read_write_data(api_function)
         trading.orders.grant_send_messages(api_function)
+        sync.queue.grant_send_messages(api_function)
+        sync.queue.grant_send_messages(trading.event_publisher)
+        trading.event_publisher.add_environment("SYNC_QUEUE_URL", sync.queue.queue_url)
 
         TradeMonitoring(self, "Monitoring", trading=trading)
+        SyncMonitoring(self, "SyncMonitoring", sync=sync)
         api = Api(self, "Api", config=config, handler=api_function, user_pool=auth.user_pool)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")

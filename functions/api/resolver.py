@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from functions.api.openapi import COGNITO_SCHEME
-from functions.api.routes import accounts, health, market, settings, trading
+from functions.api.routes import accounts, health, market, settings, sync, trading
 from mtcore import SERVICE_NAME, __version__
 from mtcore.errors import DomainError, ErrorBody, http_error_of, validation_problems
 from mtcore.observability import logger
@@ -24,6 +24,7 @@ app.include_router(accounts.router, prefix=METATRADER_PREFIX)
 app.include_router(market.router, prefix=METATRADER_PREFIX)
 app.include_router(settings.router, prefix=METATRADER_PREFIX)
 app.include_router(trading.router, prefix=METATRADER_PREFIX)
+app.include_router(sync.router, prefix=METATRADER_PREFIX)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:

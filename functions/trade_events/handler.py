@@ -1,4 +1,5 @@
-"""Lambda entry point: DynamoDB stream records of trade requests → events on the bus."""
+"""Lambda entry point: the table's stream → trade and account events on the bus, and a sync
+of every account a trade changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from mtcore.observability import logger, metrics, tracer
-from mtcore.trades.events import get_trade_events, settled_trade
+from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.sync.events import account_event_entry, detail_type_of
+from mtcore.sync.models import SyncMessage, SyncReason, SyncType
+from mtcore.sync.queue import get_sync_queue
+from mtcore.trades.events import changed_the_account, get_trade_events, settled_trade
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -21,9 +26,25 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def record_handler(record: DynamoDBRecord) -> None:
     request = settled_trade(record.raw_event)
     if request is None:
+        _publish_account_event(record.raw_event)
         return
     get_trade_events().publish([request])
     metrics.add_metric(name="TradeEventsPublished", unit=MetricUnit.Count, value=1)
+    if changed_the_account(request):
+        # Deals, balances and anything the trade closed reach the store within seconds.
+        get_sync_queue().send(
+            SyncMessage(account_id=request.account_id, type=SyncType.FULL, reason=SyncReason.TRADE)
+        )
+
+
+def _publish_account_event(raw: dict[str, Any]) -> None:
+    found = detail_type_of(raw)
+    if found is None:
+        return
+    detail_type, item = found
+    bus = get_trade_events()
+    bus.put([account_event_entry(detail_type, item, bus.bus_name, get_accounts_repository().owner_of)])
+    metrics.add_metric(name=detail_type, unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

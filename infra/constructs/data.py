@@ -9,6 +9,8 @@ from constructs import Construct
 TTL_ATTRIBUTE = "ttl"
 # Sparse index of unsettled trade requests, by when the sweeper should look at them again.
 SWEEP_INDEX = "sweep"
+# Sparse, sharded index of accounts that sync on a schedule, by when they are next due.
+SYNC_DUE_INDEX = "syncDue"
 
 
 class DataStore(Construct):
@@ -31,7 +33,14 @@ class DataStore(Construct):
                     partition_key=dynamodb.Attribute(name="sweepShard", type=dynamodb.AttributeType.STRING),
                     sort_key=dynamodb.Attribute(name="sweepAt", type=dynamodb.AttributeType.STRING),
                     projection_type=dynamodb.ProjectionType.KEYS_ONLY,
-                )
+                ),
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=SYNC_DUE_INDEX,
+                    partition_key=dynamodb.Attribute(name="syncShard", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="syncDueAt", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.INCLUDE,
+                    non_key_attributes=["metaapiAccountId", "syncInterval", "state", "syncBackoffUntil"],
+                ),
             ],
             # Domain events are published from this stream, never by a second call after a write.
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,

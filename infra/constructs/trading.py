@@ -25,6 +25,17 @@ EXECUTOR_TIMEOUT = Duration.seconds(60)
 # finishes every request itself; the dead-letter queue only sees messages it could not handle.
 MAX_RECEIVE_COUNT = 30
 SWEEP_EVERY = Duration.minutes(1)
+# Items whose changes are events (the rest of the stream never wakes the publisher).
+EVENTFUL_ENTITIES = [
+    "TRADE",
+    "POSITION",
+    "CLOSED_POSITION",
+    "ORDER",
+    "HISTORY_ORDER",
+    "ACCOUNT",
+    "ACCOUNT_META",
+    "SYNC_LOG",
+]
 
 
 class TradePipeline(Construct):
@@ -43,7 +54,7 @@ class TradePipeline(Construct):
         self.event_publisher = functions.create(
             "TradeEventsFunction",
             handler="functions.trade_events.handler.lambda_handler",
-            description="Publishes trade events from the table's stream",
+            description="Publishes trade and account events from the table's stream",
             timeout=Duration.seconds(30),
             environment={"TABLE_NAME": environment["TABLE_NAME"], "EVENT_BUS_NAME": self.bus.event_bus_name},
         )
@@ -57,7 +68,7 @@ class TradePipeline(Construct):
                 report_batch_item_failures=True,
                 filters=[
                     lambda_.FilterCriteria.filter(
-                        {"dynamodb": {"NewImage": {"entity": {"S": lambda_.FilterRule.is_equal("TRADE")}}}}
+                        {"dynamodb": {"NewImage": {"entity": {"S": EVENTFUL_ENTITIES}}}}
                     )
                 ],
             )

@@ -207,6 +207,7 @@ def _link_for_operator(metaapi_account_id: str) -> str | None:
     from mtcore.logic.accounts import LinkRequest, link_account
     from mtcore.logic.metaapi_access import get_metaapi_access
     from mtcore.repositories.accounts import get_accounts_repository
+    from mtcore.repositories.sync_schedule import get_sync_schedule_repository
 
     try:
         account = link_account(
@@ -214,6 +215,7 @@ def _link_for_operator(metaapi_account_id: str) -> str | None:
             LinkRequest(metaapi_account_id=metaapi_account_id),
             repository=get_accounts_repository(),
             access=get_metaapi_access(),
+            schedule=get_sync_schedule_repository(),
         )
     except Conflict:
         return None

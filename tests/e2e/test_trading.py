@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -105,5 +107,39 @@ def test_a_pending_order_is_placed_changed_and_canceled_over_http(
         "EXECUTED",
     )
     assert [(o["id"], o["openPrice"]) for o in pending] == [(order_id, round(below - 100, 2))]
-    assert session.get(f"{account}/orders", timeout=10).json() == []
+    assert _within_seconds(5, lambda: session.get(f"{account}/orders", timeout=10).json() == [])
     assert (refused.status_code, refused.json()["code"]) == (422, "VOLUME_TOO_SMALL")
+
+
+def test_a_closed_position_is_recorded_with_its_profit_within_five_seconds(
+    local_stack: RunningStack, demo: tuple[requests.Session, str, str]
+) -> None:
+    session, account, _ = demo
+    accepted = session.post(f"{account}/orders", json=ORDER, timeout=10)
+    opened = session.get(
+        f"{local_stack.url}{accepted.headers['Location']}", params={"wait": 10}, timeout=20
+    ).json()
+    position_id = opened["broker"]["positionId"]
+    closing = session.delete(f"{account}/positions/{position_id}", timeout=10)
+    closed = session.get(
+        f"{local_stack.url}{closing.headers['Location']}", params={"wait": 10}, timeout=20
+    ).json()
+    started = time.monotonic()
+
+    def gone() -> bool:
+        return all(p["id"] != position_id for p in session.get(f"{account}/positions", timeout=10).json())
+
+    assert closed["status"] == "EXECUTED"
+    assert _within_seconds(5, gone)
+    print(f"closed position left the store {time.monotonic() - started:.2f} s after its close settled")
+    logs = session.get(f"{account}/sync/logs", timeout=10).json()["items"]
+    assert any(log["reason"] == "trade" and log["status"] == "success" for log in logs)
+
+
+def _within_seconds(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

@@ -234,7 +234,9 @@ def test_idempotency_keys_expire(template: Template) -> None:
 def test_orders_queue_is_fifo_with_a_dead_letter_queue_beyond_the_executors_budget(
     resources: dict[str, dict[str, Any]],
 ) -> None:
-    queues = _of_type(resources, "AWS::SQS::Queue")
+    queues = {
+        name: q for name, q in _of_type(resources, "AWS::SQS::Queue").items() if name.startswith("Trading")
+    }
     orders = [q for q in queues.values() if "RedrivePolicy" in q]
     assert len(queues) == 2
     assert len(orders) == 1
@@ -255,7 +257,7 @@ def test_executor_reports_partial_batch_failures(
         f for f in _of_type(resources, "AWS::Lambda::Function").values()
         if f["Handler"] == "functions.executor.handler.lambda_handler"
     )  # fmt: skip
-    queues = _of_type(resources, "AWS::SQS::Queue").values()
+    queues = [q for name, q in _of_type(resources, "AWS::SQS::Queue").items() if name.startswith("Trading")]
     queue_visibility = next(q["VisibilityTimeout"] for q in queues if "RedrivePolicy" in q)
     assert queue_visibility >= executor["Timeout"]
 
@@ -278,18 +280,20 @@ def test_the_sweeper_runs_every_minute_over_a_sparse_index(template: Template) -
     template.has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
         {
-            "GlobalSecondaryIndexes": [
-                Match.object_like(
-                    {
-                        "IndexName": "sweep",
-                        "KeySchema": [
-                            {"AttributeName": "sweepShard", "KeyType": "HASH"},
-                            {"AttributeName": "sweepAt", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "KEYS_ONLY"},
-                    }
-                )
-            ]
+            "GlobalSecondaryIndexes": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "IndexName": "sweep",
+                            "KeySchema": [
+                                {"AttributeName": "sweepShard", "KeyType": "HASH"},
+                                {"AttributeName": "sweepAt", "KeyType": "RANGE"},
+                            ],
+                            "Projection": {"ProjectionType": "KEYS_ONLY"},
+                        }
+                    )
+                ]
+            )
         },
     )
 
@@ -303,7 +307,7 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
         for mapping in mappings
         if mapping["EventSourceArn"]["Fn::GetAtt"][0] in queues
     }
-    assert len(fed) == 2  # the executor and the dead-letter consumer
+    assert len(fed) == 3  # the executor, the dead-letter consumer and the sync worker
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
 
@@ -321,7 +325,7 @@ def test_the_trade_pipeline_is_watched(template: Template, metric: str, threshol
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": metric, "Threshold": threshold})
 
 
-def test_trade_events_come_from_the_table_stream(template: Template) -> None:
+def test_trade_and_account_events_come_from_the_table_stream(template: Template) -> None:
     template.has_resource_properties(
         "AWS::DynamoDB::GlobalTable", {"StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"}}
     )
@@ -332,8 +336,71 @@ def test_trade_events_come_from_the_table_stream(template: Template) -> None:
             "BisectBatchOnFunctionError": True,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "FilterCriteria": {
-                "Filters": [{"Pattern": '{"dynamodb":{"NewImage":{"entity":{"S":["TRADE"]}}}}'}]
+                "Filters": [
+                    {
+                        "Pattern": '{"dynamodb":{"NewImage":{"entity":{"S":["TRADE","POSITION",'
+                        '"CLOSED_POSITION","ORDER","HISTORY_ORDER","ACCOUNT","ACCOUNT_META","SYNC_LOG"]}}}}'
+                    }
+                ]
             },
         },
     )
     template.has_resource_properties("AWS::Events::EventBus", {"Name": "mt-backend-dev"})
+
+
+def test_sync_runs_on_a_schedule_over_a_sharded_due_index_with_capped_workers(
+    template: Template, resources: dict[str, dict[str, Any]]
+) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "GlobalSecondaryIndexes": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "IndexName": "syncDue",
+                            "KeySchema": [
+                                {"AttributeName": "syncShard", "KeyType": "HASH"},
+                                {"AttributeName": "syncDueAt", "KeyType": "RANGE"},
+                            ],
+                        }
+                    )
+                ]
+            )
+        },
+    )
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    by_handler = {f["Handler"]: name for name, f in functions.items()}
+    worker = by_handler["functions.sync_worker.handler.lambda_handler"]
+    scheduler = by_handler["functions.sync_scheduler.handler.lambda_handler"]
+    mapping = next(
+        m
+        for m in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if m["FunctionName"]["Ref"] == worker
+    )
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    rules = [
+        rule
+        for rule in _of_type(resources, "AWS::Events::Rule").values()
+        if any(target["Arn"]["Fn::GetAtt"][0] == scheduler for target in rule["Targets"])
+    ]
+    assert [rule["ScheduleExpression"] for rule in rules] == ["rate(1 minute)"]
+    syncs = next(
+        q for name, q in _of_type(resources, "AWS::SQS::Queue").items() if name.startswith("SyncSyncs")
+    )
+    assert "FifoQueue" not in syncs
+    assert syncs["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Over a fifth of account syncs failed in five minutes",
+        "Sync messages reached the dead-letter queue",
+        "The sync worker was throttled",
+        "An account's terminal lost its broker connection",
+    ],
+)
+def test_sync_is_watched(template: Template, description: str) -> None:
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})

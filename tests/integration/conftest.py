@@ -169,6 +169,10 @@ class Simulator:
         )
         assert answer.status_code == 201, answer.text
 
+    def clear_faults(self, account_id: str) -> None:
+        answer = self.session.delete(f"{self.url}/_sim/accounts/{account_id}/faults", timeout=5)
+        assert answer.status_code == 204, answer.text
+
     def set_price(self, symbol: str, bid: float, ask: float) -> None:
         answer = self.session.put(
             f"{self.url}/_sim/prices/{symbol}", json={"bid": bid, "ask": ask}, timeout=5
@@ -243,6 +247,16 @@ def dead_letter_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
     from infra.local.resources import queue_subscriptions
 
     subscription = next(s for s in queue_subscriptions(template, aws) if "dead_letters" in s.handler)
+    return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+
+
+@pytest.fixture
+def sync_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
+    """The sync worker fed from the sync queue as Lambda's SQS event source feeds it."""
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+
+    subscription = next(s for s in queue_subscriptions(template, aws) if "sync_worker" in s.handler)
     return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
 
 

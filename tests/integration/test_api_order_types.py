@@ -95,7 +95,11 @@ def test_a_stop_limit_order_is_sent_with_both_prices(
 
 
 def test_modify_and_cancel_a_pending_order(
-    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+    api: Api,
+    simulator: Simulator,
+    linked: tuple[str, str],
+    executor_poller: QueuePoller,
+    sync_poller: QueuePoller,
 ) -> None:
     metaapi_id, account_id = linked
     placed = _settle(
@@ -118,11 +122,15 @@ def test_modify_and_cancel_a_pending_order(
     live = api.call("GET", f"{ACCOUNTS}/{account_id}/orders", user="alice", query={"live": "true"}).body
     canceled = api.call("DELETE", f"{ACCOUNTS}/{account_id}/orders/{order_id}", user="alice")
     after_cancel = _settle(api, executor_poller, account_id, canceled.body)
+    before_sync = api.call("GET", f"{ACCOUNTS}/{account_id}/orders", user="alice").body
+    api.call("POST", f"{ACCOUNTS}/{account_id}/sync/orders", user="alice")
+    sync_poller.poll_once()  # a canceled order leaves the store once sync sees its history order
     stored = api.call("GET", f"{ACCOUNTS}/{account_id}/orders", user="alice").body
 
     assert (modified.status, after_modify["status"]) == (202, "EXECUTED")
     assert [(o["openPrice"], o["takeProfit"]) for o in live] == [(1.088, 1.086)]
     assert (canceled.status, after_cancel["status"]) == (202, "EXECUTED")
+    assert [o["id"] for o in before_sync] == [order_id]
     assert stored == []
     assert [entry["body"]["actionType"] for entry in trades_log(simulator, metaapi_id)] == [
         "ORDER_TYPE_SELL_LIMIT",

@@ -13,12 +13,14 @@ from mtcore.logic.accounts import AccountChanges, LinkRequest
 from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
 from mtcore.models import Account, AccountPage
 from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
+from mtcore.repositories.sync_schedule import SyncScheduleRepository, get_sync_schedule_repository
 
 router = APIGatewayRouter()
 
 Caller = Annotated[str, Depends(caller_id)]
 Accounts = Annotated[AccountsRepository, Depends(get_accounts_repository)]
 Access = Annotated[MetaApiAccess, Depends(get_metaapi_access)]
+Schedule = Annotated[SyncScheduleRepository, Depends(get_sync_schedule_repository)]
 AccountId = Annotated[str, Path(max_length=64, description="Our id of the linked account")]
 
 
@@ -57,8 +59,9 @@ def link_account(
     request: Annotated[LinkRequest, Body(embed=False)],
     repository: Accounts,
     access: Access,
+    schedule: Schedule,
 ) -> Response[Account]:
-    account = logic.link_account(user_id, request, repository=repository, access=access)
+    account = logic.link_account(user_id, request, repository=repository, access=access, schedule=schedule)
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
@@ -90,8 +93,9 @@ def update_account(
     account_id: AccountId,
     changes: Annotated[AccountChanges, Body(embed=False)],
     repository: Accounts,
+    schedule: Schedule,
 ) -> Account:
-    return logic.update_account(user_id, account_id, changes, repository=repository)
+    return logic.update_account(user_id, account_id, changes, repository=repository, schedule=schedule)
 
 
 @router.delete(

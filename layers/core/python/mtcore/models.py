@@ -39,6 +39,27 @@ JsonDecimal = Annotated[
 Money = Annotated[JsonDecimal, Field(description="Amount in the account currency")]
 
 
+class Reconciliation(CamelModel):
+    """What the last full sync found when it compared our trades with the broker's records."""
+
+    checked_at: datetime
+    unknown_resolved: list[str] = Field(
+        default_factory=list, description="UNKNOWN trades settled from broker truth"
+    )
+    unknown_remaining: list[str] = Field(
+        default_factory=list, description="UNKNOWN trades the broker still cannot tell"
+    )
+    executed_without_position: list[str] = Field(
+        default_factory=list, description="Executed trades whose position never appeared"
+    )
+    unmatched_positions: list[str] = Field(
+        default_factory=list, description="Positions carrying one of our clientIds, with no trade request"
+    )
+    manual_positions: list[str] = Field(
+        default_factory=list, description="Positions opened by hand (no clientId)"
+    )
+
+
 class Account(CamelModel):
     """A MetaTrader account linked by one user. MetaTrader passwords are never part of it."""
 
@@ -86,6 +107,7 @@ class Account(CamelModel):
     auto_sync_orders: bool = True
     sync_interval: Annotated[int, Field(ge=10, le=86_400, description="Seconds between scheduled syncs")] = 60
     last_sync_at: datetime | None = None
+    reconciliation: Reconciliation | None = None
     created_at: datetime
     updated_at: datetime
 

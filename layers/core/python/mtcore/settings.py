@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     trade_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
     idempotency_table_name: Annotated[str | None, Field(min_length=3, max_length=255)] = None
     event_bus_name: Annotated[str | None, Field(min_length=1, max_length=256)] = None
+    # The standard queue account syncs go through.
+    sync_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -8,7 +8,7 @@ is a 404 that looks exactly like a missing account: knowing an account id is not
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, model_validator
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mtcore.metaapi.models import RemoteAccount
     from mtcore.models import AccountPage
     from mtcore.repositories.accounts import AccountsRepository
+    from mtcore.repositories.sync_schedule import SyncScheduleRepository
 
 METAAPI_ID = r"^[A-Za-z0-9_-]{1,64}$"
 OWNER_METADATA_KEY = "userId"
@@ -78,6 +79,7 @@ def link_account(
     *,
     repository: AccountsRepository,
     access: MetaApiAccess,
+    schedule: SyncScheduleRepository,
     now: datetime | None = None,
 ) -> Account:
     remote, client, source = _find_linkable(user_id, request.metaapi_account_id, access)
@@ -102,6 +104,7 @@ def link_account(
     )
     account = _with_snapshot(account, client, remote)
     repository.link(account)
+    schedule.schedule(account, due_at=stamp + timedelta(seconds=account.sync_interval))
     logger.info("account linked", extra={"accountId": account.id, "tokenSource": source.value})
     return account
 
@@ -164,13 +167,18 @@ def update_account(
     changes: AccountChanges,
     *,
     repository: AccountsRepository,
+    schedule: SyncScheduleRepository,
     now: datetime | None = None,
 ) -> Account:
     account = repository.get(user_id, account_id)
     # Each change was validated by AccountChanges; nulls ("not given") are left out.
     changed = changes.model_dump(exclude_none=True, by_alias=False)
-    updated = account.model_copy(update={**changed, "updated_at": now or datetime.now(UTC)})
+    stamp = now or datetime.now(UTC)
+    updated = account.model_copy(update={**changed, "updated_at": stamp})
     repository.put(updated)
+    sync_settings = ("auto_sync_positions", "auto_sync_orders", "sync_interval")
+    if any(getattr(updated, name) != getattr(account, name) for name in sync_settings):
+        schedule.schedule(updated, due_at=stamp + timedelta(seconds=updated.sync_interval))
     return updated
 
 

@@ -70,22 +70,15 @@ def execute_trade_message(
 def _refresh(
     step: Done, executor: Executor, positions: PositionsRepository, orders: OrdersRepository
 ) -> None:
-    """Store what the broker now holds; forget what this trade is known to have closed or
-    canceled (anything else missing is left for sync, which checks the closing deals)."""
+    """Store what the broker now holds. What the trade closed or canceled is left for the sync it
+    sets off, which records it with its closing deal or history order."""
     request = step.request
-    account_id = request.account_id
     if request.kind in _CHANGES_ORDERS:
         live_orders = executor.client.orders(executor.remote)
-        orders.store_open(account_id, live_orders, orders.list_open(account_id))
-        if request.kind is TradeKind.CANCEL and request.order_id not in {o.id for o in live_orders}:
-            orders.remove(account_id, [request.order_id or ""])
+        orders.store_open(request.account_id, live_orders, orders.list_open(request.account_id))
         return
     live = step.positions if step.positions is not None else executor.client.positions(executor.remote)
-    positions.store_open(account_id, live, positions.list_open(account_id))
-    if request.kind in (TradeKind.CLOSE, TradeKind.CLOSE_BY):
-        still_open = {p.id for p in live}
-        closed = [p for p in (request.position_id, request.close_by_position_id) if p and p not in still_open]
-        positions.remove(account_id, closed)
+    positions.store_open(request.account_id, live, positions.list_open(request.account_id))
 
 
 def _market_recheck(

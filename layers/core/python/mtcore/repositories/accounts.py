@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from mtcore.aws import dynamodb_client
 from mtcore.errors import Conflict, NotFound
-from mtcore.models import Account, AccountPage
+from mtcore.models import Account, AccountPage, Reconciliation
 from mtcore.repositories.batch import batch_write
 from mtcore.repositories.codec import from_item, to_item
 from mtcore.repositories.keys import (
@@ -92,6 +92,26 @@ class AccountsRepository:
         if "Item" not in answer:
             raise NotFound(f"No account {account_id}")
         return _account_of(answer["Item"])
+
+    def set_reconciliation(self, account: Account, reconciliation: Reconciliation) -> None:
+        plain = reconciliation.model_dump(mode="json", by_alias=True)
+        self._client.update_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": user_pk(account.user_id)}, "sk": {"S": account_sk(account.id)}},
+            UpdateExpression="SET reconciliation = :found",
+            ExpressionAttributeValues={":found": to_item({"found": plain})["found"]},
+            ConditionExpression="attribute_exists(pk)",
+        )
+
+    def owner_of(self, account_id: str) -> str | None:
+        """Whose account this is, for workers and events that know only the account id."""
+        answer = self._client.get_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": account_pk(account_id)}, "sk": {"S": META_SK}},
+            ProjectionExpression="userId",
+        )
+        owner = answer.get("Item", {}).get("userId", {}).get("S")
+        return str(owner) if owner else None
 
     def list_for_user(self, user_id: str, *, limit: int, next_token: str | None) -> AccountPage:
         pk = user_pk(user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 ACCOUNT_SK_PREFIX = "ACCOUNT#"
@@ -31,6 +32,18 @@ def link_pk(metaapi_account_id: str) -> str:
 
 def trade_sk(request_id: str) -> str:
     return f"TRADE#{request_id}"
+
+
+SYNC_SHARDS = 8
+
+
+def sync_shard(account_id: str) -> str:
+    """Accounts spread over a few partitions of the due-time index, so no one partition is hot."""
+    return f"SYNC#{int(hashlib.sha256(account_id.encode()).hexdigest(), 16) % SYNC_SHARDS}"
+
+
+def all_sync_shards() -> list[str]:
+    return [f"SYNC#{number}" for number in range(SYNC_SHARDS)]
 
 
 CLOSED_POSITION_PREFIX = "POS#CLOSED#"

@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ItemT = TypeVar("ItemT", Position, Order)
+# Quotes and floating profit move on every tick: a record whose only change is one of these is
+# not rewritten (the stored copy shows them as of its last real change; `?live=true` reads now).
+_MOVES_WITH_THE_MARKET = {"current_price", "profit", "unrealized_profit"}
+
+
+def changed(stored: ItemT | None, live: ItemT) -> bool:
+    """Whether the broker's record differs from the stored one in anything but the market's move."""
+    if stored is None:
+        return True
+    return stored.model_dump(exclude=_MOVES_WITH_THE_MARKET) != live.model_dump(
+        exclude=_MOVES_WITH_THE_MARKET
+    )
+
+
 _TIMESTAMPS = ("time", "updateTime", "expirationTime")
 
 
@@ -55,13 +69,13 @@ class OpenItemsRepository(Generic[ItemT]):
         Items missing from the live list are not removed here: a reconnecting terminal can answer
         an empty list, so only a known outcome (a close, a cancel, a closing deal) removes one."""
         known = {item.id: item for item in stored}
-        changed = [item for item in live if known.get(item.id) != item]
+        different = [item for item in live if changed(known.get(item.id), item)]
         batch_write(
             self._client,
             self._table_name,
-            [{"PutRequest": {"Item": self._item(account_id, item)}} for item in changed],
+            [{"PutRequest": {"Item": self._item(account_id, item)}} for item in different],
         )
-        return len(changed)
+        return len(different)
 
     def remove(self, account_id: str, item_ids: list[str]) -> None:
         """Forget items the broker confirmed gone (closed by our trade, canceled)."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from mtcore.aws import dynamodb_client
 from mtcore.errors import Conflict, NotFound
+from mtcore.ids import ulid_floor
 from mtcore.repositories.codec import from_item, to_item
 from mtcore.repositories.keys import account_pk, trade_sk
 from mtcore.repositories.pagination import decode_token, encode_token
@@ -192,6 +193,22 @@ class TradesRepository:
         answer = self._client.query(**request)
         items = [TradeRequest.model_validate(from_item(raw)) for raw in answer.get("Items", [])]
         return items, encode_token(answer.get("LastEvaluatedKey"))
+
+    def created_since(self, account_id: str, since: datetime) -> list[TradeRequest]:
+        """Every request of the account created at or after `since`, oldest first."""
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues={
+                ":pk": {"S": account_pk(account_id)},
+                ":low": {"S": trade_sk(ulid_floor(int(since.timestamp() * 1000)))},
+                ":high": {"S": "TRADE#~"},
+            },
+        )
+        return [
+            TradeRequest.model_validate(from_item(raw)) for page in pages for raw in page.get("Items", [])
+        ]
 
 
 def get_trades_repository() -> TradesRepository:

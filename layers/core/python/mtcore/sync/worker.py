@@ -25,7 +25,7 @@ from mtcore.metaapi.models import Order, Position
 from mtcore.observability import logger
 from mtcore.repositories.accounts import get_accounts_repository
 from mtcore.repositories.history import ClosedPosition, Deal, HistoryOrder, get_history_repository
-from mtcore.repositories.positions import get_orders_repository, get_positions_repository
+from mtcore.repositories.positions import changed, get_orders_repository, get_positions_repository
 from mtcore.repositories.sync_state import get_sync_state_repository
 from mtcore.sync.models import SyncLog, SyncMessage, SyncStatus, SyncType
 
@@ -324,7 +324,7 @@ class SyncWorker:
         live = reading.positions or []
         known = {position.id: position for position in stored}
         for position in live:
-            if known.get(position.id) != position and self._positions.put_if_newer(
+            if changed(known.get(position.id), position) and self._positions.put_if_newer(
                 account_id, position, snapshot_at=reading.at
             ):
                 tally.synced += 1
@@ -347,7 +347,7 @@ class SyncWorker:
         live = reading.orders or []
         known = {order.id: order for order in stored}
         for order in live:
-            if known.get(order.id) != order and self._orders.put_if_newer(
+            if changed(known.get(order.id), order) and self._orders.put_if_newer(
                 account_id, order, snapshot_at=reading.at
             ):
                 tally.synced += 1

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mtcore.aws import events_client
 from mtcore.repositories.codec import from_item
 from mtcore.settings import get_settings
-from mtcore.trades.models import SETTLED, TradeRequest, TradeStatus
+from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -32,6 +32,12 @@ def settled_trade(record: dict[str, Any]) -> TradeRequest | None:
     return TradeRequest.model_validate(from_item(new))
 
 
+def changed_the_account(request: TradeRequest) -> bool:
+    """Whether a settled trade changed what the broker holds (a parent's children did instead)."""
+    changed = {TradeStatus.EXECUTED, TradeStatus.PLACED, TradeStatus.PARTIAL}
+    return request.status in changed and request.kind is not TradeKind.CLOSE_ALL
+
+
 def event_entry(request: TradeRequest, bus_name: str) -> dict[str, Any]:
     detail = request.model_dump(mode="json", exclude={"timeline"}) | {"userId": request.user_id}
     return {
@@ -46,15 +52,17 @@ def event_entry(request: TradeRequest, bus_name: str) -> dict[str, Any]:
 class TradeEvents:
     def __init__(self, client: EventBridgeClient, bus_name: str) -> None:
         self._client = client
-        self._bus_name = bus_name
+        self.bus_name = bus_name
 
     def publish(self, requests: list[TradeRequest]) -> None:
+        self.put([event_entry(request, self.bus_name) for request in requests])
+
+    def put(self, entries: list[dict[str, Any]]) -> None:
         """All or an error: a failed entry fails the stream batch, which is then retried."""
-        for start in range(0, len(requests), 10):
-            entries = [event_entry(request, self._bus_name) for request in requests[start : start + 10]]
-            answer = self._client.put_events(Entries=entries)  # type: ignore[arg-type]
+        for start in range(0, len(entries), 10):
+            answer = self._client.put_events(Entries=entries[start : start + 10])  # type: ignore[arg-type]
             if answer.get("FailedEntryCount"):
-                raise RuntimeError(f"{answer['FailedEntryCount']} trade events were not accepted")
+                raise RuntimeError(f"{answer['FailedEntryCount']} events were not accepted")
 
 
 def get_trade_events() -> TradeEvents:

@@ -1,0 +1,35 @@
+"""Lambda entry point of the sync scheduler (an EventBridge schedule, every minute by default)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.observability import logger, metrics, tracer
+from mtcore.repositories.sync_schedule import get_sync_schedule_repository
+from mtcore.repositories.sync_state import get_sync_state_repository
+from mtcore.sync.queue import get_sync_queue
+from mtcore.sync.scheduler import SyncScheduler
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@event_parser(model=EventBridgeModel)
+def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
+    scheduler = SyncScheduler(
+        schedule=get_sync_schedule_repository(),
+        queue=get_sync_queue(),
+        platform=get_metaapi_access().platform(),
+        backoff_until=get_sync_state_repository().backoff_until,
+    )
+    tick = scheduler.tick()
+    metrics.add_metric(name="SyncsQueued", unit=MetricUnit.Count, value=tick.queued)
+    return {"due": tick.due, "queued": tick.queued, "skipped": tick.skipped}

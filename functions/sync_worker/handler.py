@@ -1,0 +1,71 @@
+"""Lambda entry point of the sync worker: one account sync per message, partial batch failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from mtcore.errors import NotFound
+from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.logic.sync import run_sync_message
+from mtcore.observability import logger, metrics, tracer
+from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.repositories.history import get_history_repository
+from mtcore.repositories.positions import get_positions_repository
+from mtcore.repositories.trades import get_trades_repository
+from mtcore.sync.models import SyncMessage
+from mtcore.sync.queue import get_sync_queue
+from mtcore.sync.worker import SyncBackedOff, SyncBusy, get_sync_worker
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+processor = BatchProcessor(event_type=EventType.SQS)
+# Another worker holds the account: look again once its sync has likely ended.
+BUSY_RETRY_SECONDS = 15
+
+
+class SyncLater(Exception):
+    """The message comes back after the visibility set for it."""
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = SyncMessage.model_validate_json(record.body)
+    logger.append_keys(accountId=message.account_id, syncId=message.sync_id)
+    try:
+        log = run_sync_message(
+            message,
+            worker=get_sync_worker(),
+            accounts=get_accounts_repository(),
+            trades=get_trades_repository(),
+            positions=get_positions_repository(),
+            history=get_history_repository(),
+            access=get_metaapi_access(),
+        )
+    except SyncBusy:
+        get_sync_queue().retry_in(record.receipt_handle, BUSY_RETRY_SECONDS)
+        raise SyncLater(f"account {message.account_id} is being synced") from None
+    except SyncBackedOff as paused:
+        get_sync_queue().retry_in(
+            record.receipt_handle, (paused.until - datetime.now(UTC)).total_seconds() + 1
+        )
+        raise SyncLater(f"sync is paused until {paused.until.isoformat()}") from None
+    except NotFound:
+        logger.info("account no longer linked: nothing to sync")
+        return
+    # One metric per outcome (SyncsSuccess, SyncsPartial, SyncsError) for the error-rate alarm.
+    metrics.add_metric(name=f"Syncs{log.status.value.title()}", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

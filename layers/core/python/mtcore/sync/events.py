@@ -1,0 +1,78 @@
+"""Account events, read from the table's stream as trade events are: what sync (or a trade's
+refresh) wrote becomes `PositionOpened`, `PositionModified`, `PositionClosed`, `OrderPlaced`,
+`OrderFilled`, `OrderCanceled`, `AccountUpdated`, `AccountDisconnected` or `SyncFailed`.
+
+Each event exists exactly when its write happened; a write that changes nothing a subscriber
+cares about (a position's floating profit) is no event."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from mtcore.repositories.codec import from_item
+
+SOURCE = "mt-backend.accounts"
+# What makes a position "modified" for a subscriber; prices and profit move all the time.
+_POSITION_FIELDS = ("stopLoss", "takeProfit", "volume", "trailingStopLoss")
+_ACCOUNT_FIELDS = ("balance", "equity", "margin", "freeMargin", "marginLevel", "connectionStatus", "state")
+_PENDING_TYPES = ("_LIMIT", "_STOP")
+_ENDED = {"ORDER_STATE_FILLED": "OrderFilled"} | dict.fromkeys(
+    ("ORDER_STATE_CANCELED", "ORDER_STATE_EXPIRED", "ORDER_STATE_REJECTED"), "OrderCanceled"
+)
+_KEYS = ("pk", "sk", "entity", "ttl", "snapshotAt")
+
+
+def detail_type_of(record: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The event a stream record stands for, with its item, or None."""
+    change = record.get("dynamodb") or {}
+    new_image = change.get("NewImage")
+    if not new_image:
+        return None
+    new = from_item(new_image)
+    old = from_item(change.get("OldImage") or {})
+    entity, inserted = new.get("entity"), record.get("eventName") == "INSERT"
+    kind: str | None = None
+    if entity == "POSITION":
+        if inserted:
+            kind = "PositionOpened"
+        elif any(new.get(name) != old.get(name) for name in _POSITION_FIELDS):
+            kind = "PositionModified"
+    elif entity == "CLOSED_POSITION" and inserted:
+        kind = "PositionClosed"
+    elif entity == "ORDER" and inserted:
+        kind = "OrderPlaced"
+    elif entity == "HISTORY_ORDER" and inserted and str(new.get("type", "")).endswith(_PENDING_TYPES):
+        kind = _ENDED.get(str(new.get("state")))
+    elif entity == "ACCOUNT" and not inserted:
+        if any(new.get(name) != old.get(name) for name in _ACCOUNT_FIELDS):
+            kind = "AccountUpdated"
+    elif entity == "ACCOUNT_META" and new.get("disconnectedSince") and not old.get("disconnectedSince"):
+        kind = "AccountDisconnected"
+    elif entity == "SYNC_LOG" and new.get("status") == "error" and old.get("status") != "error":
+        kind = "SyncFailed"
+    return (kind, new) if kind else None
+
+
+def _json_value(value: object) -> object:
+    return float(value) if isinstance(value, Decimal) else str(value)
+
+
+def account_event_entry(
+    detail_type: str, item: dict[str, Any], bus_name: str, owner_of: Callable[[str], str | None]
+) -> dict[str, Any]:
+    """The event for a subscriber: the item as the API shows it, its account and its owner."""
+    pk = str(item["pk"])
+    account_id = str(item.get("id")) if pk.startswith("USER#") else pk.removeprefix("ACCOUNT#")
+    user_id = str(item["userId"]) if "userId" in item else owner_of(account_id)
+    detail = {name: value for name, value in item.items() if name not in _KEYS}
+    detail |= {"accountId": account_id, "userId": user_id}
+    return {
+        "Source": SOURCE,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail, default=_json_value),
+        "EventBusName": bus_name,
+        "Resources": [],
+    }

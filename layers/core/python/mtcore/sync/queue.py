@@ -1,0 +1,70 @@
+"""The sync queue: a standard queue, one message per account sync, spread out with jitter."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from mtcore.aws import sqs_client
+from mtcore.settings import get_settings
+from mtcore.sync.models import SyncMessage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from mypy_boto3_sqs import SQSClient
+
+BATCH = 10  # SQS's largest batch
+MAX_JITTER_SECONDS = 20
+
+
+class SyncQueue:
+    def __init__(
+        self,
+        client: SQSClient,
+        queue_url: str,
+        jitter: Callable[[], int] = lambda: random.randint(0, MAX_JITTER_SECONDS),  # noqa: S311 - spreading load
+    ) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._jitter = jitter
+
+    def send(self, message: SyncMessage) -> None:
+        """At once: a sync someone is waiting for (after a trade, or asked through the API)."""
+        self._client.send_message(QueueUrl=self._queue_url, MessageBody=message.model_dump_json())
+
+    def send_spread(self, messages: Sequence[SyncMessage]) -> int:
+        """Scheduled syncs in batches of 10, each delayed a little so MetaApi sees no burst.
+        Answers how many were sent; raises if SQS refused any (the scheduler then gives those
+        accounts back)."""
+        for start in range(0, len(messages), BATCH):
+            batch = messages[start : start + BATCH]
+            answer = self._client.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {
+                        "Id": str(number),
+                        "MessageBody": message.model_dump_json(),
+                        "DelaySeconds": self._jitter(),
+                    }
+                    for number, message in enumerate(batch)
+                ],
+            )
+            if answer.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(answer['Failed'])} sync messages")
+        return len(messages)
+
+    def retry_in(self, receipt_handle: str, seconds: float) -> None:
+        """Deliver a message again after `seconds` (an account busy, or sync paused)."""
+        self._client.change_message_visibility(
+            QueueUrl=self._queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=min(max(0, round(seconds)), 43_200),
+        )
+
+
+def get_sync_queue() -> SyncQueue:
+    queue_url = get_settings().sync_queue_url
+    if not queue_url:
+        raise RuntimeError("SYNC_QUEUE_URL is not configured")
+    return SyncQueue(sqs_client(), queue_url)

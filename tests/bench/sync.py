@@ -1,0 +1,142 @@
+"""Sync figures in-process: moto, the MetaApi simulator answering at once, the real worker and
+scheduler. Accounts and positions are set up in the simulator directly (not over HTTP): the set-up
+is not what is measured."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+
+from infra.local.metaapi_sim.admin import open_position_by_hand
+from mtcore.sync.models import SyncMessage, SyncReason, SyncType
+from tests.bench.calls import _environment
+
+SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD", "BTCUSD")
+
+
+def _linked_accounts(api: Any, simulator: Any, count: int, positions: int) -> list[str]:
+    from tests.integration.conftest import PLATFORM_TOKEN
+
+    ids = []
+    for _ in range(count):
+        metaapi_id = simulator.create_account(
+            PLATFORM_TOKEN, metadata={"userId": "alice"}, balance=Decimal(10_000_000)
+        )
+        account = simulator._accounts[metaapi_id]
+        for number in range(positions):
+            body = {
+                "symbol": SYMBOLS[number % len(SYMBOLS)],
+                "type": "POSITION_TYPE_BUY",
+                "volume": Decimal("0.01"),
+            }
+            open_position_by_hand(account, body)
+        answer = api.call(
+            "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}
+        )
+        ids.append(answer.body["id"])
+    return ids
+
+
+def sync_figures(
+    accounts: int = 1000, positions: int = 50
+) -> tuple[dict[str, float], Counter[str], Counter[str]]:
+    """MetaApi calls per account sync, DynamoDB writes per steady-state sync, and accounts synced
+    per minute by one worker, over `accounts` accounts of `positions` positions each."""
+    from mtcore.aws import dynamodb_client
+    from mtcore.sync.worker import get_sync_worker
+
+    with _environment() as (api, metaapi, _, _resources):
+        simulator = metaapi.app
+        ids = _linked_accounts(api, simulator, accounts, positions)
+        worker = get_sync_worker()
+        for account_id in ids:  # the first sync stores everything; it is not the steady state
+            worker.run(SyncMessage(account_id=account_id, type=SyncType.FULL, reason=SyncReason.SCHEDULE))
+        writes: Counter[str] = Counter()
+        write_calls = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+        dynamodb_client().meta.events.register(
+            "before-call",
+            lambda model, **_: writes.update([model.name]) if model.name in write_calls else None,
+        )
+        metaapi.requests.clear()
+        started = time.perf_counter()
+        for account_id in ids:
+            worker.run(SyncMessage(account_id=account_id, type=SyncType.FULL, reason=SyncReason.SCHEDULE))
+        seconds = time.perf_counter() - started
+        return (
+            {
+                "accounts": float(accounts),
+                "positions": float(positions),
+                "metaapi_calls_per_sync": sum(metaapi.requests.values()) / accounts,
+                "writes_per_sync": sum(writes.values()) / accounts,
+                "accounts_per_minute": accounts / seconds * 60,
+            },
+            Counter({_call_name(key): count / accounts for key, count in metaapi.requests.items()}),
+            writes,
+        )
+
+
+def fan_out_seconds(due_accounts: int = 10_000) -> float:
+    """The scheduler's tick over `due_accounts` accounts all due at once."""
+    from mtcore.aws import dynamodb_client
+    from mtcore.logic.metaapi_access import get_metaapi_access
+    from mtcore.repositories.batch import batch_write
+    from mtcore.repositories.keys import META_SK, account_pk, sync_shard
+    from mtcore.repositories.sync_schedule import get_sync_schedule_repository
+    from mtcore.repositories.sync_state import get_sync_state_repository
+    from mtcore.settings import get_settings
+    from mtcore.sync.queue import SyncQueue
+    from mtcore.sync.scheduler import SyncScheduler
+
+    with _environment() as (_, _metaapi, metaapi_id, resources):
+        due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        items = []
+        for number in range(due_accounts):
+            account_id = f"BENCH{number:06d}"
+            item = {
+                "pk": {"S": account_pk(account_id)},
+                "sk": {"S": META_SK},
+                "entity": {"S": "ACCOUNT_META"},
+                "userId": {"S": "alice"},
+                "metaapiAccountId": {"S": metaapi_id},
+                "syncShard": {"S": sync_shard(account_id)},
+                "syncDueAt": {"S": due},
+                "syncInterval": {"N": "60"},
+                "state": {"S": "DEPLOYED"},
+            }
+            items.append({"PutRequest": {"Item": item}})
+        batch_write(dynamodb_client(), get_settings().table_name, items)
+        queue_url = next(url for logical, url in resources.names.items() if logical.startswith("SyncSyncs"))
+        scheduler = SyncScheduler(
+            schedule=get_sync_schedule_repository(),
+            queue=SyncQueue(boto3.client("sqs"), queue_url),
+            platform=get_metaapi_access().platform(),
+            backoff_until=get_sync_state_repository().backoff_until,
+        )
+        started = time.perf_counter()
+        tick = scheduler.tick()
+        seconds = time.perf_counter() - started
+        if tick.queued != due_accounts:
+            raise RuntimeError(f"queued {tick.queued} of {due_accounts}")
+        return seconds
+
+
+def _per_sync(requests: Counter[str], accounts: int) -> Counter[str]:
+    named: Counter[str] = Counter()
+    for key, count in requests.items():
+        named[_call_name(key)] += count
+    return Counter({name: count // accounts for name, count in named.items()})
+
+
+def _call_name(key: str) -> str:
+    """The bench counts requests by their last path segment: name ids and times by what they are."""
+    method, last = key.split(" ", 1)
+    if ":" in last:
+        return f"{method} history by time"
+    if len(last) == 36 and last.count("-") == 4:
+        return f"{method} account"
+    return key
