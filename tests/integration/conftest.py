@@ -260,10 +260,11 @@ def sync_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
     return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
 
 
-@pytest.fixture
-def event_listener(aws: LocalResources, template: dict[str, Any]) -> Any:
-    """Trade events as a subscriber sees them: a rule on the bus delivering into a queue; the
-    stream is read and handed to the publisher as Lambda's stream event source does."""
+def _bus_listener(
+    aws: LocalResources, template: dict[str, Any], source: str
+) -> Callable[[], list[dict[str, Any]]]:
+    """Events of one source as a subscriber sees them: a rule on the bus delivering into a queue;
+    the stream is read and handed to the publisher as Lambda's stream event source does."""
     from infra.local.queues import StreamPoller, load_handler
     from infra.local.resources import stream_subscriptions
 
@@ -271,12 +272,13 @@ def event_listener(aws: LocalResources, template: dict[str, Any]) -> Any:
     bus = next(
         name for logical, name in aws.names.items() if "Events" in logical and not name.startswith("http")
     )
-    queue_url = sqs.create_queue(QueueName="trade-events-under-test")["QueueUrl"]
+    name = source.replace(".", "-")
+    queue_url = sqs.create_queue(QueueName=f"{name}-under-test")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    events.put_rule(Name="all-trades", EventBusName=bus, EventPattern='{"source": ["mt-backend.trades"]}')
-    events.put_targets(Rule="all-trades", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
     subscription = stream_subscriptions(template, aws)[0]
     stream = StreamPoller(
         boto3.client("dynamodb"),
@@ -291,3 +293,17 @@ def event_listener(aws: LocalResources, template: dict[str, Any]) -> Any:
         return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
 
     return received
+
+
+@pytest.fixture
+def event_listener(aws: LocalResources, template: dict[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+    """Trade events as a subscriber sees them."""
+    return _bus_listener(aws, template, "mt-backend.trades")
+
+
+@pytest.fixture
+def account_event_listener(
+    aws: LocalResources, template: dict[str, Any]
+) -> Callable[[], list[dict[str, Any]]]:
+    """Position, order, account and sync events as a subscriber sees them."""
+    return _bus_listener(aws, template, "mt-backend.accounts")

@@ -18,7 +18,7 @@ from mtcore.repositories.sync_schedule import get_sync_schedule_repository
 from mtcore.repositories.sync_state import get_sync_state_repository
 from mtcore.sync.queue import SyncQueue
 from mtcore.sync.scheduler import SyncScheduler
-from tests.integration.conftest import Api, Simulator
+from tests.integration.conftest import PLATFORM_TOKEN, Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"
 
@@ -179,3 +179,49 @@ def test_an_executed_trade_sets_off_a_sync_that_records_its_deal(
     logs = api.call("GET", f"{ACCOUNTS}/{account_id}/sync/logs", user="alice").body["items"]
 
     assert [(log["reason"], log["type"], log["status"]) for log in logs] == [("trade", "full", "success")]
+
+
+def test_history_reads_the_store_and_imports_an_older_range_in_the_background(
+    api: Api, simulator: Simulator, sync_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = _link(api, simulator)
+    position = simulator.open_position(metaapi_id)
+    simulator.session.post(
+        f"{simulator.url}/users/current/accounts/{metaapi_id}/trade",
+        headers={"auth-token": PLATFORM_TOKEN},
+        json={"actionType": "POSITION_CLOSE_ID", "positionId": position["id"]},
+        timeout=5,
+    )
+    # The simulator's clock is mid-November 2026; its account opened with a deposit deal then.
+    week = {"from": "2026-11-15T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
+    older = {"from": "2026-09-01T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
+
+    before_any_sync = api.call("GET", f"{ACCOUNTS}/{account_id}/history", user="alice", query=week).body
+    while sync_poller.poll_once():
+        pass
+    imported = api.call("GET", f"{ACCOUNTS}/{account_id}/history", user="alice", query=week).body
+    wider = api.call("GET", f"{ACCOUNTS}/{account_id}/history", user="alice", query=older).body
+    same_again = api.call("GET", f"{ACCOUNTS}/{account_id}/history", user="alice", query=older).body
+    orders = api.call(
+        "GET", f"{ACCOUNTS}/{account_id}/history", user="alice", query={**week, "type": "orders"}
+    ).body
+    bad = api.call(
+        "GET",
+        f"{ACCOUNTS}/{account_id}/history",
+        user="alice",
+        query={"from": week["to"], "to": week["from"]},
+    )
+
+    assert before_any_sync["items"] == []
+    assert before_any_sync["importing"]["status"] == "queued"
+    assert sorted(deal["entryType"] for deal in imported["items"]) == [
+        "DEAL_ENTRY_IN",
+        "DEAL_ENTRY_IN",
+        "DEAL_ENTRY_OUT",
+    ]
+    assert imported["importing"] is None
+    assert imported["coveredFrom"] == "2026-11-15T00:00:00Z"
+    assert wider["importing"]["type"] == "history"
+    assert same_again["importing"]["syncId"] == wider["importing"]["syncId"]  # one import, not two
+    assert [order["type"] for order in orders["items"]] == ["ORDER_TYPE_SELL", "ORDER_TYPE_BUY"]
+    assert bad.status == 422

@@ -8,12 +8,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import AwareDatetime
 
 from functions.api.identity import caller_id
 from functions.api.openapi import ACCOUNT_ERRORS, SIGNED_IN, answers
+from mtcore.logic import history as history_logic
 from mtcore.logic import sync as logic
+from mtcore.logic.history import HistoryKind, HistoryPage
 from mtcore.logic.sync import MAX_WAIT_SECONDS, SyncLogPage
 from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
+from mtcore.repositories.history import HistoryRepository, get_history_repository
 from mtcore.repositories.sync_state import SyncStateRepository, get_sync_state_repository
 from mtcore.sync.models import SyncLog, SyncType
 from mtcore.sync.queue import SyncQueue, get_sync_queue
@@ -24,6 +28,7 @@ Caller = Annotated[str, Depends(caller_id)]
 Accounts = Annotated[AccountsRepository, Depends(get_accounts_repository)]
 State = Annotated[SyncStateRepository, Depends(get_sync_state_repository)]
 Queue = Annotated[SyncQueue, Depends(get_sync_queue)]
+History = Annotated[HistoryRepository, Depends(get_history_repository)]
 AccountId = Annotated[str, Path(max_length=64, description="Our id of the linked account")]
 QUEUED = answers("Queued: the sync's log, followed at its Location", ACCOUNT_ERRORS, status=202)
 
@@ -133,3 +138,51 @@ def get_sync(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for it to end")] = 0,
 ) -> SyncLog:
     return logic.get_sync(user_id, account_id, sync_id, wait_seconds=wait, accounts=accounts, state=state)
+
+
+@router.get(
+    "/accounts/<account_id>/history",
+    summary="Deals or history orders in a time range, from the store",
+    description=(
+        "Newest first, paginated. A range older than the stored history (coveredFrom) is imported from "
+        "MetaApi in the background, in pages of 1000: `importing` is that import's sync, to follow at "
+        "/sync/{syncId}; read the range again once it has ended."
+    ),
+    tags=["sync"],
+    security=SIGNED_IN,
+    responses=answers("One page of the history", ACCOUNT_ERRORS),
+)
+def get_history(
+    user_id: Caller,
+    account_id: AccountId,
+    accounts: Accounts,
+    state: State,
+    queue: Queue,
+    history: History,
+    start: Annotated[
+        AwareDatetime, Query(alias="from", description="Start (inclusive), ISO 8601 with a time zone")
+    ],
+    end: Annotated[
+        AwareDatetime, Query(alias="to", description="End (exclusive), ISO 8601 with a time zone")
+    ],
+    kind: Annotated[
+        HistoryKind, Query(alias="type", description="deals (default) or orders")
+    ] = HistoryKind.DEALS,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
+    next_token: Annotated[
+        str | None, Query(alias="nextToken", max_length=2048, description="From the previous page")
+    ] = None,
+) -> HistoryPage:
+    return history_logic.get_history(
+        user_id,
+        account_id,
+        start=start,
+        end=end,
+        kind=kind,
+        limit=limit,
+        next_token=next_token,
+        accounts=accounts,
+        history=history,
+        state=state,
+        queue=queue,
+    )

@@ -173,10 +173,26 @@ class HistoryRepository:
         return self._page(account_id, CLOSED_POSITION_PREFIX, ClosedPosition, limit, next_token)
 
     def list_deals(
-        self, account_id: str, *, limit: int, next_token: str | None
+        self,
+        account_id: str,
+        *,
+        limit: int,
+        next_token: str | None,
+        between: tuple[datetime, datetime] | None = None,
     ) -> tuple[list[Deal], str | None]:
-        """Newest first."""
-        return self._page(account_id, DEAL_PREFIX, Deal, limit, next_token)
+        """Newest first; within `between` (start inclusive, end exclusive) when given."""
+        return self._page(account_id, DEAL_PREFIX, Deal, limit, next_token, between)
+
+    def list_history_orders(
+        self,
+        account_id: str,
+        *,
+        limit: int,
+        next_token: str | None,
+        between: tuple[datetime, datetime] | None = None,
+    ) -> tuple[list[HistoryOrder], str | None]:
+        """Newest first (by when they were done); within `between` when given."""
+        return self._page(account_id, HISTORY_ORDER_PREFIX, HistoryOrder, limit, next_token, between)
 
     def _add_new(self, account_id: str, prefix: str, records: dict[str, dict[str, Any]]) -> int:
         """Put the records whose sort keys are not stored yet, found with one query over the range
@@ -204,7 +220,13 @@ class HistoryRepository:
         return {raw["sk"]["S"] for page in pages for raw in page.get("Items", [])}
 
     def _page(
-        self, account_id: str, prefix: str, model: type[RecordT], limit: int, next_token: str | None
+        self,
+        account_id: str,
+        prefix: str,
+        model: type[RecordT],
+        limit: int,
+        next_token: str | None,
+        between: tuple[datetime, datetime] | None = None,
     ) -> tuple[list[RecordT], str | None]:
         pk = account_pk(account_id)
         request: dict[str, Any] = {
@@ -214,6 +236,14 @@ class HistoryRepository:
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if between is not None:
+            # Keys are <prefix><time>#<id>: a time range is a key range ("#" sorts before digits).
+            request["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :low AND :high"
+            request["ExpressionAttributeValues"] = {
+                ":pk": {"S": pk},
+                ":low": {"S": f"{prefix}{sortable_time(between[0])}"},
+                ":high": {"S": f"{prefix}{sortable_time(between[1])}"},
+            }
         start_key = decode_token(next_token, expected_pk=pk)
         if start_key:
             request["ExclusiveStartKey"] = start_key

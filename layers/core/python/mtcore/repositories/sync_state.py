@@ -49,6 +49,7 @@ class SyncState(CamelModel):
     sync_backoff_until: datetime | None = None
     sync_needs_look: bool = Field(default=False, description="Something was left for another sync")
     disconnected_since: datetime | None = None
+    history_from: datetime | None = Field(default=None, description="The stored history starts here")
 
 
 _STATE_ATTRIBUTES = tuple(
@@ -167,6 +168,14 @@ class SyncStateRepository:
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def read(self, account_id: str) -> SyncState | None:
+        answer = self._client.get_item(
+            TableName=self._table_name, Key=self._meta_key(account_id), ConsistentRead=True
+        )
+        if "Item" not in answer:
+            return None
+        return SyncState.model_validate(from_item(answer["Item"]))
 
     # Sync logs ------------------------------------------------------------------------------
 

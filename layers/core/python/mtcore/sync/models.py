@@ -16,6 +16,7 @@ class SyncType(StrEnum):
     POSITIONS = "positions"
     ORDERS = "orders"
     ACCOUNT_INFO = "account_info"
+    HISTORY = "history"  # deals and history orders of an older range, imported once
 
 
 class SyncReason(StrEnum):
@@ -42,6 +43,9 @@ class SyncMessage(CamelModel):
     sync_id: str = Field(default_factory=new_ulid)
     type: SyncType = SyncType.FULL
     reason: SyncReason = SyncReason.SCHEDULE
+    # For HISTORY: the range to import.
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 class SyncLog(CamelModel):

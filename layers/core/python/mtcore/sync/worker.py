@@ -189,6 +189,8 @@ class SyncWorker:
 
     def _sync(self, message: SyncMessage, state: SyncState, started: datetime) -> tuple[SyncLog, SyncState]:
         account = self._accounts.get(state.user_id, message.account_id)
+        if message.type is SyncType.HISTORY:
+            return self._import_history(message, account, state, started)
         stored = _Stored(
             positions=self._positions.list_open(account.id) if message.type in _READS_POSITIONS else None,
             orders=self._orders.list_open(account.id) if message.type in _READS_ORDERS else None,
@@ -227,6 +229,36 @@ class SyncWorker:
             disconnection_started=reading.disconnected and state.disconnected_since is None,
         )
         return log, self._settled_state(message.type, state, reading, tally)
+
+    def _import_history(
+        self, message: SyncMessage, account: Account, state: SyncState, started: datetime
+    ) -> tuple[SyncLog, SyncState]:
+        """An older range of deals and history orders, read in pages of 1000 and stored once;
+        the stored history then starts at the range's start."""
+        start, end = message.start or started, message.end or started
+        client = self._metaapi(account)
+        remote: Remote = (account.metaapi_account_id, account.region)
+        try:
+            deals = [Deal.model_validate(deal) for deal in client.history_deals(remote, start, end)]
+            orders = [
+                HistoryOrder.model_validate(order) for order in client.history_orders(remote, start, end)
+            ]
+        except MetaApiRateLimited as error:
+            until = self._clock() + timedelta(seconds=error.retry_after_seconds)
+            self._state.back_off(until)
+            problem = f"{error.code}: MetaApi asked every sync to wait until {until.isoformat()}"
+            return self._log(message, started, SyncStatus.ERROR, error_message=problem), state
+        except (MetaApiError, UserTokenMissing) as error:
+            return self._log(
+                message, started, SyncStatus.ERROR, error_message=f"{error.code}: {error.message}"
+            ), state
+        tally = _Tally()
+        tally.synced += self._history.add_deals(account.id, deals)
+        tally.synced += self._history.add_history_orders(account.id, orders)
+        covered = start if state.history_from is None else min(state.history_from, start)
+        return self._log(message, started, SyncStatus.SUCCESS, tally=tally), state.model_copy(
+            update={"history_from": covered}
+        )
 
     def _release(self, message: SyncMessage, state: SyncState) -> None:
         if not self._state.release(message.account_id, message.sync_id, state):
@@ -370,6 +402,8 @@ class SyncWorker:
             "sync_needs_look": tally.failed > 0 or (state.sync_needs_look and kind is not SyncType.FULL),
             "disconnected_since": (state.disconnected_since or reading.at) if reading.disconnected else None,
         }
+        if kind is SyncType.FULL and reading.connected and state.history_from is None:
+            changes["history_from"] = reading.at - self._policy.first_history
         if reading.deals:
             changes["deals_cursor"] = _later(state.deals_cursor, max(deal.time for deal in reading.deals))
         if reading.history_orders:
