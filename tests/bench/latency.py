@@ -16,6 +16,7 @@ from infra.local.stack import DEMO_USER, SIMULATED_PLATFORM_TOKEN, free_port
 ROOT = Path(__file__).resolve().parents[2]
 # Crypto trades every day, so the figure does not depend on the weekday it is measured.
 ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
+SYNCED_ORDERS = 10
 
 
 def order_latencies(count: int = 200) -> dict[str, float]:
@@ -61,6 +62,7 @@ def order_latencies(count: int = 200) -> dict[str, float]:
             if final["status"] != "EXECUTED":
                 raise RuntimeError(f"an order ended {final['status']}: {final.get('reason')}")
             samples.append(time.perf_counter() - started)
+        synced = [_trade_to_sync_seconds(session, api, account) for _ in range(SYNCED_ORDERS)]
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -69,7 +71,27 @@ def order_latencies(count: int = 200) -> dict[str, float]:
         "count": len(ordered),
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[max(0, round(len(ordered) * 0.99) - 1)] * 1000,
+        "sync_count": len(synced),
+        "sync_p50_ms": statistics.median(synced) * 1000,
+        "sync_max_ms": max(synced) * 1000,
     }
+
+
+def _trade_to_sync_seconds(session: requests.Session, api: str, account: str) -> float:
+    """From an order's EXECUTED answer to the end of the sync it set off (its log's success)."""
+    seen = {log["syncId"] for log in session.get(f"{account}/sync/logs", timeout=10).json()["items"]}
+    accepted = session.post(f"{account}/orders", json=ORDER, timeout=10)
+    session.get(f"{api}{accepted.headers['Location']}", params={"wait": 10}, timeout=20)
+    executed = time.perf_counter()
+    while time.perf_counter() - executed < 30:
+        logs = session.get(f"{account}/sync/logs", timeout=10).json()["items"]
+        if any(
+            log["syncId"] not in seen and log["reason"] == "trade" and log["status"] == "success"
+            for log in logs
+        ):
+            return time.perf_counter() - executed
+        time.sleep(0.05)
+    raise RuntimeError("no sync after a trade within 30 s")
 
 
 def _wait_for(url: str, timeout_s: float = 180) -> None:
