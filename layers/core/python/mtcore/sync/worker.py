@@ -198,10 +198,7 @@ class SyncWorker:
         try:
             reading = self._read(message.type, account, state, stored)
         except MetaApiRateLimited as error:
-            until = self._clock() + timedelta(seconds=error.retry_after_seconds)
-            self._state.back_off(until)
-            problem = f"{error.code}: MetaApi asked every sync to wait until {until.isoformat()}"
-            return self._log(message, started, SyncStatus.ERROR, error_message=problem), state
+            return self._rate_limited(message, started, error), state
         except (MetaApiError, UserTokenMissing) as error:
             failures = state.sync_failures + 1
             problem = f"{error.code}: {error.message}"
@@ -230,6 +227,13 @@ class SyncWorker:
         )
         return log, self._settled_state(message.type, state, reading, tally)
 
+    def _rate_limited(self, message: SyncMessage, started: datetime, error: MetaApiRateLimited) -> SyncLog:
+        """A 429 pauses every sync worker until MetaApi's advised time; this sync ends in error."""
+        until = self._clock() + timedelta(seconds=error.retry_after_seconds)
+        self._state.back_off(until)
+        problem = f"{error.code}: MetaApi asked every sync to wait until {until.isoformat()}"
+        return self._log(message, started, SyncStatus.ERROR, error_message=problem)
+
     def _import_history(
         self, message: SyncMessage, account: Account, state: SyncState, started: datetime
     ) -> tuple[SyncLog, SyncState]:
@@ -244,10 +248,7 @@ class SyncWorker:
                 HistoryOrder.model_validate(order) for order in client.history_orders(remote, start, end)
             ]
         except MetaApiRateLimited as error:
-            until = self._clock() + timedelta(seconds=error.retry_after_seconds)
-            self._state.back_off(until)
-            problem = f"{error.code}: MetaApi asked every sync to wait until {until.isoformat()}"
-            return self._log(message, started, SyncStatus.ERROR, error_message=problem), state
+            return self._rate_limited(message, started, error), state
         except (MetaApiError, UserTokenMissing) as error:
             return self._log(
                 message, started, SyncStatus.ERROR, error_message=f"{error.code}: {error.message}"
