@@ -201,7 +201,11 @@ then measured over a second full sync of every account, prices moving:
   `lastSyncAt` and its log: no position or order is rewritten for a moved quote. The per-worker
   rate and the fan-out are bound by moto in this process (every DynamoDB call is a Python
   function here); against DynamoDB and MetaApi they are bound by the network round trips instead,
-  which the worker's concurrency cap and the scheduler's 16 parallel takers spread out.
+  which the worker's concurrency cap and the scheduler's 16 parallel takers spread out. The
+  number of accounts is `BENCH_SYNC_ACCOUNTS` (default 1,000); none of the per-account figures
+  depends on it, and a run of 1,000 accounts of 50 positions in one process (simulator and moto
+  together) was killed by this machine at 784 accounts, so the figures here come from the count
+  shown.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.
