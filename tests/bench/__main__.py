@@ -24,14 +24,16 @@ RUNS = 7
 # Sync at the scale asked for: accounts x positions each, and accounts due in one tick.
 SYNC_ACCOUNTS = int(os.environ.get("BENCH_SYNC_ACCOUNTS", "1000"))
 SYNC_POSITIONS = 50
-FAN_OUT_ACCOUNTS = 10_000
+FAN_OUT_ACCOUNTS = int(os.environ.get("BENCH_FAN_OUT_ACCOUNTS", "10000"))
 ROUNDS = 2
-# The API handler, boto3 beside it, and the parts the handler's import is made of.
+# The hot-path handlers, boto3 beside them, and the parts the handlers' imports are made of.
 MODULES = (
     "boto3",
     "functions.api.handler",
     "functions.api.handler, boto3",
     "functions.executor.handler",
+    "functions.sync_worker.handler",
+    "functions.sync_scheduler.handler",
     "pydantic",
     "aws_lambda_powertools.event_handler.openapi.models",
     "aws_xray_sdk.core",

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -127,8 +127,19 @@ def new_container(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]
 
 
 PLATFORM_TOKEN = "platform-token-under-test"
-# A Wednesday noon (UTC): every simulated market is open, whatever day the tests run on.
-MIDWEEK_NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC).timestamp()
+
+
+def _recent_midweek_noon() -> float:
+    """The latest noon (UTC) on a Tuesday, Wednesday or Thursday at least an hour ago: every
+    simulated market is open then, and it is recent enough (at most 5 days back) for everything
+    that looks at the last week, whatever day the tests run on."""
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    while noon.weekday() not in (1, 2, 3) or noon > datetime.now(UTC) - timedelta(hours=1):
+        noon -= timedelta(days=1)
+    return noon.timestamp()
+
+
+MIDWEEK_NOON = _recent_midweek_noon()
 
 
 def market_hours_clock() -> Callable[[], float]:

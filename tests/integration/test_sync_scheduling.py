@@ -18,7 +18,7 @@ from mtcore.repositories.sync_schedule import get_sync_schedule_repository
 from mtcore.repositories.sync_state import get_sync_state_repository
 from mtcore.sync.queue import SyncQueue
 from mtcore.sync.scheduler import SyncScheduler
-from tests.integration.conftest import PLATFORM_TOKEN, Api, Simulator
+from tests.integration.conftest import MIDWEEK_NOON, PLATFORM_TOKEN, Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"
 
@@ -192,9 +192,11 @@ def test_history_reads_the_store_and_imports_an_older_range_in_the_background(
         json={"actionType": "POSITION_CLOSE_ID", "positionId": position["id"]},
         timeout=5,
     )
-    # The simulator's clock is mid-November 2026; its account opened with a deposit deal then.
-    week = {"from": "2026-11-15T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
-    older = {"from": "2026-09-01T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
+    # The simulator's clock starts at a recent midweek noon; its account opened with a deposit then.
+    week_start = datetime.fromtimestamp(MIDWEEK_NOON, UTC).replace(hour=0) - timedelta(days=3)
+    until = f"{datetime.now(UTC) + timedelta(minutes=1):%Y-%m-%dT%H:%M:00Z}"
+    week = {"from": f"{week_start:%Y-%m-%dT%H:%M:%SZ}", "to": until}
+    older = {"from": f"{week_start - timedelta(days=75):%Y-%m-%dT%H:%M:%SZ}", "to": until}
 
     before_any_sync = api.call("GET", f"{ACCOUNTS}/{account_id}/history", user="alice", query=week).body
     while sync_poller.poll_once():
@@ -220,7 +222,7 @@ def test_history_reads_the_store_and_imports_an_older_range_in_the_background(
         "DEAL_ENTRY_OUT",
     ]
     assert imported["importing"] is None
-    assert imported["coveredFrom"] == "2026-11-15T00:00:00Z"
+    assert imported["coveredFrom"] == week["from"]
     assert wider["importing"]["type"] == "history"
     assert same_again["importing"]["syncId"] == wider["importing"]["syncId"]  # one import, not two
     assert [order["type"] for order in orders["items"]] == ["ORDER_TYPE_SELL", "ORDER_TYPE_BUY"]
