@@ -105,7 +105,7 @@ def main() -> None:
         ("local stack start, template cached (median of 3)", f"{starts[1]:.2f} s"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-    call_list = ", ".join(f"`{name}` x {count}" for name, count in sorted(sync_calls.items()))
+    call_list = ", ".join(f"`{name}` x {count:g}" for name, count in sorted(sync_calls.items()))
     per_account = int(sync["accounts"])
     write_list = ", ".join(f"{name} {count // per_account}" for name, count in sorted(sync_writes.items()))
     sync_count = f"{latency['sync_count']:.0f}"
@@ -199,15 +199,20 @@ then measured over a second full sync of every account, prices moving:
   the queue poller's long poll and the `?wait` poll interval (0.2 s), not the executor.
 - **Sync.** A full sync reads account information, positions, pending orders, the account's
   connection state, and deals and history orders since the cursor: 6 calls, whatever the number
-  of positions. With nothing changed it writes the lease and its release, the account's
-  `lastSyncAt` and its log: no position or order is rewritten for a moved quote. The per-worker
-  rate and the fan-out are bound by moto in this process (every DynamoDB call is a Python
-  function here); against DynamoDB and MetaApi they are bound by the network round trips instead,
-  which the worker's concurrency cap and the scheduler's 16 parallel takers spread out. The
-  number of accounts is `BENCH_SYNC_ACCOUNTS` (default 1,000); none of the per-account figures
-  depends on it, and a run of 1,000 accounts of 50 positions in one process (simulator and moto
-  together) was killed by this machine at 784 accounts, so the figures here come from the count
-  shown.
+  of positions. With nothing changed it writes 4 items and no position or order (a moved quote is
+  not a change): the lease and its release (the release also carries the sync's cursors and
+  failure count), the account's `lastSyncAt` (with balance and equity when they moved) and the
+  log. The goal was 1, the log; the lease pair is what keeps one sync per account at a time, and
+  `lastSyncAt` lives on the account item the dashboard reads. The per-worker rate and the fan-out
+  are bound by moto in this process (every DynamoDB call is Python here): moto sorts the whole
+  table for every query, which the bench narrows to the queried partition for the worker (as
+  DynamoDB reads it; see `tests/bench/moto_scale.py`), and it recounts the sync queue on every
+  send, which the bench empties after each batch. The scheduler's index queries are left as moto
+  makes them, so its fan-out figure is an upper bound. Against DynamoDB and MetaApi both are bound
+  by network round trips instead, which the worker's concurrency cap and the scheduler's 16
+  parallel takers and 8 parallel senders spread out. `BENCH_SYNC_ACCOUNTS` (default 1,000) and
+  `BENCH_FAN_OUT_ACCOUNTS` (default 10,000) scale the runs down; the per-account figures do not
+  depend on them.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.
