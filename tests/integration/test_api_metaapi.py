@@ -305,6 +305,18 @@ def test_metaapi_unreachable_is_502(
     assert (answer.status, answer.body["code"]) == (502, "UPSTREAM_UNAVAILABLE")
 
 
+def test_an_answer_from_metaapi_we_cannot_read_is_502_not_500(
+    api: Api, simulator: Simulator, alices_account: tuple[str, str]
+) -> None:
+    metaapi_id, account_id = alices_account
+    simulator.fault(metaapi_id, "current-price", "malformed")
+
+    answer = api.call("GET", f"{ACCOUNTS}/{account_id}/quotes/EURUSD", user="alice")
+
+    assert (answer.status, answer.body["code"]) == (502, "UPSTREAM_MALFORMED")
+    assert "cannot read" in answer.body["message"]
+
+
 def test_a_slow_metaapi_is_504_within_the_budget(
     api: Api, simulator: Simulator, alices_account: tuple[str, str], new_container: Callable[[str, str], None]
 ) -> None:

@@ -107,6 +107,18 @@ def test_disconnect_after_execute_is_found_not_resent(simulator: Simulator, acco
     assert len(trades_log(simulator, account.metaapi_account_id)) == 1
 
 
+def test_an_answer_we_cannot_read_is_reconciled_not_resent(simulator: Simulator, account: Account) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "malformed")
+    request = _queue(account)
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert "found open position" in (step.request.reason or "")
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
 def test_a_late_execution_is_waited_for_not_doubled(simulator: Simulator, account: Account) -> None:
     simulator.fault(account.metaapi_account_id, "trade", "execute_late", delaySeconds=1)
     request = _queue(account)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from mtcore.metaapi.client import MetaApiClient, client_api_url
 from mtcore.metaapi.errors import (
     MetaApiForbidden,
+    MetaApiMalformed,
     MetaApiNotConnected,
     MetaApiNotFound,
     MetaApiRateLimited,
@@ -123,6 +124,20 @@ def test_a_trade_is_sent_once_even_when_the_answer_is_a_5xx() -> None:
     with pytest.raises(MetaApiUnavailable):
         _client(pool).trade(ACCOUNT, request)
     assert len(pool.requests) == 1
+
+
+def test_an_answer_we_cannot_read_is_metaapis_failure_and_a_trade_is_not_resent() -> None:
+    pool = FakePool(
+        [_json(200, {"symbol": "EURUSD", "bid": "not a price"}), _json(200, {"numericCode": "done"})]
+    )
+    request = TradeRequest(action_type="ORDER_TYPE_BUY", symbol="EURUSD", volume=Decimal("0.1"))
+
+    with pytest.raises(MetaApiMalformed, match=r"\(bid"):
+        _client(pool).current_price(ACCOUNT, "EURUSD")
+    with pytest.raises(MetaApiUnavailable, match="cannot read"):  # as unclear as no answer
+        _client(pool).trade(ACCOUNT, request)
+    assert len(pool.requests) == 2
+    assert MetaApiMalformed.status == 502
 
 
 def test_a_trade_timeout_is_reported_as_a_timeout_and_not_retried() -> None:

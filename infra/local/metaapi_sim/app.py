@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 ACCOUNTS = "/users/current/accounts"
 ACCOUNT = f"{ACCOUNTS}/<account_id>"
+# What a `malformed` fault answers, after carrying the call out: a body in no documented shape.
+GARBLED = ["not", "what", "MetaApi documents"]
 DETECTION_MESSAGE = "Automatic broker settings detection is in progress, please retry in 1 seconds"
 # Trade faults that refuse the request before it reaches the terminal.
 REFUSALS = {
@@ -326,6 +328,8 @@ class MetaApiSimulator:
                     raise not_found(f"Position {args['position_id']} not found")
                 return _json([])
             payload = route.handler(account, request, **args)
+        if fault is not None and fault.kind == "malformed":
+            return _json(GARBLED)
         return Response(status=204) if payload is None else _json(payload)
 
     # Provisioning
@@ -432,6 +436,8 @@ class MetaApiSimulator:
             with self._lock:
                 record.http_status, record.response = error.status, error.body()
             raise
+        if fault is not None and fault.kind == "malformed":
+            return _json(GARBLED)
         return _json(result.to_json())
 
     def _apply_trade(

@@ -34,6 +34,7 @@ KIND_ENDPOINTS: dict[str, frozenset[str]] = {
     "timeout": ENDPOINTS,
     "not_connected": CLIENT_READS | {"trade"},
     "empty_positions": frozenset({"positions"}),
+    "malformed": CLIENT_READS | {"trade"},
     **dict.fromkeys(TRADE_ONLY_KINDS, frozenset({"trade"})),
 }
 

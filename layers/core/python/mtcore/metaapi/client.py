@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import urllib3
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mtcore.metaapi.errors import (
     MetaApiError,
     MetaApiForbidden,
+    MetaApiMalformed,
     MetaApiNotConnected,
     MetaApiNotFound,
     MetaApiRateLimited,
@@ -36,6 +37,7 @@ from mtcore.metaapi.models import (
 from mtcore.metaapi.retry_time import retry_after_seconds
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ParsedT = TypeVar("ParsedT")
 _ACCOUNTS = "/users/current/accounts"
 _NOT_CONNECTED_ERRORS = {"NotConnectedError", "NotSynchronizedError", "NotAuthenticatedError"}
 _RETRY_STATUSES = {409, 500, 502, 503, 504}
@@ -96,7 +98,7 @@ class MetaApiClient:
         filters = {"query": query, "state": state, "connectionStatus": connection_status, "region": region}
         fields |= {name: value for name, value in filters.items() if value}
         body = self._read(self._provisioning_url, _ACCOUNTS, fields=fields, headers={"api-version": "1"})
-        return TypeAdapter(list[RemoteAccount]).validate_python(body)
+        return _parsed(list[RemoteAccount], body)
 
     # Client API -----------------------------------------------------------------------------
 
@@ -104,18 +106,14 @@ class MetaApiClient:
         return self._read_model(AccountInformation, *self._client_path(account, "/account-information"))
 
     def positions(self, account: RemoteAccount | tuple[str, str | None]) -> list[Position]:
-        return TypeAdapter(list[Position]).validate_python(
-            self._read(*self._client_path(account, "/positions"))
-        )
+        return _parsed(list[Position], self._read(*self._client_path(account, "/positions")))
 
     def position(self, account: RemoteAccount | tuple[str, str | None], position_id: str) -> Position:
         path = f"/positions/{quote(position_id, safe='')}"
         return self._read_model(Position, *self._client_path(account, path))
 
     def orders(self, account: RemoteAccount | tuple[str, str | None]) -> list[Order]:
-        return TypeAdapter(list[Order]).validate_python(
-            self._read(*self._client_path(account, "/orders")) or []
-        )
+        return _parsed(list[Order], self._read(*self._client_path(account, "/orders")) or [])
 
     def order(self, account: RemoteAccount | tuple[str, str | None], order_id: str) -> Order:
         path = f"/orders/{quote(order_id, safe='')}"
@@ -172,7 +170,7 @@ class MetaApiClient:
         only a reconciliation by clientId can tell whether it executed."""
         base, path = self._client_path(account, "/trade")
         body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return TradeResult.model_validate(self._send("POST", base, path, body=body, retries=0))
+        return _parsed(TradeResult, self._send("POST", base, path, body=body, retries=0))
 
     # Plumbing -------------------------------------------------------------------------------
 
@@ -195,7 +193,7 @@ class MetaApiClient:
                 return items
 
     def _read_model(self, model: type[ModelT], base: str, path: str) -> ModelT:
-        return model.model_validate(self._read(base, path))
+        return _parsed(model, self._read(base, path))
 
     def _read(
         self,
@@ -301,3 +299,16 @@ class MetaApiClient:
 
 def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parsed(shape: type[ParsedT], body: Any) -> ParsedT:
+    """MetaApi's answer read into our models; one we cannot read is MetaApi's failure, never ours."""
+    try:
+        if isinstance(shape, type) and issubclass(shape, BaseModel):
+            return shape.model_validate(body)
+        return TypeAdapter(shape).validate_python(body)
+    except ValidationError as error:
+        where = [".".join(str(part) for part in problem["loc"]) or "the answer" for problem in error.errors()]
+        raise MetaApiMalformed(
+            f"MetaApi answered in a shape we cannot read ({', '.join(where[:3])})"
+        ) from error

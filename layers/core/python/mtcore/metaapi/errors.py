@@ -57,6 +57,13 @@ class MetaApiUnavailable(MetaApiError):
     code = "UPSTREAM_UNAVAILABLE"
 
 
+class MetaApiMalformed(MetaApiUnavailable):
+    """An answer we cannot read (missing or mistyped fields). For a trade, as unclear as no
+    answer at all: the outcome is unknown."""
+
+    code = "UPSTREAM_MALFORMED"
+
+
 class MetaApiTimeout(MetaApiError):
     """No answer within the call's deadline. For a trade, the outcome is unknown."""
 
