@@ -440,6 +440,19 @@ def test_a_timeout_is_a_failure_and_the_next_sync_recovers(
     assert _meta(account)["syncFailures"] == 0
 
 
+def test_history_we_cannot_read_is_a_failure_and_the_next_sync_recovers(
+    simulator: Simulator, account: Account, worker: SyncWorker
+) -> None:
+    simulator.fault(account.metaapi_account_id, "history-deals", "malformed")
+
+    log = _sync(worker, account)
+
+    assert log.status is SyncStatus.ERROR
+    assert "UPSTREAM_MALFORMED" in (log.error_message or "")
+    assert _meta(account)["syncFailures"] == 1
+    assert _sync(worker, account).status is SyncStatus.SUCCESS
+
+
 def test_deals_are_stored_once_across_overlapping_syncs(
     account: Account, worker: SyncWorker, writes: Writes
 ) -> None:

@@ -98,7 +98,7 @@ class MetaApiClient:
         filters = {"query": query, "state": state, "connectionStatus": connection_status, "region": region}
         fields |= {name: value for name, value in filters.items() if value}
         body = self._read(self._provisioning_url, _ACCOUNTS, fields=fields, headers={"api-version": "1"})
-        return _parsed(list[RemoteAccount], body)
+        return parsed_answer(list[RemoteAccount], body)
 
     # Client API -----------------------------------------------------------------------------
 
@@ -106,14 +106,14 @@ class MetaApiClient:
         return self._read_model(AccountInformation, *self._client_path(account, "/account-information"))
 
     def positions(self, account: RemoteAccount | tuple[str, str | None]) -> list[Position]:
-        return _parsed(list[Position], self._read(*self._client_path(account, "/positions")))
+        return parsed_answer(list[Position], self._read(*self._client_path(account, "/positions")))
 
     def position(self, account: RemoteAccount | tuple[str, str | None], position_id: str) -> Position:
         path = f"/positions/{quote(position_id, safe='')}"
         return self._read_model(Position, *self._client_path(account, path))
 
     def orders(self, account: RemoteAccount | tuple[str, str | None]) -> list[Order]:
-        return _parsed(list[Order], self._read(*self._client_path(account, "/orders")) or [])
+        return parsed_answer(list[Order], self._read(*self._client_path(account, "/orders")) or [])
 
     def order(self, account: RemoteAccount | tuple[str, str | None], order_id: str) -> Order:
         path = f"/orders/{quote(order_id, safe='')}"
@@ -170,7 +170,7 @@ class MetaApiClient:
         only a reconciliation by clientId can tell whether it executed."""
         base, path = self._client_path(account, "/trade")
         body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return _parsed(TradeResult, self._send("POST", base, path, body=body, retries=0))
+        return parsed_answer(TradeResult, self._send("POST", base, path, body=body, retries=0))
 
     # Plumbing -------------------------------------------------------------------------------
 
@@ -193,7 +193,7 @@ class MetaApiClient:
                 return items
 
     def _read_model(self, model: type[ModelT], base: str, path: str) -> ModelT:
-        return _parsed(model, self._read(base, path))
+        return parsed_answer(model, self._read(base, path))
 
     def _read(
         self,
@@ -301,7 +301,7 @@ def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _parsed(shape: type[ParsedT], body: Any) -> ParsedT:
+def parsed_answer(shape: type[ParsedT], body: Any) -> ParsedT:
     """MetaApi's answer read into our models; one we cannot read is MetaApi's failure, never ours."""
     try:
         if isinstance(shape, type) and issubclass(shape, BaseModel):

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mtcore.logic.metaapi_access import UserTokenMissing, get_metaapi_access
+from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiError, MetaApiNotConnected, MetaApiRateLimited
 from mtcore.metaapi.models import Order, Position
 from mtcore.observability import logger
@@ -243,10 +244,8 @@ class SyncWorker:
         client = self._metaapi(account)
         remote: Remote = (account.metaapi_account_id, account.region)
         try:
-            deals = [Deal.model_validate(deal) for deal in client.history_deals(remote, start, end)]
-            orders = [
-                HistoryOrder.model_validate(order) for order in client.history_orders(remote, start, end)
-            ]
+            deals = parsed_answer(list[Deal], client.history_deals(remote, start, end))
+            orders = parsed_answer(list[HistoryOrder], client.history_orders(remote, start, end))
         except MetaApiRateLimited as error:
             return self._rate_limited(message, started, error), state
         except (MetaApiError, UserTokenMissing) as error:
@@ -320,14 +319,14 @@ class SyncWorker:
             + [position.time - self._policy.overlap for position in gone_positions]
         )
         raw = client.history_deals(remote, start, at + self._policy.read_ahead)
-        return [Deal.model_validate(deal) for deal in raw]
+        return parsed_answer(list[Deal], raw)
 
     def _read_history_orders(
         self, client: MetaApiClient, remote: Remote, state: SyncState, at: datetime
     ) -> list[HistoryOrder]:
         start = self._history_start(state.history_orders_cursor, at)
         raw = client.history_orders(remote, start, at + self._policy.read_ahead)
-        return [HistoryOrder.model_validate(order) for order in raw]
+        return parsed_answer(list[HistoryOrder], raw)
 
     def _history_start(self, cursor: datetime | None, at: datetime) -> datetime:
         if cursor is None:
@@ -469,11 +468,8 @@ def closed_position(position: Position, deals: Sequence[Deal]) -> ClosedPosition
 def _done_orders(client: MetaApiClient, remote: Remote, orders: Sequence[Order]) -> list[HistoryOrder]:
     """The history orders of pending orders that are gone, looked up by ticket: however long
     ago they were placed, only their own history tells whether they were filled or canceled."""
-    return [
-        HistoryOrder.model_validate(found)
-        for order in orders
-        for found in client.history_orders_by_ticket(remote, order.id)
-    ]
+    found = [answer for order in orders for answer in client.history_orders_by_ticket(remote, order.id)]
+    return parsed_answer(list[HistoryOrder], found)
 
 
 def _missing(stored: list[ItemT] | None, live: Sequence[ItemT] | None) -> list[ItemT]:
