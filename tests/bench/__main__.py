@@ -205,9 +205,10 @@ then measured over a second full sync of every account, prices moving:
   log. The goal was 1, the log; the lease pair is what keeps one sync per account at a time, and
   `lastSyncAt` lives on the account item the dashboard reads. The per-worker rate and the fan-out
   are bound by moto in this process (every DynamoDB call is Python here): moto sorts the whole
-  table for every query, which the bench narrows to the queried partition for the worker (as
-  DynamoDB reads it; see `tests/bench/moto_scale.py`), and it recounts the sync queue on every
-  send, which the bench empties after each batch. The scheduler's index queries are left as moto
+  table for every query and copies it before every transaction, which the bench narrows to the
+  queried partition and skips for the worker's figures (as DynamoDB does; see
+  `tests/bench/moto_scale.py`), and it recounts the sync queue on every send, which the bench
+  empties after each batch. The scheduler's index queries are left as moto
   makes them, so its fan-out figure is an upper bound. Against DynamoDB and MetaApi both are bound
   by network round trips instead, which the worker's concurrency cap and the scheduler's 16
   parallel takers and 8 parallel senders spread out. `BENCH_SYNC_ACCOUNTS` (default 1,000) and

@@ -17,7 +17,7 @@ import boto3
 from infra.local.metaapi_sim.admin import open_position_by_hand
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 from tests.bench.calls import _environment
-from tests.bench.moto_scale import partition_local_queries
+from tests.bench.moto_scale import moto_at_scale
 
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD", "BTCUSD")
 
@@ -53,7 +53,7 @@ def sync_figures(
     from mtcore.aws import dynamodb_client
     from mtcore.sync.worker import get_sync_worker
 
-    with _environment() as (api, metaapi, _, _resources), partition_local_queries():
+    with _environment() as (api, metaapi, _, _resources), moto_at_scale():
         simulator = metaapi.app
         ids = _linked_accounts(api, simulator, accounts, positions)
         worker = get_sync_worker()
