@@ -95,20 +95,12 @@ def test_a_market_buy_executes_once_with_its_story(simulator: Simulator, account
     assert log[0]["body"]["clientId"] == request.client_id
 
 
-def test_disconnect_after_execute_is_found_not_resent(simulator: Simulator, account: Account) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
-    request = _queue(account)
-
-    step = _drive(_executor(account), request)
-
-    assert isinstance(step, Done)
-    assert step.request.status is TradeStatus.EXECUTED
-    assert "found open position" in (step.request.reason or "")
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
-
-
-def test_an_answer_we_cannot_read_is_reconciled_not_resent(simulator: Simulator, account: Account) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "malformed")
+@pytest.mark.parametrize("fault", ["disconnect_after_execute", "malformed"])
+def test_an_executed_trade_without_a_clear_answer_is_found_not_resent(
+    simulator: Simulator, account: Account, fault: str
+) -> None:
+    # The broker executes; the answer says the connection dropped, or cannot be read at all.
+    simulator.fault(account.metaapi_account_id, "trade", fault)
     request = _queue(account)
 
     step = _drive(_executor(account), request)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import urllib3
@@ -306,9 +307,16 @@ def parsed_answer(shape: type[ParsedT], body: Any) -> ParsedT:
     try:
         if isinstance(shape, type) and issubclass(shape, BaseModel):
             return shape.model_validate(body)
-        return TypeAdapter(shape).validate_python(body)
+        adapter: TypeAdapter[ParsedT] = _adapter(cast("Hashable", shape))
+        return adapter.validate_python(body)
     except ValidationError as error:
         where = [".".join(str(part) for part in problem["loc"]) or "the answer" for problem in error.errors()]
         raise MetaApiMalformed(
             f"MetaApi answered in a shape we cannot read ({', '.join(where[:3])})"
         ) from error
+
+
+@cache
+def _adapter(shape: Hashable) -> TypeAdapter[Any]:
+    """Built once per shape: building one costs more than reading a short list with it."""
+    return TypeAdapter(shape)
