@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A record kept for a short retry is a reported failure, not an error of the invocation: with one
+# record per batch, raising would count every retry as a failed invocation.
+processor.raise_on_entire_batch_failure = False
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -35,6 +38,7 @@ def record_handler(record: SQSRecord) -> None:
     step = execute_trade_message(
         message,
         record.receipt_handle,
+        receive_count=int(record.attributes.approximate_receive_count),
         accounts=get_accounts_repository(),
         trades=get_trades_repository(),
         queue=get_trade_queue(),

@@ -48,6 +48,22 @@ class TradeMonitoring(Construct):
             ),
             cloudwatch.Alarm(
                 self,
+                "TradeDeliveryFailures",
+                alarm_description="Trade deliveries failed on our side (DynamoDB, Secrets Manager, …)",
+                metric=cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name="TradeDeliveriesFailed",
+                    dimensions_map={"service": SERVICE_NAME},
+                    statistic="Sum",
+                    period=five_minutes,
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            cloudwatch.Alarm(
+                self,
                 "OldestOrder",
                 alarm_description="An order has waited in the queue for over two minutes",
                 metric=trading.orders.metric_approximate_age_of_oldest_message(

@@ -19,8 +19,14 @@ from infra.nag import accept
 if TYPE_CHECKING:
     from infra.constructs.function_factory import FunctionFactory
 
-# Each delivery does at most one send plus a settle-and-reconcile; a minute bounds it.
+# Each delivery does at most one send plus a settle-and-reconcile, each phase with its own
+# MetaApi budget (ExecutorPolicy.delivery_seconds, under 40 s); a minute bounds it.
 EXECUTOR_TIMEOUT = Duration.seconds(60)
+# One record per invocation: a batch always fits the timeout, and no record of an account's
+# group ever waits in flight behind a failed one of the same batch (a FIFO group is blocked
+# while any of its messages is in flight, so closes would wait out the visibility timeout).
+# Different accounts still run side by side, one invocation per message group.
+BATCH_SIZE = 1
 # Above the executor's own budget (5 sends, each with a few short re-checks): the executor
 # finishes every request itself; the dead-letter queue only sees messages it could not handle.
 MAX_RECEIVE_COUNT = 30
@@ -105,7 +111,7 @@ class TradePipeline(Construct):
             environment={**environment, "TRADE_QUEUE_URL": self.orders.queue_url},
         )
         self.executor.add_event_source(
-            event_sources.SqsEventSource(self.orders, batch_size=10, report_batch_item_failures=True)
+            event_sources.SqsEventSource(self.orders, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
         # The executor changes a message's visibility to retry it shortly.
         self.orders.grant_consume_messages(self.executor)
@@ -118,7 +124,9 @@ class TradePipeline(Construct):
             environment=environment,
         )
         self.dead_letter_consumer.add_event_source(
-            event_sources.SqsEventSource(self.dead_letters, batch_size=10, report_batch_item_failures=True)
+            event_sources.SqsEventSource(
+                self.dead_letters, batch_size=BATCH_SIZE, report_batch_item_failures=True
+            )
         )
 
         self.sweeper: lambda_.Function = functions.create(

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.api_contract import GATEWAY_ERRORS
 from infra.app import build_app
+from mtcore.trades.executor import ExecutorPolicy
 from tests.infra.conftest import NO_BUNDLING, synthesize
 
 
@@ -246,20 +247,27 @@ def test_orders_queue_is_fifo_with_a_dead_letter_queue_beyond_the_executors_budg
     assert orders[0]["RedrivePolicy"]["maxReceiveCount"] == 30
 
 
-def test_executor_reports_partial_batch_failures(
-    template: Template, resources: dict[str, dict[str, Any]]
-) -> None:
-    template.has_resource_properties(
-        "AWS::Lambda::EventSourceMapping",
-        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
-    )
-    executor = next(
-        f for f in _of_type(resources, "AWS::Lambda::Function").values()
+def test_an_executor_batch_always_fits_its_timeout(resources: dict[str, dict[str, Any]]) -> None:
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    executor_name, executor = next(
+        (name, f)
+        for name, f in functions.items()
         if f["Handler"] == "functions.executor.handler.lambda_handler"
-    )  # fmt: skip
+    )
+    mapping = next(
+        m
+        for m in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if m["FunctionName"] == {"Ref": executor_name}
+    )
     queues = [q for name, q in _of_type(resources, "AWS::SQS::Queue").items() if name.startswith("Trading")]
     queue_visibility = next(q["VisibilityTimeout"] for q in queues if "RedrivePolicy" in q)
+
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Every record may take its longest delivery, with room left for DynamoDB and the handler.
+    assert mapping["BatchSize"] * ExecutorPolicy().delivery_seconds() + 15 <= executor["Timeout"]
     assert queue_visibility >= executor["Timeout"]
+    # A record left in flight behind a failed one of its group would block the account's group.
+    assert mapping["BatchSize"] == 1
 
 
 def test_only_the_api_may_create_or_delete_user_tokens(resources: dict[str, dict[str, Any]]) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from infra.local.queues import QueuePoller
+from mtcore.aws import sqs_client
+from mtcore.logic.sweeping import sweep
+from mtcore.repositories.trades import get_trades_repository
+from mtcore.trades.queue import get_trade_queue
 from tests.integration.conftest import Api, Simulator, trades_log
 
 ACCOUNTS = "/api/metatrader/accounts"
@@ -69,6 +76,64 @@ def test_a_repeated_idempotency_key_places_one_order(
     assert {answer.body["id"] for answer in answers} == {answers[0].body["id"]}
     assert (other_body.status, other_body.body["details"][0]["field"]) == (422, "header.Idempotency-Key")
     assert bobs_same_key.status == 404  # not bob's account: the key does not leak across tenants
+    assert len(trades_log(simulator, metaapi_id)) == 1
+
+
+class KilledMidCall(BaseException):
+    """The function's container stopped (a timeout, a crash) in the middle of the call."""
+
+
+@pytest.fixture
+def queue_fault(aws: Any) -> Iterator[Callable[[BaseException], None]]:
+    """The order queue fails the function's next send with the given error."""
+    armed: list[BaseException] = []
+
+    def fail_send(**_: Any) -> None:
+        if armed:
+            raise armed.pop()
+
+    events = sqs_client().meta.events
+    events.register("before-call.sqs.SendMessage", fail_send)
+    yield armed.append
+    events.unregister("before-call.sqs.SendMessage", fail_send)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [EndpointConnectionError(endpoint_url="https://sqs.invalid"), KilledMidCall()],
+    ids=["queue-refused", "killed-after-writing"],
+)
+def test_a_repeat_after_the_queue_failed_answers_the_same_request_and_one_order_executes(
+    api: Api,
+    simulator: Simulator,
+    linked: tuple[str, str],
+    executor_poller: QueuePoller,
+    queue_fault: Callable[[BaseException], None],
+    failure: BaseException,
+) -> None:
+    metaapi_id, account_id = linked
+    key = {"Idempotency-Key": "queue-trouble"}
+    queue_fault(failure)
+
+    # Given the first call wrote its request but its message never reached the queue
+    try:
+        first = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER, headers=key)
+    except KilledMidCall:
+        first = None
+    # When the caller repeats it, and the sweeper looks at what was never sent
+    repeat = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER, headers=key)
+    _drain(executor_poller)
+    later = datetime.now(UTC) + timedelta(minutes=4)
+    sweep(later, trades=get_trades_repository(), queue=get_trade_queue())
+    _drain(executor_poller)
+
+    # Then one request stands for the key, answered 202 each time, and one order executed
+    stored = api.call("GET", f"{ACCOUNTS}/{account_id}/trades", user="alice").body["items"]
+    assert [trade["id"] for trade in stored] == [repeat.body["id"]]
+    if first is not None:
+        assert (first.status, first.body["id"]) == (202, repeat.body["id"])
+    assert repeat.status == 202
+    assert stored[0]["status"] == "EXECUTED"
     assert len(trades_log(simulator, metaapi_id)) == 1
 
 

@@ -16,6 +16,7 @@ from mtcore.repositories.accounts import get_accounts_repository
 from mtcore.repositories.trades import get_trades_repository
 from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
 from mtcore.trades.queue import TradeMessage
+from mtcore.trades.reconcile import SENT
 from tests.integration.conftest import Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"
@@ -28,15 +29,26 @@ def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
     return metaapi_id, account_id
 
 
-def _stuck_in_sending(account_id: str) -> TradeRequest:
-    now = datetime.now(UTC)
+def _stuck_in_sending(account_id: str, *, sent_ago: timedelta = timedelta(minutes=1)) -> TradeRequest:
+    """A request sent `sent_ago`, whose outcome the order queue never learned."""
+    sent = datetime.now(UTC) - sent_ago
     request = TradeRequest(
         account_id=account_id, user_id="alice", kind=TradeKind.OPEN, action=TradeAction.BUY, symbol="EURUSD",
-        volume=Decimal("0.1"), expires_at=now + timedelta(minutes=1), created_at=now, updated_at=now,
+        volume=Decimal("0.1"), expires_at=sent + timedelta(minutes=1), created_at=sent, updated_at=sent,
     )  # fmt: skip
     trades = get_trades_repository()
     trades.put_new(request)
-    return trades.transition(request, TradeStatus.SENDING, expected={TradeStatus.QUEUED}, at=now)
+    return trades.transition(request, TradeStatus.SENDING, expected={TradeStatus.QUEUED}, at=sent, note=SENT)
+
+
+def _queued(account_id: str) -> TradeRequest:
+    now = datetime.now(UTC)
+    request = TradeRequest(
+        account_id=account_id, user_id="alice", kind=TradeKind.CLOSE, action=TradeAction.POSITION_CLOSE_ID,
+        position_id="123", created_at=now, updated_at=now,
+    )  # fmt: skip
+    get_trades_repository().put_new(request)
+    return request
 
 
 def _dead_letter(poller: QueuePoller, body: str, group: str) -> None:
@@ -60,7 +72,53 @@ def test_no_trace_at_the_broker_is_failed(linked: tuple[str, str], dead_letter_p
 
     final = get_trades_repository().get(account_id, request.id)
     assert final.status is TradeStatus.FAILED
-    assert "no trace" in (final.reason or "")
+    assert "not executed: no position, order, deal or history order carries" in (final.reason or "")
+
+
+def test_no_trace_right_after_the_send_is_unknown_not_failed(
+    linked: tuple[str, str], dead_letter_poller: QueuePoller
+) -> None:
+    # A broker may still execute a send it timed out on: absence proves nothing this early.
+    _, account_id = linked
+    request = _stuck_in_sending(account_id, sent_ago=timedelta(seconds=2))
+
+    _dead_letter(
+        dead_letter_poller,
+        TradeMessage(account_id=account_id, trade_id=request.id).model_dump_json(),
+        account_id,
+    )
+
+    final = get_trades_repository().get(account_id, request.id)
+    assert final.status is TradeStatus.UNKNOWN
+    assert "too soon after its send to be sure" in (final.reason or "")
+
+
+def test_a_dead_letter_of_an_unlinked_account_ends_with_its_reason(
+    api: Api, linked: tuple[str, str], dead_letter_poller: QueuePoller
+) -> None:
+    _, account_id = linked
+    sending = _stuck_in_sending(account_id)
+    queued = _queued(account_id)
+    # The account's partition goes with the unlink, but a request still in flight stays.
+    assert api.call("DELETE", f"{ACCOUNTS}/{account_id}", user="alice").status == 409
+    get_accounts_repository().unlink(get_accounts_repository().get("alice", account_id))
+
+    for request in (sending, queued):
+        _dead_letter(
+            dead_letter_poller,
+            TradeMessage(account_id=account_id, trade_id=request.id).model_dump_json(),
+            account_id,
+        )
+
+    ended = [get_trades_repository().get(account_id, request.id) for request in (sending, queued)]
+    assert [(trade.status, trade.reason) for trade in ended] == [
+        (
+            TradeStatus.UNKNOWN,
+            "the account was unlinked while it was being sent: "
+            "whether it executed cannot be checked until it can be",
+        ),
+        (TradeStatus.CANCELED, "not sent: the account was unlinked"),
+    ]
 
 
 def test_an_executed_trade_is_found_not_failed(

@@ -4,6 +4,7 @@ and no fault makes it place an order twice (orders are counted in the simulator'
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from mtcore.repositories.accounts import get_accounts_repository
 from mtcore.repositories.trades import get_trades_repository
 from mtcore.trades.executor import Done, Executor, ExecutorPolicy, Parked, RetrySoon, Step
 from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
+from mtcore.trades.sweep import sweep_shard
 from tests.integration.conftest import Api, Simulator, trades_log
 
 # Short waits so the suite stays fast; the simulator's late execution uses real time.
@@ -374,3 +376,133 @@ def test_an_ambiguous_sell_that_nets_into_a_buy_is_found_by_its_deal(api: Api, s
     assert "found deal" in (step.request.reason or "")
     assert [p["volume"] for p in simulator.sim_positions(metaapi_id)] == [0.3]
     assert len(trades_log(simulator, metaapi_id)) == 1
+
+
+def _close(account: Account, position: dict[str, Any], **fields: Any) -> TradeRequest:
+    return _queue(
+        account, kind=TradeKind.CLOSE, action=TradeAction.POSITION_CLOSE_ID, symbol=None, volume=None,
+        position_id=position["id"], position_volume=Decimal(str(position["volume"])), expires_at=None,
+        **fields,
+    )  # fmt: skip
+
+
+def test_a_send_that_times_out_leaves_the_look_at_its_outcome_its_own_time(
+    simulator: Simulator, account: Account
+) -> None:
+    # The broker takes longer than the send may wait, then executes: the look still has time.
+    simulator.fault(account.metaapi_account_id, "trade", "timeout", delaySeconds=1.5)
+    policy = replace(FAST, send_budget_seconds=1.0, look_budget_seconds=3.0)
+    executor = replace(_executor(account), policy=policy)
+
+    step = _drive(executor, _queue(account))
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert any("no clear answer from MetaApi" in (t.note or "") for t in step.request.timeline)
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+def test_a_look_that_cannot_tell_is_tried_again_later_not_settled_unknown(
+    simulator: Simulator, account: Account
+) -> None:
+    # The answer is lost, and the broker cannot be asked twice (each look reads with retries).
+    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
+    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=8)
+
+    step = _drive(_executor(account), _queue(account))
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert step.request.looks == 2
+    assert [t.note for t in step.request.timeline if "looking again in" in (t.note or "")] != []
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+def test_a_broker_that_never_answers_makes_the_trade_unknown_after_a_bounded_number_of_looks(
+    simulator: Simulator, account: Account
+) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
+    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=1000)
+    executor = replace(_executor(account), policy=replace(FAST, max_looks=3))
+
+    step = _drive(executor, _queue(account))
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.UNKNOWN
+    assert "3 times; the next full sync settles it" in (step.request.reason or "")
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+def test_a_later_look_that_waits_long_parks_the_request_for_the_sweeper(
+    simulator: Simulator, account: Account
+) -> None:
+    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
+    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=1000)
+    executor = replace(_executor(account), policy=replace(FAST, recheck_seconds=30))
+    request = _queue(account)
+
+    step = executor.run(account.id, request.id)
+    early = executor.run(account.id, request.id)  # a duplicate delivery before it is due
+    trades = get_trades_repository()
+
+    assert isinstance(step, Parked)
+    assert step.request.status is TradeStatus.SENDING
+    assert 25 <= (step.until - datetime.now(UTC)).total_seconds() <= 31
+    assert isinstance(early, Parked)
+    assert trades.due_for_sweep(sweep_shard(account.id), datetime.now(UTC)) == []
+    due = trades.due_for_sweep(sweep_shard(account.id), step.until + timedelta(seconds=1))
+    assert due == [(account.id, request.id)]
+    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+
+
+def test_a_stale_empty_position_list_neither_refuses_nor_confirms_a_close(
+    simulator: Simulator, account: Account
+) -> None:
+    # The terminal's cached list is empty (reconnecting); the first send fails without executing.
+    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    simulator.fault(account.metaapi_account_id, "positions", "empty_positions", count=10)
+    simulator.fault(account.metaapi_account_id, "trade", "http_500")
+
+    step = _drive(_executor(account), _close(account, position))
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert simulator.sim_positions(account.metaapi_account_id) == []
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    assert sent == ["POSITION_CLOSE_ID", "POSITION_CLOSE_ID"]
+
+
+def test_a_rate_limited_read_before_the_send_parks_the_request(
+    simulator: Simulator, account: Account
+) -> None:
+    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    simulator.fault(account.metaapi_account_id, "positions", "http_429", retryAfterSeconds=30, count=10)
+    executor = _executor(account)
+    request = _close(account, position)
+
+    parked = executor.run(account.id, request.id)
+
+    assert isinstance(parked, Parked)
+    assert parked.request.status is TradeStatus.WAITING
+    assert 25 <= (parked.until - datetime.now(UTC)).total_seconds() <= 31
+    assert trades_log(simulator, account.metaapi_account_id) == []
+
+
+def test_an_exit_is_retried_past_any_order_expiry_within_its_retry_window(
+    simulator: Simulator, account: Account
+) -> None:
+    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    simulator.fault(account.metaapi_account_id, "trade", "http_429", retryAfterSeconds=1, count=2)
+
+    closed = _drive(_executor(account), _close(account, position))
+    other = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    simulator.fault(account.metaapi_account_id, "trade", "http_429", retryAfterSeconds=2)
+    short_window = replace(_executor(account), policy=replace(FAST, retry_for_seconds=1))
+    given_up = _drive(short_window, _close(account, other))
+
+    assert isinstance(closed, Done)
+    assert closed.request.status is TradeStatus.EXECUTED
+    assert isinstance(given_up, Done)
+    assert given_up.request.status is TradeStatus.REJECTED
+    assert (given_up.request.reason or "").startswith("not executed within 1 s of being accepted")
+    assert [p["id"] for p in simulator.sim_positions(account.metaapi_account_id)] == [other["id"]]

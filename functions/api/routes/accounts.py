@@ -7,13 +7,21 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.identity import caller_id
-from functions.api.openapi import ACCOUNT_ERRORS, LINK_ERRORS, SIGNED_IN, SIGNED_IN_ERRORS, answers
+from functions.api.openapi import (
+    ACCOUNT_ERRORS,
+    LINK_ERRORS,
+    SIGNED_IN,
+    SIGNED_IN_ERRORS,
+    answers,
+    error_answer,
+)
 from mtcore.logic import accounts as logic
 from mtcore.logic.accounts import AccountChanges, LinkRequest
 from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
 from mtcore.models import Account, AccountPage
 from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
 from mtcore.repositories.sync_schedule import SyncScheduleRepository, get_sync_schedule_repository
+from mtcore.repositories.trades import TradesRepository, get_trades_repository
 
 router = APIGatewayRouter()
 
@@ -21,6 +29,7 @@ Caller = Annotated[str, Depends(caller_id)]
 Accounts = Annotated[AccountsRepository, Depends(get_accounts_repository)]
 Access = Annotated[MetaApiAccess, Depends(get_metaapi_access)]
 Schedule = Annotated[SyncScheduleRepository, Depends(get_sync_schedule_repository)]
+Trades = Annotated[TradesRepository, Depends(get_trades_repository)]
 AccountId = Annotated[str, Path(max_length=64, description="Our id of the linked account")]
 
 
@@ -101,11 +110,20 @@ def update_account(
 @router.delete(
     "/accounts/<account_id>",
     summary="Unlink an account",
-    description="Removes our records of the account. Nothing changes at MetaApi or at the broker.",
+    description=(
+        "Removes our records of the account. Nothing changes at MetaApi or at the broker. Refused "
+        "(409 TRADES_IN_FLIGHT) while one of its trades is still being executed."
+    ),
     tags=["accounts"],
     security=SIGNED_IN,
-    responses=answers("Unlinked", ACCOUNT_ERRORS, status=204),
+    responses=answers(
+        "Unlinked",
+        {**ACCOUNT_ERRORS, 409: error_answer("A trade of the account is still being executed")},
+        status=204,
+    ),
 )
-def unlink_account(user_id: Caller, account_id: AccountId, repository: Accounts) -> Response[None]:
-    logic.unlink_account(user_id, account_id, repository=repository)
+def unlink_account(
+    user_id: Caller, account_id: AccountId, repository: Accounts, trades: Trades
+) -> Response[None]:
+    logic.unlink_account(user_id, account_id, repository=repository, trades=trades)
     return Response(status_code=204)

@@ -35,7 +35,6 @@ IdempotencyKey = Annotated[
 ]
 TRADE_ERRORS: dict[int, Any] = {
     **LIVE_ERRORS,
-    409: error_answer("A request with this Idempotency-Key is still being processed"),
     422: error_answer(
         "Invalid input, or a broker rule refused it before it was queued: `code` names the rule "
         "(e.g. STOP_LOSS_TOO_CLOSE, VOLUME_TOO_SMALL, MARKET_CLOSED) and `details` the field, "
@@ -83,7 +82,6 @@ def place_order(
             order,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 
@@ -128,7 +126,6 @@ def modify_order(
             changes,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 
@@ -154,7 +151,6 @@ def cancel_order(
             order_id,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 
@@ -182,7 +178,6 @@ def modify_position(
             changes,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 
@@ -217,7 +212,6 @@ def close_position(
             volume,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 
@@ -246,7 +240,6 @@ def close_by(
             body,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 
@@ -276,7 +269,6 @@ def close_positions(
             symbol,
             idempotency_key=idempotency_key,
             desk=desk,
-            context=router.lambda_context,
         )
     )
 

@@ -323,7 +323,9 @@ class MetaApiSimulator:
             catch_up(account.terminal)
             if route.client and not account.connected:
                 raise not_connected()
-            if fault is not None and fault.kind == "empty_positions":
+            # A refreshed read waits for the terminal's own state: a stale empty list cannot happen.
+            refreshed = request.args.get("refreshTerminalState") == "true"
+            if fault is not None and fault.kind == "empty_positions" and not refreshed:
                 if "position_id" in args:
                     raise not_found(f"Position {args['position_id']} not found")
                 return _json([])

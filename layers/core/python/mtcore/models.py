@@ -55,6 +55,10 @@ class Reconciliation(CamelModel):
     unmatched_positions: list[str] = Field(
         default_factory=list, description="Positions carrying one of our clientIds, with no trade request"
     )
+    positions_of_unexecuted_trades: list[str] = Field(
+        default_factory=list,
+        description="Open positions carrying the clientId of a trade not recorded as executed (a late fill)",
+    )
     manual_positions: list[str] = Field(
         default_factory=list, description="Positions opened by hand (no clientId)"
     )
@@ -89,7 +93,7 @@ class Account(CamelModel):
     )
     trading_halted: bool = Field(default=False, description="New positions are refused while set")
     order_expiry_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(
-        default=60, description="Trades not sent within this long are expired, never sent late"
+        default=60, description="Market orders not sent within this long are expired, never sent late"
     )
     max_slippage_points: Annotated[int | None, Field(ge=0, le=10_000)] = Field(
         default=None, description="Sent with every market order; MetaApi's account default without it"

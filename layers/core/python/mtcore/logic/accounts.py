@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, model_validator
 
-from mtcore.errors import NotFound
+from mtcore.errors import Conflict, NotFound
 from mtcore.ids import new_ulid
 from mtcore.metaapi.errors import MetaApiError, MetaApiNotFound, MetaApiTokenRefused
 from mtcore.models import Account, CamelModel, JsonDecimal, Platform, TokenSource
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mtcore.models import AccountPage
     from mtcore.repositories.accounts import AccountsRepository
     from mtcore.repositories.sync_schedule import SyncScheduleRepository
+    from mtcore.repositories.trades import TradesRepository
 
 METAAPI_ID = r"^[A-Za-z0-9_-]{1,64}$"
 OWNER_METADATA_KEY = "userId"
@@ -182,6 +183,21 @@ def update_account(
     return updated
 
 
-def unlink_account(user_id: str, account_id: str, *, repository: AccountsRepository) -> None:
-    """Forget the account here; the MetaApi account and its broker account are left untouched."""
-    repository.unlink(repository.get(user_id, account_id))
+class TradesInFlight(Conflict):
+    code = "TRADES_IN_FLIGHT"
+
+
+def unlink_account(
+    user_id: str, account_id: str, *, repository: AccountsRepository, trades: TradesRepository
+) -> None:
+    """Forget the account here; the MetaApi account and its broker account are left untouched.
+    Refused while a trade of the account is still on its way: what the broker does with it must
+    be recorded somewhere."""
+    account = repository.get(user_id, account_id)
+    in_flight = trades.count_in_flight(account.id)
+    if in_flight:
+        raise TradesInFlight(
+            f"{in_flight} trade request(s) of this account are still being executed: "
+            "unlink it once they have settled (GET .../trades?status=QUEUED, WAITING or SENDING)"
+        )
+    repository.unlink(account)

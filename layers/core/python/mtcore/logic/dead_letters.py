@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from mtcore.errors import NotFound
+from mtcore.logic.execution import settle_unreachable
+from mtcore.logic.metaapi_access import UserTokenMissing
 from mtcore.observability import logger
+from mtcore.repositories.tokens import PlatformTokenMissing
 from mtcore.trades.groups import children_of, outcome_of
 from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
-from mtcore.trades.reconcile import Absent, Found, reconcile
+from mtcore.trades.reconcile import ABSENT_AFTER, Absent, Found, last_sent_at, reconcile
 
 if TYPE_CHECKING:
     from mtcore.logic.metaapi_access import MetaApiAccess
@@ -25,8 +29,8 @@ def conclude(
     access: MetaApiAccess,
     now: datetime | None = None,
 ) -> TradeRequest:
-    """FAILED when the broker has no trace of it, the broker's outcome when it has, UNKNOWN
-    when the broker cannot be asked."""
+    """FAILED when the broker has no trace of it long enough after its last send, the broker's
+    outcome when it has, UNKNOWN when the broker cannot tell yet (sync settles those)."""
     request = trades.get(message.account_id, message.trade_id)
     if request.status in SETTLED:
         return request
@@ -40,10 +44,14 @@ def conclude(
         return trades.transition(
             request, status, expected={request.status}, at=at, note=summary, changes={"reason": summary}
         )
-    account = accounts.get(request.user_id, request.account_id)
-    finding = reconcile(
-        access.for_account(account), (account.metaapi_account_id, account.region), request, at
-    )
+    try:
+        account = accounts.get(request.user_id, request.account_id)
+        client = access.for_account(account)
+    except NotFound:
+        return settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked")
+    except (UserTokenMissing, PlatformTokenMissing) as missing:
+        return settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message)
+    finding = reconcile(client, (account.metaapi_account_id, account.region), request, at)
     reason = "the order queue gave up on it"
     if isinstance(finding, Found):
         final = trades.transition(
@@ -54,23 +62,29 @@ def conclude(
             note=f"{reason}; {finding.note}",
             changes={"reason": f"{reason}; {finding.note}", "broker": finding.broker},
         )
-    elif isinstance(finding, Absent):
+    elif isinstance(finding, Absent) and at - last_sent_at(request) >= ABSENT_AFTER:
         final = trades.transition(
             request,
             TradeStatus.FAILED,
             expected={request.status},
             at=at,
             note=f"{reason}; {finding.note}",
-            changes={"reason": f"{reason}, and the broker has no trace of it: not executed"},
+            changes={"reason": f"{reason}; not executed: {finding.note}"},
         )
     else:
+        # The broker could not be asked, or was asked too soon after the send to be sure.
+        doubt = (
+            f"{finding.note}, too soon after its send to be sure"
+            if isinstance(finding, Absent)
+            else finding.note
+        )
         final = trades.transition(
             request,
             TradeStatus.UNKNOWN,
             expected={request.status},
             at=at,
-            note=f"{reason}; {finding.note}",
-            changes={"reason": f"{reason}; {finding.note}. The next full sync resolves it."},
+            note=f"{reason}; {doubt}",
+            changes={"reason": f"{reason}; {doubt}. The next full sync settles it."},
         )
     logger.warning(
         "dead-lettered trade concluded", extra={"tradeId": request.id, "status": final.status.value}

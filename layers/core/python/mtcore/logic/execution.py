@@ -1,20 +1,32 @@
-"""One delivery of a trade message: run the executor for it, with the account's MetaApi token."""
+"""One delivery of a trade message: run the executor for it, with the account's MetaApi token.
+
+Whatever stops a delivery is handled here, never left to the queue's visibility timeout (a FIFO
+group waits while its message is in flight, and with it the account's closes): a request whose
+broker cannot be reached any more (its account unlinked, its token removed) ends with a reason,
+and a failure of our own side comes back after a short wait."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from mtcore.errors import TradeRefused
+from aws_lambda_powertools.metrics import MetricUnit
+
+from mtcore.errors import NotFound, TradeRefused
+from mtcore.logic.metaapi_access import UserTokenMissing
 from mtcore.metaapi.errors import MetaApiError
 from mtcore.metaapi.models import TradeAction
-from mtcore.observability import logger
+from mtcore.observability import logger, metrics
+from mtcore.repositories.tokens import PlatformTokenMissing
 from mtcore.trades import checks
 from mtcore.trades.executor import Done, Executor, RetrySoon, Step
-from mtcore.trades.models import TradeKind, TradeStatus
+from mtcore.trades.models import SETTLED, TradeKind, TradeStatus
 
 _CHANGED_THE_ACCOUNT = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
 _CHANGES_ORDERS = frozenset({TradeKind.PLACE, TradeKind.MODIFY_ORDER, TradeKind.CANCEL})
+# Waits before a delivery that failed on our side comes back: 5 s, doubling, at most a minute.
+_FIRST_RETRY_S, _MAX_RETRY_S = 5.0, 60.0
 
 if TYPE_CHECKING:
     from mtcore.logic.metaapi_access import MetaApiAccess
@@ -36,6 +48,7 @@ def execute_trade_message(
     message: TradeMessage,
     receipt_handle: str,
     *,
+    receive_count: int,
     accounts: AccountsRepository,
     trades: TradesRepository,
     queue: TradeQueue,
@@ -43,16 +56,56 @@ def execute_trade_message(
     positions: PositionsRepository,
     orders: OrdersRepository,
     market: MarketCache,
-) -> Step:
-    request = trades.get(message.account_id, message.trade_id)
-    account = accounts.get(request.user_id, request.account_id)
-    client = access.for_account(account)
+) -> Step | None:
+    """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
+    try:
+        step = _execute(
+            message, accounts=accounts, trades=trades, access=access, positions=positions, orders=orders,
+            market=market,
+        )  # fmt: skip
+    except Exception as error:
+        # Our own side failed (DynamoDB, Secrets Manager, a request moved meanwhile): back soon;
+        # after the queue's maxReceiveCount the dead-letter consumer concludes it.
+        wait = min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** max(0, receive_count - 1))
+        logger.exception("trade delivery failed", extra={"tradeId": message.trade_id, "retryIn": wait})
+        metrics.add_metric(name="TradeDeliveriesFailed", unit=MetricUnit.Count, value=1)
+        queue.retry_in(receipt_handle, wait)
+        raise RetryLater(f"trade {message.trade_id} retries in {wait:.0f} s") from error
+    if isinstance(step, RetrySoon):
+        queue.retry_in(receipt_handle, step.seconds)
+        raise RetryLater(f"trade {step.request.id} retries in {step.seconds:.0f} s")
+    return step
+
+
+def _execute(
+    message: TradeMessage,
+    *,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    access: MetaApiAccess,
+    positions: PositionsRepository,
+    orders: OrdersRepository,
+    market: MarketCache,
+) -> Step | None:
+    request = trades.find(message.account_id, message.trade_id)
+    if request is None:
+        logger.warning("trade message without a stored request dropped", extra={"tradeId": message.trade_id})
+        return None
+    if request.status in SETTLED:
+        return Done(request)
+    try:
+        account = accounts.get(request.user_id, request.account_id)
+        client = access.for_account(account)
+    except NotFound:
+        return Done(settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked"))
+    except (UserTokenMissing, PlatformTokenMissing) as missing:
+        return Done(settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message))
     executor = Executor(
         trades=trades,
         client=client,
         remote=(account.metaapi_account_id, account.region),
         trading_halted=account.trading_halted,
-        recheck=_market_recheck(account, client, market),
+        recheck=_market_recheck(account, market),
     )
     step = executor.run(request.account_id, request.id)
     if isinstance(step, Done) and step.request.status in _CHANGED_THE_ACCOUNT:
@@ -61,10 +114,28 @@ def execute_trade_message(
             _refresh(step, executor, positions, orders)
         except MetaApiError as error:
             logger.warning("store not refreshed after a trade", extra={"errorCode": error.code})
-    if isinstance(step, RetrySoon):
-        queue.retry_in(receipt_handle, step.seconds)
-        raise RetryLater(f"trade {request.id} retries in {step.seconds:.0f} s")
     return step
+
+
+def settle_unreachable(
+    trades: TradesRepository, request: TradeRequest, status: TradeStatus, why: str
+) -> TradeRequest:
+    """A request whose broker can no longer be reached for it: one never sent (or parked) ends
+    `status`; one that may have reached the broker is UNKNOWN, as nobody can check it now."""
+    if request.status is TradeStatus.SENDING:
+        status = TradeStatus.UNKNOWN
+        reason = f"{why} while it was being sent: whether it executed cannot be checked until it can be"
+    else:
+        reason = f"not sent: {why}"
+    logger.warning("trade ended without the broker", extra={"tradeId": request.id, "status": status.value})
+    return trades.transition(
+        request,
+        status,
+        expected={request.status},
+        at=datetime.now(UTC),
+        note=reason,
+        changes={"reason": reason},
+    )
 
 
 def _refresh(
@@ -73,22 +144,23 @@ def _refresh(
     """Store what the broker now holds. What the trade closed or canceled is left for the sync it
     sets off, which records it with its closing deal or history order."""
     request = step.request
+    client = executor.client.with_budget(executor.policy.read_budget_seconds)
     if request.kind in _CHANGES_ORDERS:
-        live_orders = executor.client.orders(executor.remote)
+        live_orders = client.orders(executor.remote)
         orders.store_open(request.account_id, live_orders, orders.list_open(request.account_id))
         return
-    live = step.positions if step.positions is not None else executor.client.positions(executor.remote)
+    live = step.positions if step.positions is not None else client.positions(executor.remote)
     positions.store_open(request.account_id, live, positions.list_open(request.account_id))
 
 
 def _market_recheck(
-    account: Account, client: MetaApiClient, market: MarketCache
-) -> Callable[[TradeRequest], str | None]:
+    account: Account, market: MarketCache
+) -> Callable[[TradeRequest, MetaApiClient], str | None]:
     """Between acceptance and sending, a session may close, a symbol turn close-only or the
     spread widen past the account's limit: checked again from the container's cache."""
     remote = (account.metaapi_account_id, account.region)
 
-    def recheck(request: TradeRequest) -> str | None:
+    def recheck(request: TradeRequest, client: MetaApiClient) -> str | None:
         if request.symbol is None:
             return None
         try:

@@ -9,17 +9,20 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import Field
 
 from mtcore.errors import NotFound
-from mtcore.logic.idempotency import Accepted, once
+from mtcore.ids import new_ulid
 from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
 from mtcore.logic.pretrade import PreTrade
 from mtcore.metaapi.cache import MarketCache, get_market_cache
 from mtcore.metaapi.errors import MetaApiNotFound
 from mtcore.metaapi.models import Order, TradeAction
 from mtcore.models import CamelModel
+from mtcore.observability import logger, metrics
 from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
+from mtcore.repositories.idempotency import IdempotencyKeys, get_idempotency_keys
 from mtcore.repositories.positions import OrdersRepository, get_orders_repository
 from mtcore.repositories.trades import TradesRepository, get_trades_repository
 from mtcore.trades.bodies import CloseBy, NewOrder, OrderChanges, PositionChanges, given, zero_if_none
@@ -28,8 +31,6 @@ from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
 from mtcore.trades.queue import TradeQueue, get_trade_queue
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.models import Account
 
@@ -42,6 +43,7 @@ class TradeDesk:
 
     accounts: AccountsRepository
     trades: TradesRepository
+    keys: IdempotencyKeys
     orders: OrdersRepository
     queue: TradeQueue
     access: MetaApiAccess
@@ -52,17 +54,12 @@ def get_trade_desk() -> TradeDesk:
     return TradeDesk(
         accounts=get_accounts_repository(),
         trades=get_trades_repository(),
+        keys=get_idempotency_keys(),
         orders=get_orders_repository(),
         queue=get_trade_queue(),
         access=get_metaapi_access(),
         market=get_market_cache(),
     )
-
-
-def _enqueue(request: TradeRequest, trades: TradesRepository, queue: TradeQueue) -> Accepted:
-    trades.put_new(request)
-    queue.send(request)
-    return Accepted(account_id=request.account_id, trade_id=request.id)
 
 
 def _accept(
@@ -72,30 +69,71 @@ def _accept(
     route: str,
     key: str | None,
     body: dict[str, Any],
-    build: Callable[[], TradeRequest],
-    context: LambdaContext | None,
+    build: Callable[[str], list[TradeRequest]],
 ) -> TradeRequest:
-    """Build (checks included), record and queue one request, once per Idempotency-Key. Checks
-    run only for the first call: a repeat answers the first request even if the market moved."""
-    accepted = once(
-        tenant=account.user_id,
-        route=route,
-        key=key,
-        body=body,
-        create=lambda: _enqueue(build(), desk.trades, desk.queue),
-        context=context,
+    """Build (checks included), record and queue a request under a new id, or with an
+    Idempotency-Key under the id the key was first claimed for: a repeat answers the request the
+    first call created (even one that failed or died after writing it) and creates it only if
+    the first call never did. Checks run only while nothing is written yet, so a repeat answers
+    the first request even if the market moved.
+
+    `build(id)` answers the request, then any children it settles from."""
+    if key is None:
+        return _record(desk, build(new_ulid()))
+    trade_id = desk.keys.claim(
+        tenant=account.user_id, route=route, key=key, body=body, trade_id=new_ulid(), now=datetime.now(UTC)
     )
-    return desk.trades.get(accepted.account_id, accepted.trade_id)
+    existing = desk.trades.find(account.id, trade_id)
+    if existing is None:
+        return _record(desk, build(trade_id))
+    _redeliver(desk, existing)
+    return existing
 
 
-def _request(account: Account, kind: TradeKind, action: TradeAction, **fields: Any) -> TradeRequest:
+def _record(desk: TradeDesk, built: list[TradeRequest]) -> TradeRequest:
+    """Write the request, then its children (a crash in between leaves a parent that counts an
+    unwritten child as a position not closed), then queue the children and the request."""
+    request, children = built[0], built[1:]
+    if not desk.trades.put_new(request):
+        # A repeat of this call, running alongside, wrote it first: its answer is this one's.
+        return desk.trades.get(request.account_id, request.id)
+    for child in children:
+        desk.trades.put_new(child)
+    for queued in (*children, request):
+        _deliver(desk, queued)
+    return request
+
+
+def _redeliver(desk: TradeDesk, request: TradeRequest) -> None:
+    """A repeat finds its request written: queue what may not have been (the message's
+    deduplication id makes a second send harmless)."""
+    if request.status is not TradeStatus.QUEUED:
+        return
+    for child_id in request.children or []:
+        child = desk.trades.find(request.account_id, child_id)
+        if child is not None and child.status is TradeStatus.QUEUED:
+            _deliver(desk, child)
+    _deliver(desk, request)
+
+
+def _deliver(desk: TradeDesk, request: TradeRequest) -> None:
+    """Once written, a request is accepted: if the queue refuses its message now, the sweeper
+    sends it (an unsent request is due for it a few minutes after it was written)."""
+    if not desk.queue.send(request):
+        logger.warning("trade not queued; the sweeper sends it", extra={"tradeId": request.id})
+        metrics.add_metric(name="TradeSendsDeferred", unit=MetricUnit.Count, value=1)
+
+
+def _request(
+    account: Account, trade_id: str, kind: TradeKind, action: TradeAction, **fields: Any
+) -> TradeRequest:
     now = datetime.now(UTC)
     return TradeRequest(
+        id=trade_id,
         account_id=account.id,
         user_id=account.user_id,
         kind=kind,
         action=action,
-        expires_at=now + timedelta(seconds=account.order_expiry_seconds),
         created_at=now,
         updated_at=now,
         **fields,
@@ -120,16 +158,17 @@ def place_order(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
-    """A market or pending order, checked against the symbol's rules, then queued."""
+    """A market or pending order, checked against the symbol's rules, then queued. Only a market
+    order expires: one not sent in time is never sent late."""
     account = desk.accounts.get(user_id, account_id)
 
-    def build() -> TradeRequest:
+    def build(trade_id: str) -> list[TradeRequest]:
         checked = _pretrade(desk, account).new_order(order)
         is_market = order.action_type in MARKET
         request = _request(
             account,
+            trade_id,
             TradeKind.OPEN if is_market else TradeKind.PLACE,
             order.action_type,
             symbol=order.symbol,
@@ -148,9 +187,10 @@ def place_order(
             requested_price=checked.requested_price,
             pip_size=checked.pip_size,
         )
-        if is_market and order.expires_in_seconds:
-            request.expires_at = request.created_at + timedelta(seconds=order.expires_in_seconds)
-        return request
+        if is_market:
+            expiry = order.expires_in_seconds or account.order_expiry_seconds
+            request.expires_at = request.created_at + timedelta(seconds=expiry)
+        return [request]
 
     return _accept(
         desk,
@@ -159,7 +199,6 @@ def place_order(
         key=idempotency_key,
         body=order.model_dump(mode="json"),
         build=build,
-        context=context,
     )
 
 
@@ -189,17 +228,17 @@ def modify_order(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
     account = desk.accounts.get(user_id, account_id)
 
-    def build() -> TradeRequest:
+    def build(trade_id: str) -> list[TradeRequest]:
         pending = _pending_order(desk, account, order_id)
         targets = _pretrade(desk, account).order_change(pending, changes)
         # Only what was asked to change: the executor fills in the rest from the order as it is
         # when sent, so a change queued behind another never undoes it.
-        return _request(
+        request = _request(
             account,
+            trade_id,
             TradeKind.MODIFY_ORDER,
             TradeAction.ORDER_MODIFY,
             symbol=pending.symbol,
@@ -210,6 +249,7 @@ def modify_order(
             take_profit=zero_if_none(targets.take_profit) if given(changes, "take_profit") else None,
             expiration=changes.expiration if given(changes, "expiration") else None,
         )
+        return [request]
 
     return _accept(
         desk,
@@ -218,7 +258,6 @@ def modify_order(
         key=idempotency_key,
         body=changes.model_dump(mode="json", exclude_unset=True),
         build=build,
-        context=context,
     )
 
 
@@ -229,16 +268,22 @@ def cancel_order(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
     account = desk.accounts.get(user_id, account_id)
 
-    def build() -> TradeRequest:
+    def build(trade_id: str) -> list[TradeRequest]:
         pending = _pending_order(desk, account, order_id)
         _pretrade(desk, account).cancel(pending)
-        return _request(
-            account, TradeKind.CANCEL, TradeAction.ORDER_CANCEL, symbol=pending.symbol, order_id=pending.id
-        )
+        return [
+            _request(
+                account,
+                trade_id,
+                TradeKind.CANCEL,
+                TradeAction.ORDER_CANCEL,
+                symbol=pending.symbol,
+                order_id=pending.id,
+            )
+        ]
 
     return _accept(
         desk,
@@ -247,7 +292,6 @@ def cancel_order(
         key=idempotency_key,
         body={},
         build=build,
-        context=context,
     )
 
 
@@ -262,17 +306,17 @@ def modify_position(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
     account = desk.accounts.get(user_id, account_id)
 
-    def build() -> TradeRequest:
+    def build(trade_id: str) -> list[TradeRequest]:
         position = _client(desk, account).position(_remote(account), position_id)
         targets = _pretrade(desk, account).position_change(position, changes)
         # Only what was asked to change: the executor fills in the rest from the position as it is
         # when sent, so a change queued behind another never undoes it.
-        return _request(
+        request = _request(
             account,
+            trade_id,
             TradeKind.MODIFY_POSITION,
             TradeAction.POSITION_MODIFY,
             symbol=position.symbol,
@@ -281,6 +325,7 @@ def modify_position(
             take_profit=zero_if_none(targets.take_profit) if given(changes, "take_profit") else None,
             trailing_stop_loss=changes.trailing_stop_loss,
         )
+        return [request]
 
     return _accept(
         desk,
@@ -289,7 +334,6 @@ def modify_position(
         key=idempotency_key,
         body=changes.model_dump(mode="json", exclude_unset=True),
         build=build,
-        context=context,
     )
 
 
@@ -301,16 +345,16 @@ def close_position(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
     account = desk.accounts.get(user_id, account_id)
 
-    def build() -> TradeRequest:
+    def build(trade_id: str) -> list[TradeRequest]:
         # The position as it is now: a close that is not acknowledged is later judged against it.
         position = _client(desk, account).position(_remote(account), position_id)
         part = _pretrade(desk, account).close(position, volume)
-        return _request(
+        request = _request(
             account,
+            trade_id,
             TradeKind.CLOSE,
             TradeAction.POSITION_CLOSE_ID if part is None else TradeAction.POSITION_PARTIAL,
             symbol=position.symbol,
@@ -319,15 +363,15 @@ def close_position(
             position_id=position.id,
             position_volume=position.volume,
         )
+        return [request]
 
     return _accept(
         desk,
         account,
-        route=f"DELETE /accounts/{account.id}/positions",
+        route=f"DELETE /accounts/{account.id}/positions/{position_id}",
         key=idempotency_key,
-        body={"positionId": position_id, "volume": None if volume is None else str(volume)},
+        body={"volume": None if volume is None else str(volume)},
         build=build,
-        context=context,
     )
 
 
@@ -339,12 +383,11 @@ def close_by(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
     """Close a position with an opposite one on the same symbol (hedging accounts only)."""
     account = desk.accounts.get(user_id, account_id)
 
-    def build() -> TradeRequest:
+    def build(trade_id: str) -> list[TradeRequest]:
         pretrade = _pretrade(desk, account)
         pretrade.hedging_required()
         client = _client(desk, account)
@@ -354,8 +397,9 @@ def close_by(
         except MetaApiNotFound:
             raise NotFound(f"No open position {body.close_by_position_id} on this account") from None
         pretrade.close_by(position, opposite)
-        return _request(
+        request = _request(
             account,
+            trade_id,
             TradeKind.CLOSE_BY,
             TradeAction.POSITION_CLOSE_BY,
             symbol=position.symbol,
@@ -364,6 +408,7 @@ def close_by(
             close_by_position_id=opposite.id,
             close_by_volume=opposite.volume,
         )
+        return [request]
 
     return _accept(
         desk,
@@ -372,7 +417,6 @@ def close_by(
         key=idempotency_key,
         body=body.model_dump(mode="json"),
         build=build,
-        context=context,
     )
 
 
@@ -383,59 +427,44 @@ def close_positions(
     *,
     idempotency_key: str | None,
     desk: TradeDesk,
-    context: LambdaContext | None = None,
 ) -> TradeRequest:
     """Close every open position (or every one of a symbol): one child request per position,
     queued in order, then the parent, which settles from them."""
     account = desk.accounts.get(user_id, account_id)
 
-    def create() -> Accepted:
+    def build(trade_id: str) -> list[TradeRequest]:
         open_now = _client(desk, account).positions(_remote(account))
-        now = datetime.now(UTC)
-        expires_at = now + timedelta(seconds=account.order_expiry_seconds)
         children = [
-            TradeRequest(
-                account_id=account.id,
-                user_id=user_id,
-                kind=TradeKind.CLOSE,
-                action=TradeAction.POSITION_CLOSE_ID,
+            _request(
+                account,
+                new_ulid(),
+                TradeKind.CLOSE,
+                TradeAction.POSITION_CLOSE_ID,
                 symbol=position.symbol,
                 position_id=position.id,
                 position_volume=position.volume,
-                expires_at=expires_at,
-                created_at=now,
-                updated_at=now,
             )
             for position in open_now
             if symbol is None or position.symbol == symbol
         ]
-        parent = TradeRequest(
-            account_id=account.id,
-            user_id=user_id,
-            kind=TradeKind.CLOSE_ALL,
-            action=TradeAction.POSITION_CLOSE_ID,
+        parent = _request(
+            account,
+            trade_id,
+            TradeKind.CLOSE_ALL,
+            TradeAction.POSITION_CLOSE_ID,
             symbol=symbol,
             children=[child.id for child in children],
-            created_at=now,
-            updated_at=now,
         )
-        # The parent is written first, so a crash leaves nothing unaccounted for: the sweeper
-        # re-enqueues it, and a child never written counts as a position not closed.
-        desk.trades.put_new(parent)
-        for child in children:
-            _enqueue(child, desk.trades, desk.queue)
-        desk.queue.send(parent)
-        return Accepted(account_id=parent.account_id, trade_id=parent.id)
+        return [parent, *children]
 
-    accepted = once(
-        tenant=user_id,
+    return _accept(
+        desk,
+        account,
         route=f"DELETE /accounts/{account.id}/positions",
         key=idempotency_key,
         body={"symbol": symbol},
-        create=create,
-        context=context,
+        build=build,
     )
-    return desk.trades.get(accepted.account_id, accepted.trade_id)
 
 
 def get_trade(

@@ -45,6 +45,7 @@ _RETRY_STATUSES = {409, 500, 502, 503, 504}
 # Backoff between read retries: 0.2 s, 0.4 s, 0.8 s … capped, and always inside the deadline.
 _FIRST_BACKOFF_S = 0.2
 _MAX_BACKOFF_S = 2.0
+_REFRESH = {"refreshTerminalState": "true"}
 
 
 def client_api_url(template: str, region: str | None) -> str:
@@ -75,7 +76,19 @@ class MetaApiClient:
         self._deadline = deadline
         self._read_retries = read_retries
         self._sleep = sleep
-        self.calls = 0  # requests sent, for measurements
+
+    def with_budget(self, seconds: float) -> MetaApiClient:
+        """The same client with a time budget of its own, counted from now: each phase of a
+        trade (its reads, its send, the look at its outcome) gets the time it needs."""
+        return MetaApiClient(
+            self._token,
+            http=self._http,
+            provisioning_url=self._provisioning_url,
+            client_url_template=self._client_url_template,
+            deadline=Deadline(seconds, clock=self._deadline.clock),
+            read_retries=self._read_retries,
+            sleep=self._sleep,
+        )
 
     # Provisioning ---------------------------------------------------------------------------
 
@@ -106,15 +119,27 @@ class MetaApiClient:
     def account_information(self, account: RemoteAccount | tuple[str, str | None]) -> AccountInformation:
         return self._read_model(AccountInformation, *self._client_path(account, "/account-information"))
 
-    def positions(self, account: RemoteAccount | tuple[str, str | None]) -> list[Position]:
-        return parsed_answer(list[Position], self._read(*self._client_path(account, "/positions")))
+    def positions(
+        self, account: RemoteAccount | tuple[str, str | None], *, refresh: bool = False
+    ) -> list[Position]:
+        """`refresh`: the terminal's state as of now (slower), not MetaApi's cached copy."""
+        fields = _REFRESH if refresh else None
+        return parsed_answer(
+            list[Position], self._read(*self._client_path(account, "/positions"), fields=fields)
+        )
 
     def position(self, account: RemoteAccount | tuple[str, str | None], position_id: str) -> Position:
         path = f"/positions/{quote(position_id, safe='')}"
         return self._read_model(Position, *self._client_path(account, path))
 
-    def orders(self, account: RemoteAccount | tuple[str, str | None]) -> list[Order]:
-        return parsed_answer(list[Order], self._read(*self._client_path(account, "/orders")) or [])
+    def orders(
+        self, account: RemoteAccount | tuple[str, str | None], *, refresh: bool = False
+    ) -> list[Order]:
+        """`refresh`: the terminal's state as of now (slower), not MetaApi's cached copy."""
+        fields = _REFRESH if refresh else None
+        return parsed_answer(
+            list[Order], self._read(*self._client_path(account, "/orders"), fields=fields) or []
+        )
 
     def order(self, account: RemoteAccount | tuple[str, str | None], order_id: str) -> Order:
         path = f"/orders/{quote(order_id, safe='')}"
@@ -252,7 +277,6 @@ class MetaApiClient:
             request_headers["Content-Type"] = "application/json"
             encoded = encode_json(body)
         timeout = urllib3.Timeout(connect=min(3.0, remaining), read=min(READ_TIMEOUT_S, remaining))
-        self.calls += 1
         try:
             if fields:
                 response = self._http.request(

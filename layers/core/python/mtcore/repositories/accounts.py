@@ -21,7 +21,9 @@ from mtcore.repositories.keys import (
     user_pk,
 )
 from mtcore.repositories.pagination import decode_token, encode_token
+from mtcore.repositories.trades import ENTITY as TRADE_ENTITY
 from mtcore.settings import get_settings
+from mtcore.trades.models import IN_FLIGHT
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -144,15 +146,22 @@ class AccountsRepository:
         self._delete_partition(account_pk(account.id))
 
     def _delete_partition(self, pk: str) -> None:
+        """Every item of the account but a trade request still in flight: the executor may be
+        sending it, and it must still find it to record what the broker did."""
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table_name,
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": pk}},
-            ProjectionExpression="pk, sk",
+            ProjectionExpression="pk, sk, entity, #status",
+            ExpressionAttributeNames={"#status": "status"},
         )
         for page in pages:
-            deletes = [{"DeleteRequest": {"Key": key}} for key in page.get("Items", [])]
+            deletes = [
+                {"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}}
+                for item in page.get("Items", [])
+                if not _in_flight(item)
+            ]
             batch_write(self._client, self._table_name, deletes)
 
     def _item(self, account: Account) -> dict[str, Any]:
@@ -167,6 +176,10 @@ class AccountsRepository:
 
 def _without_none(plain: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in plain.items() if value is not None}
+
+
+def _in_flight(item: dict[str, Any]) -> bool:
+    return item.get("entity", {}).get("S") == TRADE_ENTITY and item.get("status", {}).get("S") in IN_FLIGHT
 
 
 def _account_of(raw: dict[str, Any]) -> Account:

@@ -15,7 +15,7 @@ from mtcore.repositories.codec import from_item, to_item
 from mtcore.repositories.keys import account_pk, trade_sk
 from mtcore.repositories.pagination import decode_token, encode_token
 from mtcore.settings import get_settings
-from mtcore.trades.models import SETTLED, TradeRequest, TradeStatus, Transition
+from mtcore.trades.models import IN_FLIGHT, SETTLED, TradeRequest, TradeStatus, Transition
 from mtcore.trades.sweep import sweep_at, sweep_shard
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ class TradesRepository:
         self._client = client
         self._table_name = table_name
 
-    def put_new(self, request: TradeRequest) -> None:
+    def put_new(self, request: TradeRequest) -> bool:
+        """Write a new request; False when one with its id is stored already (a repeat of the
+        call that created it, or the client's own retry of a write that had gone through)."""
         item = _plain(request) | {
             "pk": account_pk(request.account_id),
             "sk": trade_sk(request.id),
@@ -60,9 +62,13 @@ class TradesRepository:
             "sweepShard": sweep_shard(request.account_id),
             "sweepAt": sweep_at(request.status, request.created_at, request.not_before).isoformat(),
         }
-        self._client.put_item(
-            TableName=self._table_name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
-        )
+        try:
+            self._client.put_item(
+                TableName=self._table_name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def get(self, account_id: str, request_id: str) -> TradeRequest:
         request = self.find(account_id, request_id)
@@ -193,6 +199,21 @@ class TradesRepository:
         answer = self._client.query(**request)
         items = [TradeRequest.model_validate(from_item(raw)) for raw in answer.get("Items", [])]
         return items, encode_token(answer.get("LastEvaluatedKey"))
+
+    def count_in_flight(self, account_id: str) -> int:
+        """How many of the account's requests are not settled yet."""
+        paginator = self._client.get_paginator("query")
+        statuses = {f":s{number}": {"S": status.value} for number, status in enumerate(IN_FLIGHT)}
+        pages = paginator.paginate(
+            TableName=self._table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            FilterExpression=f"#status IN ({', '.join(statuses)})",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":pk": {"S": account_pk(account_id)}, ":prefix": {"S": "TRADE#"}}
+            | statuses,
+            Select="COUNT",
+        )
+        return sum(page["Count"] for page in pages)
 
     def created_since(self, account_id: str, since: datetime) -> list[TradeRequest]:
         """Every request of the account created at or after `since`, oldest first."""

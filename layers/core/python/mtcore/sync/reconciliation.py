@@ -1,6 +1,7 @@
-"""After a full sync: our trades against the broker's records. UNKNOWN trades are settled from
-broker truth; executed trades without a position, positions carrying our clientId without a
-trade, and positions opened by hand are named on the account for a person to look at."""
+"""After a full sync: our trades against the broker's records. UNKNOWN trades of every kind are
+settled from broker truth (a close-all parent from its children once they are); executed trades
+without a position, positions carrying our clientId without a trade or of a trade not recorded
+as executed, and positions opened by hand are named on the account for a person to look at."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import TYPE_CHECKING
 from mtcore.models import Reconciliation
 from mtcore.observability import logger
 from mtcore.repositories.trades import TransitionRefused
-from mtcore.trades.models import OPENING, TradeKind, TradeStatus
-from mtcore.trades.reconcile import Absent, Found, reconcile
+from mtcore.trades.groups import children_of, outcome_of
+from mtcore.trades.models import TradeKind, TradeStatus
+from mtcore.trades.reconcile import ABSENT_AFTER, Absent, Found, last_sent_at, reconcile
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.models import Account
     from mtcore.repositories.accounts import AccountsRepository
@@ -30,6 +34,8 @@ GRACE = timedelta(minutes=2)
 OUR_CLIENT_ID = re.compile(r"^T[0-9A-Z]{9}$")
 # The most recently closed positions an executed trade's position is looked for among.
 CLOSED_CHECKED = 1000
+# Statuses whose trade may own a position: anything else carrying its clientId was a late fill.
+_MAY_HOLD_A_POSITION = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
 
 
 def reconcile_account(
@@ -43,15 +49,28 @@ def reconcile_account(
     now: datetime,
 ) -> Reconciliation:
     recent = trades.created_since(account.id, now - LOOKBACK)
-    resolved, remaining = _settle_unknown(account, client, trades, recent, now)
+    settled = _settle_unknown(account, client, trades, recent, now)
+    settled |= _settle_parents(trades, recent, now)
     open_positions = positions.list_open(account.id)
     recently_closed, _ = history.list_closed(account.id, limit=CLOSED_CHECKED, next_token=None)
     known_positions = {p.id for p in open_positions} | {p.id for p in recently_closed}
-    ours = {request.client_id for request in recent}
+    status_of = {request.client_id: settled.get(request.id, request.status) for request in recent}
+    late_fills = [
+        p.id
+        for p in open_positions
+        if p.client_id in status_of and status_of[p.client_id] not in _MAY_HOLD_A_POSITION
+    ]
+    if late_fills:
+        logger.warning("positions of trades not recorded as executed", extra={"positionIds": late_fills})
     found = Reconciliation(
         checked_at=now,
-        unknown_resolved=resolved,
-        unknown_remaining=remaining,
+        unknown_resolved=list(settled),
+        unknown_remaining=[
+            request.id
+            for request in recent
+            if request.status is TradeStatus.UNKNOWN and request.id not in settled
+        ],
+        positions_of_unexecuted_trades=late_fills,
         executed_without_position=[
             request.id
             for request in recent
@@ -67,7 +86,7 @@ def reconcile_account(
             for p in open_positions
             if p.client_id
             and OUR_CLIENT_ID.match(p.client_id)
-            and p.client_id not in ours
+            and p.client_id not in status_of
             and p.time > now - LOOKBACK
         ],
         manual_positions=[p.id for p in open_positions if not p.client_id],
@@ -82,33 +101,60 @@ def _settle_unknown(
     trades: TradesRepository,
     recent: list[TradeRequest],
     now: datetime,
-) -> tuple[list[str], list[str]]:
+) -> dict[str, TradeStatus]:
+    """UNKNOWN trades the broker can now tell about; answers their new statuses by id. A trade
+    is taken for not executed only once the broker has had time to execute a late send."""
     remote = (account.metaapi_account_id, account.region)
-    resolved: list[str] = []
-    remaining: list[str] = []
+    settled: dict[str, TradeStatus] = {}
     for request in recent:
         if request.status is not TradeStatus.UNKNOWN or request.kind is TradeKind.CLOSE_ALL:
             continue
         finding = reconcile(client, remote, request, now)
         if isinstance(finding, Found):
             status, note, changes = finding.status, finding.note, {"broker": finding.broker}
-        elif isinstance(finding, Absent) and request.kind in OPENING:
-            # Long after the send, no trace of an order at the broker: it never executed.
-            status, note, changes = TradeStatus.FAILED, f"the broker has no trace: {finding.note}", {}
+        elif isinstance(finding, Absent) and now - last_sent_at(request) >= ABSENT_AFTER:
+            status, note, changes = TradeStatus.FAILED, f"not executed: {finding.note}", {}
         else:
-            remaining.append(request.id)
             continue
-        try:
-            trades.transition(
-                request,
-                status,
-                expected={TradeStatus.UNKNOWN},
-                at=now,
-                note=f"resolved by sync: {note}",
-                changes={"reason": f"resolved by sync: {note}", **changes},
-            )
-        except TransitionRefused:
-            continue  # settled meanwhile by someone else
-        logger.info("unknown trade resolved", extra={"tradeId": request.id, "status": status.value})
-        resolved.append(request.id)
-    return resolved, remaining
+        if _settle(trades, request, status, f"resolved by sync: {note}", now, changes):
+            settled[request.id] = status
+    return settled
+
+
+def _settle_parents(
+    trades: TradesRepository, recent: list[TradeRequest], now: datetime
+) -> dict[str, TradeStatus]:
+    """UNKNOWN close-all parents whose children are all settled now, none of them UNKNOWN."""
+    settled: dict[str, TradeStatus] = {}
+    for parent in recent:
+        if parent.status is not TradeStatus.UNKNOWN or parent.kind is not TradeKind.CLOSE_ALL:
+            continue
+        outcome = outcome_of(children_of(parent, trades))
+        if outcome is None or outcome[0] is TradeStatus.UNKNOWN:
+            continue
+        if _settle(trades, parent, outcome[0], f"resolved by sync: {outcome[1]}", now, {}):
+            settled[parent.id] = outcome[0]
+    return settled
+
+
+def _settle(
+    trades: TradesRepository,
+    request: TradeRequest,
+    status: TradeStatus,
+    reason: str,
+    now: datetime,
+    changes: Mapping[str, object],
+) -> bool:
+    try:
+        trades.transition(
+            request,
+            status,
+            expected={TradeStatus.UNKNOWN},
+            at=now,
+            note=reason,
+            changes={"reason": reason, **changes},
+        )
+    except TransitionRefused:
+        return False  # settled meanwhile by someone else
+    logger.info("unknown trade resolved", extra={"tradeId": request.id, "status": status.value})
+    return True

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 from mtcore.metaapi.errors import (
     MetaApiError,
     MetaApiNotConnected,
+    MetaApiNotFound,
     MetaApiRateLimited,
     MetaApiTimeout,
+    MetaApiTokenRefused,
     MetaApiUnavailable,
+    MetaApiValidation,
 )
 from mtcore.metaapi.models import TradeAction
 from mtcore.metaapi.models import TradeRequest as MetaApiTrade
@@ -35,15 +38,16 @@ from mtcore.trades.models import (
     TradeStatus,
     TrailingStopLoss,
 )
-from mtcore.trades.reconcile import Absent, Found, reconcile
+from mtcore.trades.reconcile import ABSENT_AFTER, SENT, Absent, Found, last_sent_at, reconcile
 
 if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.metaapi.models import Position, TradeResult
     from mtcore.repositories.trades import TradesRepository
 
-SENT = "sent to the broker"  # the timeline note of each send
 _SUCCESS_STATUS = {10008: TradeStatus.PLACED, 10010: TradeStatus.PARTIAL}
+# Reads that fail this way will not succeed by trying again: the request is refused unsent.
+_REFUSED_READS = (MetaApiNotFound, MetaApiValidation, MetaApiTokenRefused)
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,29 @@ class ExecutorPolicy:
     settle_seconds: float = 2.0  # before looking for the outcome of an ambiguous send
     # A send found absent is looked for again until this long after it: brokers have been seen
     # to execute a trade well after answering that it timed out.
-    absent_for_seconds: float = 15.0
+    absent_for_seconds: float = ABSENT_AFTER.total_seconds()
     recheck_seconds: float = 5.0
-    max_attempts: int = 5
+    max_attempts: int = 5  # sends of an entry (a market or pending order)
     short_wait_seconds: float = 5.0  # longer waits park the request instead of holding the queue
+    # A look at the broker that cannot tell what a send did is tried again later, each time with
+    # a fresh time budget and twice the wait; after this many the trade is UNKNOWN, which sync
+    # settles from broker truth.
+    max_looks: int = 6
+    # Exits (closes, changes, cancels) and pending orders do not expire: a retryable failure is
+    # retried for this long after the request was accepted before it is given up.
+    retry_for_seconds: float = 3600.0
+    max_retry_wait_seconds: float = 60.0
+    # Each phase of a delivery gets its own MetaApi time budget, so a slow send never leaves the
+    # look at its outcome without time.
+    read_budget_seconds: float = 6.0
+    send_budget_seconds: float = 14.0  # MetaApi's connect (3 s) and read (10 s) timeouts, and a margin
+    look_budget_seconds: float = 8.0
+
+    def delivery_seconds(self) -> float:
+        """The longest one delivery can spend waiting on MetaApi: the reads before a send, the
+        send, then the fill read or a settle and one look, then the refresh of the store."""
+        after_send = max(self.read_budget_seconds, self.settle_seconds + self.look_budget_seconds)
+        return self.read_budget_seconds + self.send_budget_seconds + after_send + self.read_budget_seconds
 
 
 @dataclass(frozen=True)
@@ -86,8 +109,8 @@ class Executor:
     remote: tuple[str, str | None]
     trading_halted: bool = False
     # What may have changed since the order was accepted (a session closed, the spread widened):
-    # a reason not to send a market order, or None.
-    recheck: Callable[[TradeRequest], str | None] | None = None
+    # a reason not to send a market order, or None. It reads through the client it is given.
+    recheck: Callable[[TradeRequest, MetaApiClient], str | None] | None = None
     policy: ExecutorPolicy = ExecutorPolicy()
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
@@ -98,28 +121,43 @@ class Executor:
             return Done(request)
         if request.kind is TradeKind.CLOSE_ALL:
             return self._settle_group(request)
-        if request.status is TradeStatus.SENDING:
-            # A redelivery after a crash or a lost answer: the send may have executed.
-            return self._reconcile(request, "found in SENDING on delivery")
         now = self.clock()
         if request.not_before and now < request.not_before:
             return self._wait(request, (request.not_before - now).total_seconds())
+        if request.status is TradeStatus.SENDING:
+            # A redelivery after a crash or a lost answer, or a look that is due: the send may
+            # have executed.
+            return self._reconcile(request, "found in SENDING on delivery")
         if request.expires_at and now >= request.expires_at:
             return self._finish(request, TradeStatus.EXPIRED, "not sent: it expired before it could be sent")
         if self.trading_halted and request.kind in OPENING:
             return self._finish(request, TradeStatus.REJECTED, "not sent: trading is halted on this account")
-        if request.attempts >= self.policy.max_attempts:
+        if request.kind in OPENING and request.attempts >= self.policy.max_attempts:
             return self._finish(
                 request, TradeStatus.REJECTED, f"not sent: gave up after {request.attempts} attempts"
             )
-        refusal = self.recheck(request) if self.recheck and request.kind is TradeKind.OPEN else None
-        if refusal:
-            return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
+        reads = self.client.with_budget(self.policy.read_budget_seconds)
         try:
-            now_at_broker, refusal = self._as_it_is_now(request)
+            refusal = (
+                self.recheck(request, reads) if self.recheck and request.kind is TradeKind.OPEN else None
+            )
+            if refusal:
+                return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
+            now_at_broker, refusal = self._as_it_is_now(request, reads)
+        except _REFUSED_READS as error:
+            return self._finish(
+                request,
+                TradeStatus.REJECTED,
+                f"not sent: MetaApi refused to read the account ({error.message})",
+            )
         except MetaApiError as error:
             logger.warning("broker state not read before a send", extra={"errorCode": error.code})
-            return RetrySoon(request, self.policy.short_wait_seconds)
+            wait = (
+                error.retry_after_seconds
+                if isinstance(error, MetaApiRateLimited)
+                else self.policy.short_wait_seconds
+            )
+            return self._retry(request, wait, f"the broker's state could not be read ({error.message})")
         if refusal:
             return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
         sending = self.trades.transition(
@@ -133,13 +171,14 @@ class Executor:
         )
         return self._send(sending)
 
-    def _as_it_is_now(self, request: TradeRequest) -> tuple[dict[str, Any], str | None]:
+    def _as_it_is_now(self, request: TradeRequest, reads: MetaApiClient) -> tuple[dict[str, Any], str | None]:
         """Closes and changes are sent against the broker's state right before the send: the
         volumes a close is later judged against, and the levels a change leaves as they are
         (a change queued behind another must not undo it). Answers the request's changes, or
         why it is not sent."""
         if request.kind in (TradeKind.CLOSE, TradeKind.CLOSE_BY, TradeKind.MODIFY_POSITION):
-            live = {position.id: position for position in self.client.positions(self.remote)}
+            # The terminal's own state: a stale list must not refuse a close or change.
+            live = {position.id: position for position in reads.positions(self.remote, refresh=True)}
             position = live.get(request.position_id or "")
             if position is None:
                 return {}, f"position {request.position_id} is no longer open"
@@ -161,7 +200,9 @@ class Executor:
                 "trailing_stop_loss": request.trailing_stop_loss or _trailing(position.trailing_stop_loss),
             }, None
         if request.kind is TradeKind.MODIFY_ORDER:
-            order = next((o for o in self.client.orders(self.remote) if o.id == request.order_id), None)
+            order = next(
+                (o for o in reads.orders(self.remote, refresh=True) if o.id == request.order_id), None
+            )
             if order is None:
                 return {}, f"order {request.order_id} is no longer pending"
             return {
@@ -176,7 +217,8 @@ class Executor:
 
     def _send(self, request: TradeRequest) -> Step:
         try:
-            result = self.client.trade(self.remote, _metaapi_trade(request))
+            sender = self.client.with_budget(self.policy.send_budget_seconds)
+            result = sender.trade(self.remote, _metaapi_trade(request))
         except (MetaApiTimeout, MetaApiUnavailable) as error:
             return self._reconcile(request, f"no clear answer from MetaApi ({error.message})")
         except MetaApiRateLimited as error:
@@ -201,14 +243,15 @@ class Executor:
         if outcome is TradeOutcome.FINAL:
             return self._finish(request, TradeStatus.REJECTED, f"broker refused it ({reason})", broker=broker)
         if outcome is TradeOutcome.RETRYABLE:
-            return self._retry(request, min(30.0, 2.0**request.attempts), f"broker asked to retry ({reason})")
+            wait = min(self.policy.max_retry_wait_seconds, 2.0**request.attempts)
+            return self._retry(request, wait, f"broker asked to retry ({reason})")
         return self._reconcile(request, f"outcome unknown ({reason})")
 
     def _filled(self, request: TradeRequest, status: TradeStatus, broker: BrokerAnswer) -> Done:
         """A market order's fill price is its new position's open price: read once, and kept for
         refreshing the stored positions too."""
         try:
-            positions = self.client.positions(self.remote)
+            positions = self.client.with_budget(self.policy.read_budget_seconds).positions(self.remote)
         except MetaApiError as error:
             logger.warning("fill price not read", extra={"tradeId": request.id, "errorCode": error.code})
             return self._finish(request, status, f"broker answered {broker.string_code}", broker=broker)
@@ -223,18 +266,27 @@ class Executor:
         return Done(done.request, positions)
 
     def _retry(self, request: TradeRequest, wait: float, reason: str) -> Step:
+        """Try again after `wait`: an entry within its attempts and before it expires; an exit
+        (which never expires) within the retry window after it was accepted."""
         now = self.clock()
-        if request.attempts >= self.policy.max_attempts:
+        if request.kind in OPENING and request.attempts >= self.policy.max_attempts:
             return self._finish(
                 request, TradeStatus.REJECTED, f"not executed after {request.attempts} attempts: {reason}"
             )
-        if request.expires_at and now + timedelta(seconds=wait) >= request.expires_at:
-            return self._finish(request, TradeStatus.EXPIRED, f"not executed, and too old to retry: {reason}")
         until = now + timedelta(seconds=wait)
+        if request.expires_at and until >= request.expires_at:
+            return self._finish(request, TradeStatus.EXPIRED, f"not executed, and too old to retry: {reason}")
+        window = self.policy.retry_for_seconds
+        if until >= request.created_at + timedelta(seconds=window):
+            return self._finish(
+                request,
+                TradeStatus.REJECTED,
+                f"not executed within {_duration(window)} of being accepted: {reason}",
+            )
         waiting = self.trades.transition(
             request,
             TradeStatus.WAITING,
-            expected={TradeStatus.SENDING},
+            expected={request.status},
             at=now,
             note=f"retry in {wait:.0f} s: {reason}",
             changes={"not_before": until},
@@ -278,7 +330,8 @@ class Executor:
 
     def _reconcile(self, request: TradeRequest, reason: str) -> Step:
         self.sleep(self.policy.settle_seconds)
-        finding = reconcile(self.client, self.remote, request, self.clock())
+        looking = self.client.with_budget(self.policy.look_budget_seconds)
+        finding = reconcile(looking, self.remote, request, self.clock())
         logger.info("trade reconciled", extra={"tradeId": request.id, "finding": type(finding).__name__})
         if isinstance(finding, Found):
             return self._finish(
@@ -288,20 +341,37 @@ class Executor:
                 broker=finding.broker,
                 price=finding.price,
             )
+        now = self.clock()
         if isinstance(finding, Absent):
-            since_send = (self.clock() - _last_sent_at(request)).total_seconds()
-            if since_send < self.policy.absent_for_seconds:
+            if (now - last_sent_at(request)).total_seconds() < self.policy.absent_for_seconds:
                 still = self.trades.transition(
                     request,
                     TradeStatus.SENDING,
                     expected={TradeStatus.SENDING},
-                    at=self.clock(),
+                    at=now,
                     note=f"{reason}; {finding.note} yet; looking again",
                 )
                 return self._wait(still, self.policy.recheck_seconds)
             # Absent long enough to be sure it did not execute: it may be sent again.
             return self._retry(request, 0.0, f"{reason}; {finding.note}")
-        return self._finish(request, TradeStatus.UNKNOWN, f"{reason}; {finding.note}")
+        looks = request.looks + 1
+        if looks >= self.policy.max_looks:
+            return self._finish(
+                request,
+                TradeStatus.UNKNOWN,
+                f"{reason}; {finding.note}, {looks} times; "
+                "the next full sync settles it from the broker's records",
+            )
+        wait = self.policy.recheck_seconds * 2 ** (looks - 1)
+        later = self.trades.transition(
+            request,
+            TradeStatus.SENDING,
+            expected={TradeStatus.SENDING},
+            at=now,
+            note=f"{reason}; {finding.note}; looking again in {wait:.0f} s",
+            changes={"looks": looks, "not_before": now + timedelta(seconds=wait)},
+        )
+        return self._wait(later, wait)
 
     def _finish(
         self,
@@ -328,9 +398,11 @@ class Executor:
         return Done(final)
 
 
-def _last_sent_at(request: TradeRequest) -> datetime:
-    sends = [step.at for step in request.timeline if step.status is TradeStatus.SENDING and step.note == SENT]
-    return sends[-1] if sends else request.updated_at
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    if whole % 3600 == 0:
+        return f"{whole // 3600} h"
+    return f"{whole // 60} min" if whole % 60 == 0 else f"{whole} s"
 
 
 def _target(sent: Decimal | None, current: Decimal | None) -> Decimal:

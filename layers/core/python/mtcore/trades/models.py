@@ -23,7 +23,7 @@ class TradeStatus(StrEnum):
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
     CANCELED = "CANCELED"
-    UNKNOWN = "UNKNOWN"  # the broker could not tell us; sync resolves it later
+    UNKNOWN = "UNKNOWN"  # the broker could not tell us after several looks; sync resolves it later
     FAILED = "FAILED"
 
 
@@ -41,6 +41,8 @@ SETTLED = frozenset(
     }
 )
 SENDABLE = frozenset({TradeStatus.QUEUED, TradeStatus.WAITING})
+# Not settled yet: the executor still has it, and may be sending it right now.
+IN_FLIGHT = frozenset({*SENDABLE, TradeStatus.SENDING})
 
 
 class TradeKind(StrEnum):
@@ -163,6 +165,7 @@ class TradeRequest(CamelModel):
     client_id: str = ""
     status: TradeStatus = TradeStatus.QUEUED
     attempts: int = 0
+    looks: int = Field(default=0, description="Looks at the broker that could not tell what a send did")
     expires_at: datetime | None = None
     not_before: datetime | None = None
     broker: BrokerAnswer | None = None

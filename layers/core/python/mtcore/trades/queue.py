@@ -27,7 +27,18 @@ class TradeQueue:
         self._client = client
         self._queue_url = queue_url
 
-    def send(self, request: TradeRequest) -> None:
+    def send(self, request: TradeRequest) -> bool:
+        """Queue the request's message; False when SQS could not be reached or refused it (after
+        the client's own retries, which the deduplication id makes safe)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._send(request)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+
+    def _send(self, request: TradeRequest) -> None:
         self._client.send_message(
             QueueUrl=self._queue_url,
             MessageBody=TradeMessage(account_id=request.account_id, trade_id=request.id).model_dump_json(),

@@ -1,6 +1,11 @@
 """After an ambiguous answer, what the broker actually did, per action: an order by its clientId;
-a close by the position gone or smaller than the snapshot taken when the request was made; a
-modify by the levels now equal to the target; a cancel by the order gone from the pending ones."""
+a close by the position gone (with its closing deal) or smaller than the snapshot taken when the
+request was made; a modify by the levels now equal to the target; a cancel by the order gone from
+the pending ones and in the history as canceled.
+
+Open positions and orders are read with `refreshTerminalState`, so MetaApi answers the terminal's
+state as of now, never a cached list a reconnecting terminal left behind. A record merely missing
+from a list proves nothing: only the history (a closing deal, a done order) does."""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiError
+from mtcore.repositories.history import Deal
 from mtcore.trades.models import OPENING, BrokerAnswer, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
@@ -17,6 +24,15 @@ if TYPE_CHECKING:
 
 # History is searched from a little before the request was made, for clock differences.
 _HISTORY_MARGIN = timedelta(minutes=5)
+SENT = "sent to the broker"  # the timeline note of each send
+# A trade is taken for absent only this long after its last send: brokers have been seen to
+# execute a trade well after answering that it timed out.
+ABSENT_AFTER = timedelta(seconds=15)
+
+
+def last_sent_at(request: TradeRequest) -> datetime:
+    sends = [step.at for step in request.timeline if step.status is TradeStatus.SENDING and step.note == SENT]
+    return sends[-1] if sends else request.updated_at
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,7 @@ def _find_open(
 ) -> Finding:
     # A pending order found already filled was still placed: its own outcome is PLACED.
     filled = TradeStatus.PLACED if request.kind is TradeKind.PLACE else TradeStatus.EXECUTED
-    open_now = client.positions(remote)
+    open_now = client.positions(remote, refresh=True)
     for position in open_now:
         if position.client_id == request.client_id:
             return Found(
@@ -73,7 +89,7 @@ def _find_open(
                 BrokerAnswer(position_id=position.id),
                 price=position.open_price,
             )
-    for order in client.orders(remote):
+    for order in client.orders(remote, refresh=True):
         if order.client_id == request.client_id:
             return Found(
                 TradeStatus.PLACED,
@@ -106,9 +122,9 @@ def _find_open(
 
 
 def _find_close(client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest) -> Finding:
-    """A close (or close-by: either of its two positions) executed if a position is gone or
-    smaller than it was when the request was made."""
-    open_now = {p.id: p for p in client.positions(remote)}
+    """A close (or close-by: either of its two positions) executed if a position is gone with its
+    closing deal in the history, or smaller than it was when the request was made."""
+    open_now = {p.id: p for p in client.positions(remote, refresh=True)}
     snapshots = [(request.position_id or "", request.position_volume)]
     if request.close_by_position_id:
         snapshots.append((request.close_by_position_id, request.close_by_volume))
@@ -116,7 +132,12 @@ def _find_close(client: MetaApiClient, remote: tuple[str, str | None], request: 
     for position_id, before in snapshots:
         current = open_now.get(position_id)
         if current is None:
-            return Found(TradeStatus.EXECUTED, f"position {position_id} is closed", answer)
+            closing = _closing_deal(client, remote, position_id)
+            if closing is None:
+                return CannotTell(f"position {position_id} is not listed, but no deal has closed it yet")
+            return Found(
+                TradeStatus.EXECUTED, f"position {position_id} is closed (deal {closing.id})", answer
+            )
         if before is not None and current.volume < before:
             return Found(
                 TradeStatus.EXECUTED,
@@ -125,6 +146,11 @@ def _find_close(client: MetaApiClient, remote: tuple[str, str | None], request: 
             )
     held = ", ".join(f"{p} with {open_now[p].volume} lots" for p, _ in snapshots)
     return Absent(f"still open: position {held}")
+
+
+def _closing_deal(client: MetaApiClient, remote: tuple[str, str | None], position_id: str) -> Deal | None:
+    deals = parsed_answer(list[Deal], client.history_deals_by_position(remote, position_id))
+    return next((deal for deal in deals if deal.closes), None)
 
 
 def _same(target: Decimal | None, current: Decimal | None) -> bool:
@@ -136,9 +162,17 @@ def _find_position_modified(
     client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest
 ) -> Finding:
     position_id = request.position_id or ""
-    current = next((p for p in client.positions(remote) if p.id == position_id), None)
+    current = next((p for p in client.positions(remote, refresh=True) if p.id == position_id), None)
     if current is None:
-        return CannotTell(f"position {position_id} closed before its new levels could be confirmed")
+        closing = _closing_deal(client, remote, position_id)
+        if closing is None:
+            return CannotTell(f"position {position_id} is not listed, but no deal has closed it yet")
+        return Found(
+            TradeStatus.CANCELED,
+            f"position {position_id} closed (deal {closing.id}) before its new levels could be "
+            "confirmed: nothing is left to change",
+            BrokerAnswer(position_id=position_id),
+        )
     trailing = request.trailing_stop_loss.to_metaapi() if request.trailing_stop_loss else None
     if (
         _same(request.stop_loss, current.stop_loss)
@@ -159,9 +193,17 @@ def _find_order_modified(
     client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest
 ) -> Finding:
     order_id = request.order_id or ""
-    current = next((o for o in client.orders(remote) if o.id == order_id), None)
+    current = next((o for o in client.orders(remote, refresh=True) if o.id == order_id), None)
     if current is None:
-        return CannotTell(f"order {order_id} left the pending orders before its changes could be confirmed")
+        ended = _ended_state(client, remote, order_id)
+        if ended is None:
+            return CannotTell(f"order {order_id} is not listed, and its history does not show it yet")
+        return Found(
+            TradeStatus.CANCELED,
+            f"order {order_id} ended {ended} before its changes could be confirmed: "
+            "nothing is left to change",
+            BrokerAnswer(order_id=order_id),
+        )
     pairs = (
         (request.open_price, current.open_price),
         (request.stop_limit_price, current.stop_limit_price),
@@ -178,22 +220,23 @@ def _find_order_modified(
 
 def _find_canceled(client: MetaApiClient, remote: tuple[str, str | None], request: TradeRequest) -> Finding:
     order_id = request.order_id or ""
-    if any(order.id == order_id for order in client.orders(remote)):
+    if any(order.id == order_id for order in client.orders(remote, refresh=True)):
         return Absent(f"order {order_id} is still pending")
+    state = _ended_state(client, remote, order_id)
+    if state is None:
+        return CannotTell(f"order {order_id} is no longer pending, and its history does not show it yet")
+    answer = BrokerAnswer(order_id=order_id)
+    if state == "ORDER_STATE_CANCELED":
+        return Found(TradeStatus.EXECUTED, f"order {order_id} is canceled", answer)
+    return Found(TradeStatus.REJECTED, f"order {order_id} ended {state} before it could be canceled", answer)
+
+
+def _ended_state(client: MetaApiClient, remote: tuple[str, str | None], order_id: str) -> str | None:
+    """How a pending order ended, from its history order; None while the history lacks it."""
     for order in client.history_orders_by_ticket(remote, order_id):
-        if str(order.get("id")) != order_id:
-            continue
-        state = order.get("state")
-        if state == "ORDER_STATE_CANCELED":
-            return Found(
-                TradeStatus.EXECUTED, f"order {order_id} is canceled", BrokerAnswer(order_id=order_id)
-            )
-        return Found(
-            TradeStatus.REJECTED,
-            f"order {order_id} ended {state} before it could be canceled",
-            BrokerAnswer(order_id=order_id),
-        )
-    return CannotTell(f"order {order_id} is no longer pending, and its history does not show it yet")
+        if str(order.get("id")) == order_id:
+            return str(order.get("state"))
+    return None
 
 
 def _found_deal(deal: dict[str, object], status: TradeStatus, request: TradeRequest) -> Found:

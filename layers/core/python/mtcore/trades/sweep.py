@@ -21,7 +21,11 @@ def sweep_shard(account_id: str) -> str:
 
 
 def sweep_at(status: TradeStatus, at: datetime, not_before: datetime | None) -> datetime:
-    if status is TradeStatus.WAITING and not_before is not None:
+    """A parked request when it is due (a retry, or a later look at what a send did); any other
+    when its message would have been handled by now."""
+    if not_before is not None and (
+        status is TradeStatus.WAITING or (status is TradeStatus.SENDING and not_before > at)
+    ):
         return not_before
     return at + LOST_AFTER
 
