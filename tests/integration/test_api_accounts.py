@@ -7,8 +7,13 @@ from decimal import Decimal
 import boto3
 import pytest
 
+from mtcore.aws import dynamodb_client
+from mtcore.logic.accounts import AccountChanges, update_account
 from mtcore.models import Account, Platform
-from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
+from mtcore.repositories.sync_schedule import get_sync_schedule_repository
+from mtcore.repositories.sync_state import get_sync_state_repository
+from mtcore.settings import get_settings
 from tests.conftest import LogCapture
 from tests.integration.conftest import Api
 
@@ -29,7 +34,7 @@ def _link(user_id: str, account_id: str, **changes: object) -> Account:
         "updated_at": NOW,
     }
     account = Account(**(fields | changes))
-    get_accounts_repository().put(account)
+    get_accounts_repository().link(account)
     return account
 
 
@@ -63,7 +68,8 @@ def test_money_round_trips_exactly(api: Api) -> None:
     _link("alice", "a1", balance=Decimal("10000.29"), free_margin=Decimal("0.01"))
 
     item = api.call("GET", "/api/metatrader/accounts", user="alice").body["items"][0]
-    stored = boto3.client("dynamodb").scan(TableName=get_accounts_repository()._table_name)["Items"][0]
+    items = boto3.client("dynamodb").scan(TableName=get_settings().table_name)["Items"]
+    stored = next(item for item in items if item["entity"]["S"] == "ACCOUNT")
 
     assert item["balance"] == 10000.29
     assert item["freeMargin"] == 0.01
@@ -149,3 +155,32 @@ def test_logs_carry_the_request_id_as_correlation_id(api: Api, logs: LogCapture)
     assert len(refused) == 1
     assert refused[0]["errorCode"] == "VALIDATION_ERROR"
     assert refused[0]["correlation_id"] == api.last_request_id
+
+
+def test_a_settings_change_keeps_what_a_sync_wrote_meanwhile(api: Api) -> None:
+    # Given the API read the account, then a sync wrote new balances before the API wrote
+    stale = _link("alice", "a1")
+    get_sync_state_repository().update_account(
+        stale, {"balance": Decimal("12345.67"), "equity": Decimal("12000")}, synced_at=datetime.now(UTC)
+    )
+
+    class ReadBeforeTheSync(AccountsRepository):
+        def get(self, user_id: str, account_id: str) -> Account:
+            return stale
+
+    repository = get_accounts_repository()
+    updated = update_account(
+        "alice",
+        "a1",
+        AccountChanges(name="Main account"),
+        repository=ReadBeforeTheSync(dynamodb_client(), get_settings().table_name),
+        schedule=get_sync_schedule_repository(),
+    )
+
+    stored = repository.get("alice", "a1")
+    assert (stored.name, stored.balance, stored.equity) == (
+        "Main account",
+        Decimal("12345.67"),
+        Decimal("12000"),
+    )
+    assert updated == stored

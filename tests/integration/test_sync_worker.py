@@ -503,6 +503,41 @@ def test_a_canceled_order_leaves_the_store_once_its_history_order_exists(
     assert [(item["id"]["S"], item["state"]["S"]) for item in horders] == [(order_id, "ORDER_STATE_CANCELED")]
 
 
+def test_a_read_from_before_sync_closed_a_position_or_order_never_brings_it_back(
+    account: Account, worker: SyncWorker
+) -> None:
+    # Given a live read (a trade's refresh, a ?live=true call) taken while both were open…
+    position_id = _buy(account)
+    order_id = _trade(
+        account,
+        action_type=TradeAction.BUY_LIMIT,
+        symbol="EURUSD",
+        volume=Decimal("0.1"),
+        open_price=Decimal("1.07"),
+    )
+    read_at = datetime.now(UTC)
+    positions_then, orders_then = _broker_positions(account), _broker_orders(account)
+    _sync(worker, account)
+    # …and sync recording the close and the cancel that happened next
+    _trade(account, action_type=TradeAction.POSITION_CLOSE_ID, position_id=position_id)
+    _trade(account, action_type=TradeAction.ORDER_CANCEL, order_id=order_id)
+    _sync(worker, account)
+    assert get_positions_repository().list_open(account.id) == []
+
+    # When the old read is written late
+    written = [
+        get_positions_repository().store_open(account.id, positions_then, [], read_at=read_at),
+        get_orders_repository().store_open(account.id, orders_then, [], read_at=read_at),
+    ]
+
+    # Then nothing comes back
+    assert written == [0, 0]
+    assert get_positions_repository().list_open(account.id) == []
+    assert get_orders_repository().list_open(account.id) == []
+    closed, _ = get_history_repository().list_closed(account.id, limit=10, next_token=None)
+    assert [position.id for position in closed] == [position_id]
+
+
 def test_an_account_information_sync_updates_only_the_account(
     account: Account, worker: SyncWorker, writes: Writes
 ) -> None:

@@ -3,7 +3,7 @@ symbol the simulator's broker lists (5- and 3-digit forex, gold, an index CFD, c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -558,3 +558,28 @@ def test_specified_day_takes_a_time_earlier_today_and_return_filling_only_for_pe
 
     assert today.volume == 1
     assert market.code == "FILLING_MODE_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(
+    ("name", "digits", "base", "pip"),
+    [
+        ("XAUUSD", 2, "XAU", "0.1"),  # a 50-pip stop on gold is 5.00, not 0.50
+        ("XAUUSD.m", 3, None, "0.1"),
+        ("GOLD", 2, None, "0.1"),
+        ("XAGUSD", 3, "XAG", "0.01"),
+        ("EURUSD", 5, "EUR", "0.0001"),
+        ("USDJPY", 3, "USD", "0.01"),
+        ("US30", 1, None, "0.1"),
+    ],
+)
+def test_without_the_brokers_pip_size_a_pip_follows_the_symbols_convention(
+    name: str, digits: int, base: str | None, pip: str
+) -> None:
+    symbol = replace(BY_NAME["XAUUSD"], name=name, digits=digits, bid="2350.00")
+    spec: dict[str, Any] = {"pipSize": None} | ({"baseCurrency": base} if base else {})
+    pretrade, _ = _desk(symbol, **spec)
+
+    checked = pretrade.new_order(_order(symbol, stopLoss=50, stopLossUnits="RELATIVE_PIPS"))
+
+    assert checked.pip_size == Decimal(pip)
+    assert checked.stop_loss == symbol.ask_price - 50 * Decimal(pip)

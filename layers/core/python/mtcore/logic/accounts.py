@@ -175,8 +175,7 @@ def update_account(
     # Each change was validated by AccountChanges; nulls ("not given") are left out.
     changed = changes.model_dump(exclude_none=True, by_alias=False)
     stamp = now or datetime.now(UTC)
-    updated = account.model_copy(update={**changed, "updated_at": stamp})
-    repository.put(updated)
+    updated = repository.update(account, {**changed, "updated_at": stamp})
     sync_settings = ("auto_sync_positions", "auto_sync_orders", "sync_interval")
     if any(getattr(updated, name) != getattr(account, name) for name in sync_settings):
         schedule.schedule(updated, due_at=stamp + timedelta(seconds=updated.sync_interval))

@@ -145,12 +145,18 @@ def _refresh(
     sets off, which records it with its closing deal or history order."""
     request = step.request
     client = executor.client.with_budget(executor.policy.read_budget_seconds)
+    read_at = datetime.now(UTC)
     if request.kind in _CHANGES_ORDERS:
         live_orders = client.orders(executor.remote)
-        orders.store_open(request.account_id, live_orders, orders.list_open(request.account_id))
+        orders.store_open(
+            request.account_id, live_orders, orders.list_open(request.account_id), read_at=read_at
+        )
         return
-    live = step.positions if step.positions is not None else client.positions(executor.remote)
-    positions.store_open(request.account_id, live, positions.list_open(request.account_id))
+    if step.positions is not None and step.positions_read_at is not None:
+        live, read_at = step.positions, step.positions_read_at
+    else:
+        live = client.positions(executor.remote)
+    positions.store_open(request.account_id, live, positions.list_open(request.account_id), read_at=read_at)
 
 
 def _market_recheck(

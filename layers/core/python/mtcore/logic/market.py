@@ -3,6 +3,7 @@ account belongs to the caller."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ def list_positions(
     stored = positions.list_open(account.id)
     if not live:
         return stored
+    read_at = datetime.now(UTC)
     current = access.for_account(account).positions(_remote(account))
-    positions.store_open(account.id, current, stored)
+    positions.store_open(account.id, current, stored, read_at=read_at)
     return current
 
 
@@ -49,8 +51,9 @@ def get_position(
     account = accounts.get(user_id, account_id)
     if not live:
         return positions.get_open(account.id, position_id)
+    read_at = datetime.now(UTC)
     current = access.for_account(account).position(_remote(account), position_id)
-    positions.store_open(account.id, [current], [])
+    positions.store_open(account.id, [current], [], read_at=read_at)
     return current
 
 

@@ -208,8 +208,9 @@ def list_orders(user_id: str, account_id: str, *, live: bool, desk: TradeDesk) -
     stored = desk.orders.list_open(account.id)
     if not live:
         return stored
+    read_at = datetime.now(UTC)
     current = _client(desk, account).orders(_remote(account))
-    desk.orders.store_open(account.id, current, stored)
+    desk.orders.store_open(account.id, current, stored, read_at=read_at)
     return current
 
 

@@ -81,8 +81,31 @@ class AccountsRepository:
                 raise Conflict("This MetaApi account is already linked") from None
             raise
 
-    def put(self, account: Account) -> None:
-        self._client.put_item(TableName=self._table_name, Item=self._item(account))
+    def update(self, account: Account, changes: dict[str, Any]) -> Account:
+        """Set `changes` (by Account field name) on the stored account and answer it as stored
+        now. Only those fields are written, so what others write meanwhile (a sync's balances,
+        the halt flag) stands; NotFound if the account was unlinked meanwhile."""
+        plain = account.model_copy(update=changes).model_dump(
+            mode="python", by_alias=True, include=set(changes), exclude_none=True
+        )
+        for stamp in _TIMESTAMPS:
+            if stamp in plain:
+                plain[stamp] = plain[stamp].isoformat()
+        names = {f"#f{number}": name for number, name in enumerate(plain)}
+        values = to_item({f":f{number}": value for number, value in enumerate(plain.values())})
+        try:
+            answer = self._client.update_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": user_pk(account.user_id)}, "sk": {"S": account_sk(account.id)}},
+                UpdateExpression="SET " + ", ".join(f"{name} = :f{n}" for n, name in enumerate(names)),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise NotFound(f"No account {account.id}") from None
+        return _account_of(answer["Attributes"])
 
     def get(self, user_id: str, account_id: str) -> Account:
         """The caller's account; another user's account is NotFound, exactly like a missing one."""

@@ -29,6 +29,7 @@ from mtcore.repositories.keys import (
     sortable_time,
 )
 from mtcore.repositories.pagination import decode_token, encode_token
+from mtcore.repositories.positions import POSITION_ENTITY, gone_marker
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
@@ -140,8 +141,8 @@ class HistoryRepository:
         return self._add_new(account_id, HISTORY_ORDER_PREFIX, records)
 
     def close_position(self, account_id: str, closed: ClosedPosition, *, snapshot_at: datetime) -> bool:
-        """Record the closed position and forget the open one, together; False (nothing written)
-        when the open item was stored from a snapshot as new as this one or newer."""
+        """Record the closed position and mark the open one gone, together; False (nothing
+        written) when the open item was stored from a snapshot as new as this one or newer."""
         pk = account_pk(account_id)
         item = _plain(closed) | {
             "pk": pk,
@@ -153,12 +154,12 @@ class HistoryRepository:
                 TransactItems=[
                     {"Put": {"TableName": self._table_name, "Item": to_item(item)}},
                     {
-                        "Delete": {
-                            "TableName": self._table_name,
-                            "Key": {"pk": {"S": pk}, "sk": {"S": f"{OPEN_POSITION_PREFIX}{closed.id}"}},
-                            "ConditionExpression": "attribute_not_exists(snapshotAt) OR snapshotAt < :at",
-                            "ExpressionAttributeValues": {":at": {"S": sortable_time(snapshot_at)}},
-                        }
+                        "Put": gone_marker(
+                            self._table_name,
+                            {"pk": {"S": pk}, "sk": {"S": f"{OPEN_POSITION_PREFIX}{closed.id}"}},
+                            POSITION_ENTITY,
+                            snapshot_at,
+                        )
                     },
                 ]
             )

@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mtcore.aws import dynamodb_client
 from mtcore.errors import NotFound
 from mtcore.metaapi.models import Order, Position
-from mtcore.repositories.batch import batch_write
 from mtcore.repositories.codec import from_item, to_item
 from mtcore.repositories.keys import OPEN_POSITION_PREFIX, ORDER_PREFIX, account_pk, sortable_time
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
 
 ItemT = TypeVar("ItemT", Position, Order)
 # Quotes and floating profit move on every tick: a record whose only change is one of these is
@@ -34,10 +33,31 @@ def changed(stored: ItemT | None, live: ItemT) -> bool:
 
 
 _TIMESTAMPS = ("time", "updateTime", "expirationTime")
+# A closed position or a done order leaves a marker under its open key for this long: a read
+# taken before it closed, written late (a live read, a trade's refresh), cannot bring it back.
+GONE_KEPT = timedelta(days=1)
+
+
+def gone_marker(table_name: str, key: dict[str, Any], entity: str, snapshot_at: datetime) -> PutTypeDef:
+    """The put that replaces an open item the broker confirmed gone as of `snapshot_at`, unless
+    it was stored from a later read (alone, or as part of a transaction)."""
+    return {
+        "TableName": table_name,
+        "Item": key
+        | {
+            "entity": {"S": f"{entity}_GONE"},
+            "snapshotAt": {"S": sortable_time(snapshot_at)},
+            "ttl": {"N": str(int((snapshot_at + GONE_KEPT).timestamp()))},
+        },
+        "ConditionExpression": "attribute_not_exists(snapshotAt) OR snapshotAt < :at",
+        "ExpressionAttributeValues": {":at": {"S": sortable_time(snapshot_at)}},
+    }
 
 
 class OpenItemsRepository(Generic[ItemT]):
-    """Snapshots of open broker records of one kind, keyed by their broker id."""
+    """Snapshots of open broker records of one kind, keyed by their broker id. Every write says
+    when its snapshot was read and lands only over an older one; a record the broker confirmed
+    gone is replaced by a marker, never simply deleted."""
 
     def __init__(
         self, client: DynamoDBClient, table_name: str, *, model: type[ItemT], prefix: str, entity: str
@@ -53,59 +73,62 @@ class OpenItemsRepository(Generic[ItemT]):
         pages = paginator.paginate(
             TableName=self._table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": account_pk(account_id)}, ":prefix": {"S": self._prefix}},
+            FilterExpression="entity = :entity",
+            ExpressionAttributeValues={
+                ":pk": {"S": account_pk(account_id)},
+                ":prefix": {"S": self._prefix},
+                ":entity": {"S": self._entity},
+            },
         )
         return [self._of(raw) for page in pages for raw in page.get("Items", [])]
 
     def get_open(self, account_id: str, item_id: str) -> ItemT:
         answer = self._client.get_item(TableName=self._table_name, Key=self._key(account_id, item_id))
-        if "Item" not in answer:
+        if answer.get("Item", {}).get("entity", {}).get("S") != self._entity:
             raise NotFound(f"No open {self._entity.lower()} {item_id} on this account")
         return self._of(answer["Item"])
 
-    def store_open(self, account_id: str, live: list[ItemT], stored: list[ItemT]) -> int:
-        """Write the live items that differ from the stored ones; answers how many were written.
+    def store_open(
+        self, account_id: str, live: list[ItemT], stored: list[ItemT], *, read_at: datetime
+    ) -> int:
+        """Write the live items, read at `read_at`, that differ from the stored ones; answers how
+        many were written.
 
         Items missing from the live list are not removed here: a reconnecting terminal can answer
-        an empty list, so only a known outcome (a close, a cancel, a closing deal) removes one."""
+        an empty list, so only a known outcome (a closing deal, a done order) removes one."""
         known = {item.id: item for item in stored}
-        different = [item for item in live if changed(known.get(item.id), item)]
-        batch_write(
-            self._client,
-            self._table_name,
-            [{"PutRequest": {"Item": self._item(account_id, item)}} for item in different],
-        )
-        return len(different)
-
-    def remove(self, account_id: str, item_ids: list[str]) -> None:
-        """Forget items the broker confirmed gone (closed by our trade, canceled)."""
-        batch_write(
-            self._client,
-            self._table_name,
-            [{"DeleteRequest": {"Key": self._key(account_id, item_id)}} for item_id in item_ids],
+        return sum(
+            self.put_if_newer(account_id, item, snapshot_at=read_at)
+            for item in live
+            if changed(known.get(item.id), item)
         )
 
     def put_if_newer(self, account_id: str, item: ItemT, *, snapshot_at: datetime) -> bool:
         """Store an item read at `snapshot_at`, unless the stored copy was read later (a slower
-        sync must not undo a faster one's newer read); answers whether it was written."""
+        read must not undo a faster one's newer read) or the item is gone; answers whether it
+        was written."""
         item_with_time = self._item(account_id, item) | {"snapshotAt": {"S": sortable_time(snapshot_at)}}
         try:
             self._client.put_item(
                 TableName=self._table_name,
                 Item=item_with_time,
-                **_older_than(snapshot_at),
+                ConditionExpression="attribute_not_exists(pk) OR "
+                "(entity = :entity AND (attribute_not_exists(snapshotAt) OR snapshotAt < :at))",
+                ExpressionAttributeValues={
+                    ":entity": {"S": self._entity},
+                    ":at": {"S": sortable_time(snapshot_at)},
+                },
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
     def remove_if_older(self, account_id: str, item_id: str, *, snapshot_at: datetime) -> bool:
-        """Forget an item the broker confirmed gone as of `snapshot_at`, unless it was stored from
-        a later read; answers whether it was removed (or already absent)."""
+        """Mark an item the broker confirmed gone as of `snapshot_at`, unless it was stored from a
+        later read; answers whether it was marked (or already was)."""
+        marker = gone_marker(self._table_name, self._key(account_id, item_id), self._entity, snapshot_at)
         try:
-            self._client.delete_item(
-                TableName=self._table_name, Key=self._key(account_id, item_id), **_older_than(snapshot_at)
-            )
+            self._client.put_item(**marker)
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
@@ -125,17 +148,11 @@ class OpenItemsRepository(Generic[ItemT]):
         return item
 
 
-def _older_than(snapshot_at: datetime) -> dict[str, Any]:
-    """The write condition of a sync: the stored copy, if any, was read before `snapshot_at`
-    (copies stored without a read time, by a trade or a live read, count as older)."""
-    return {
-        "ConditionExpression": "attribute_not_exists(snapshotAt) OR snapshotAt < :at",
-        "ExpressionAttributeValues": {":at": {"S": sortable_time(snapshot_at)}},
-    }
-
-
 PositionsRepository = OpenItemsRepository[Position]
 OrdersRepository = OpenItemsRepository[Order]
+
+
+POSITION_ENTITY = "POSITION"
 
 
 def get_positions_repository() -> PositionsRepository:
@@ -144,7 +161,7 @@ def get_positions_repository() -> PositionsRepository:
         get_settings().table_name,
         model=Position,
         prefix=OPEN_POSITION_PREFIX,
-        entity="POSITION",
+        entity=POSITION_ENTITY,
     )
 
 

@@ -53,12 +53,33 @@ def point_of(spec: SymbolSpecification) -> Decimal:
     return Decimal(1).scaleb(-(5 if spec.digits is None else spec.digits))
 
 
+# A metal's pip is a fixed price step whatever digits the broker quotes it with (gold at 2
+# digits has a point of 0.01 but a pip of 0.1): by its base currency, or its name.
+_METAL_PIPS = {"XAU": Decimal("0.1"), "XAG": Decimal("0.01"), "XPT": Decimal("0.1"), "XPD": Decimal("0.1")}
+_METAL_NAMES = {"GOLD": "XAU", "SILVER": "XAG", "PLATINUM": "XPT", "PALLADIUM": "XPD"}
+
+
 def pip_of(spec: SymbolSpecification) -> Decimal:
-    """The broker's pip size; else the forex convention (10 points on 3- and 5-digit quotes)."""
+    """The broker's pip size; else a metal's conventional pip; else the forex convention (10
+    points on 3- and 5-digit quotes, a point otherwise)."""
     if spec.pip_size:
         return spec.pip_size
+    metal = _metal_of(spec)
+    if metal is not None:
+        return _METAL_PIPS[metal]
     point = point_of(spec)
     return point * 10 if spec.digits in (3, 5) else point
+
+
+def _metal_of(spec: SymbolSpecification) -> str | None:
+    base = str((spec.model_extra or {}).get("baseCurrency") or "").upper()
+    if base in _METAL_PIPS:
+        return base
+    name = spec.symbol.upper()
+    return next(
+        (metal for metal in _METAL_PIPS if name.startswith(metal)),
+        next((metal for word, metal in _METAL_NAMES.items() if name.startswith(word)), None),
+    )
 
 
 def to_price(spec: SymbolSpecification, value: Decimal) -> Decimal:

@@ -85,6 +85,7 @@ class Done:
     request: TradeRequest
     # The account's positions as read right after a market order executed, when they were.
     positions: list[Position] | None = None
+    positions_read_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ class Executor:
     def _filled(self, request: TradeRequest, status: TradeStatus, broker: BrokerAnswer) -> Done:
         """A market order's fill price is its new position's open price: read once, and kept for
         refreshing the stored positions too."""
+        read_at = self.clock()
         try:
             positions = self.client.with_budget(self.policy.read_budget_seconds).positions(self.remote)
         except MetaApiError as error:
@@ -263,7 +265,7 @@ class Executor:
         done = self._finish(
             request, status, f"broker answered {broker.string_code}", broker=broker, price=price
         )
-        return Done(done.request, positions)
+        return Done(done.request, positions, read_at)
 
     def _retry(self, request: TradeRequest, wait: float, reason: str) -> Step:
         """Try again after `wait`: an entry within its attempts and before it expires; an exit
