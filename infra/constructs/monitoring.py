@@ -19,48 +19,58 @@ if TYPE_CHECKING:
 OLDEST_ORDER_SECONDS = 120
 
 
+FIVE_MINUTES = Duration.minutes(5)
+
+
+def count(name: str) -> cloudwatch.Metric:
+    """One of the functions' own metrics, summed over five minutes."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": SERVICE_NAME},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+    )
+
+
+def at_least_one(
+    scope: Construct, construct_id: str, description: str, metric: cloudwatch.IMetric
+) -> cloudwatch.Alarm:
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
 class TradeMonitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, trading: TradePipeline) -> None:
         super().__init__(scope, construct_id)
-        five_minutes = Duration.minutes(5)
         self.alarms = [
-            cloudwatch.Alarm(
+            at_least_one(
                 self,
                 "DeadLetters",
-                alarm_description="Trade messages reached the dead-letter queue",
-                metric=trading.dead_letters.metric_approximate_number_of_messages_visible(
+                "Trade messages reached the dead-letter queue",
+                trading.dead_letters.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
-            cloudwatch.Alarm(
+            at_least_one(
                 self,
                 "ExecutorErrors",
-                alarm_description="The order executor failed invocations",
-                metric=trading.executor.metric_errors(period=five_minutes, statistic="Sum"),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "The order executor failed invocations",
+                trading.executor.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
             ),
-            cloudwatch.Alarm(
+            at_least_one(
                 self,
                 "TradeDeliveryFailures",
-                alarm_description="Trade deliveries failed on our side (DynamoDB, Secrets Manager, …)",
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name="TradeDeliveriesFailed",
-                    dimensions_map={"service": SERVICE_NAME},
-                    statistic="Sum",
-                    period=five_minutes,
-                ),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "Trade deliveries failed on our side (DynamoDB, Secrets Manager, …) and were retried",
+                count("TradeDeliveriesFailed"),
             ),
             cloudwatch.Alarm(
                 self,
@@ -74,21 +84,11 @@ class TradeMonitoring(Construct):
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
-            cloudwatch.Alarm(
+            at_least_one(
                 self,
                 "UnknownTrades",
-                alarm_description="Trades ended UNKNOWN: the broker could not say whether they executed",
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name="TradesUnknown",
-                    dimensions_map={"service": SERVICE_NAME},
-                    statistic="Sum",
-                    period=five_minutes,
-                ),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "Trades ended UNKNOWN: the broker could not say whether they executed",
+                count("TradesUnknown"),
             ),
         ]
 
@@ -98,17 +98,6 @@ class SyncMonitoring(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, sync: SyncPipeline) -> None:
         super().__init__(scope, construct_id)
-        five_minutes = Duration.minutes(5)
-
-        def count(name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=name,
-                dimensions_map={"service": SERVICE_NAME},
-                statistic="Sum",
-                period=five_minutes,
-            )
-
         self.alarms = [
             cloudwatch.Alarm(
                 self,
@@ -121,42 +110,31 @@ class SyncMonitoring(Construct):
                         "successes": count("SyncsSuccess"),
                         "partials": count("SyncsPartial"),
                     },
-                    period=five_minutes,
+                    period=FIVE_MINUTES,
                 ),
                 threshold=20,
                 evaluation_periods=2,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
-            self._at_least_one(
+            at_least_one(
+                self,
                 "SyncDeadLetters",
                 "Sync messages reached the dead-letter queue",
                 sync.dead_letters.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
             ),
-            self._at_least_one(
+            at_least_one(
+                self,
                 "SyncThrottles",
                 "The sync worker was throttled",
-                sync.worker.metric_throttles(period=five_minutes, statistic="Sum"),
+                sync.worker.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
             ),
-            self._at_least_one(
+            at_least_one(
+                self,
                 "AccountsDisconnected",
                 "An account's terminal lost its broker connection",
                 count("AccountDisconnected"),
             ),
         ]
-
-    def _at_least_one(
-        self, construct_id: str, description: str, metric: cloudwatch.IMetric
-    ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            construct_id,
-            alarm_description=description,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )

@@ -236,6 +236,14 @@ def simulator(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     server.server_close()
 
 
+@pytest.fixture
+def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
+    """A simulator account of alice's, linked: (its MetaApi id, our account id)."""
+    metaapi_id = simulator.account(metadata={"userId": "alice"})
+    answer = api.call("POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id})
+    return metaapi_id, answer.body["id"]
+
+
 def trades_log(simulator: Simulator, metaapi_id: str) -> list[dict[str, Any]]:
     answer = simulator.session.get(f"{simulator.url}/_sim/accounts/{metaapi_id}/trades", timeout=5)
     log: list[dict[str, Any]] = answer.json()

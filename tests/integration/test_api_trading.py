@@ -20,13 +20,6 @@ ACCOUNTS = "/api/metatrader/accounts"
 ORDER = {"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.1}
 
 
-@pytest.fixture
-def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
-    metaapi_id = simulator.account(metadata={"userId": "alice"})
-    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
-    return metaapi_id, account_id
-
-
 def _drain(poller: QueuePoller, rounds: int = 10) -> None:
     for _ in range(rounds):
         if poller.poll_once() == 0:

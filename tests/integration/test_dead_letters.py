@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import boto3
-import pytest
 
 from infra.local.queues import QueuePoller
 from mtcore.logic.metaapi_access import get_metaapi_access
@@ -20,13 +19,6 @@ from mtcore.trades.reconcile import SENT
 from tests.integration.conftest import Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"
-
-
-@pytest.fixture
-def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
-    metaapi_id = simulator.account(metadata={"userId": "alice"})
-    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
-    return metaapi_id, account_id
 
 
 def _stuck_in_sending(account_id: str, *, sent_ago: timedelta = timedelta(minutes=1)) -> TradeRequest:

@@ -6,8 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
 from infra.local.queues import QueuePoller
 from mtcore.logic.sweeping import sweep
 from mtcore.metaapi.models import TradeAction
@@ -17,13 +15,6 @@ from mtcore.trades.queue import get_trade_queue
 from tests.integration.conftest import Api, Simulator, trades_log
 
 ACCOUNTS = "/api/metatrader/accounts"
-
-
-@pytest.fixture
-def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
-    metaapi_id = simulator.account(metadata={"userId": "alice"})
-    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
-    return metaapi_id, account_id
 
 
 def _drain(poller: QueuePoller) -> None:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from infra.local.queues import QueuePoller
 from mtcore.metaapi.models import TradeAction
 from mtcore.repositories.trades import get_trades_repository
@@ -18,13 +16,6 @@ from mtcore.trades.reconcile import SENT
 from tests.integration.conftest import PLATFORM_TOKEN, Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"
-
-
-@pytest.fixture
-def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
-    metaapi_id = simulator.account(metadata={"userId": "alice"})
-    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
-    return metaapi_id, account_id
 
 
 def _full_sync(api: Api, poller: QueuePoller, account_id: str) -> dict[str, Any]:

@@ -28,13 +28,6 @@ ACCOUNTS = "/api/metatrader/accounts"
 ORDER = {"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.1}
 
 
-@pytest.fixture
-def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
-    metaapi_id = simulator.account(metadata={"userId": "alice"})
-    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
-    return metaapi_id, account_id
-
-
 def _deliver_until_settled(poller: QueuePoller, account_id: str, trade_ids: list[str], within: float) -> None:
     """Poll the queue as Lambda would until every trade is settled, or `within` seconds pass."""
     trades = get_trades_repository()

@@ -5,20 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from infra.local.queues import QueuePoller
 from tests.integration.conftest import Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"
 ORDER = {"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.1}
-
-
-@pytest.fixture
-def linked(api: Api, simulator: Simulator) -> tuple[str, str]:
-    metaapi_id = simulator.account(metadata={"userId": "alice"})
-    account_id = api.call("POST", ACCOUNTS, user="alice", body={"metaapiAccountId": metaapi_id}).body["id"]
-    return metaapi_id, account_id
 
 
 def _drain(poller: QueuePoller) -> None:
