@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from functions.api import bodies
 from functions.api.openapi import COGNITO_SCHEME
 from functions.api.routes import accounts, health, market, settings, sync, trading
 from mtcore import SERVICE_NAME, __version__
 from mtcore.errors import DomainError, ErrorBody, http_error_of, validation_problems
 from mtcore.observability import logger
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 API_PREFIX = "/api"
 METATRADER_PREFIX = f"{API_PREFIX}/metatrader"
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+class ApiResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, with the one check every body passes before any route runs."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = bodies.refusal(event)
+        if refused is not None:
+            return refused
+        answer: dict[str, Any] = super().resolve(event, context)
+        return answer
+
+
+app = ApiResolver(enable_validation=True)
 app.include_router(health.router, prefix=API_PREFIX)
 app.include_router(accounts.router, prefix=METATRADER_PREFIX)
 app.include_router(market.router, prefix=METATRADER_PREFIX)
@@ -40,18 +60,25 @@ def _domain_error(error: DomainError) -> Response[Any]:
     return _json(status, body, headers)
 
 
+def _content_type() -> str:
+    headers = app.current_event.headers
+    return str(headers.get("content-type") or headers.get("Content-Type") or "")
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_media_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    status, body = bodies.unsupported_media_type(_content_type())
+    return _json(status, body.model_dump(exclude_none=True))
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
-    event = app.current_event
-    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").lower()
-    if event.body and content_type.split(";")[0].strip() != "application/json":
-        # The body was not read as JSON: naming missing fields would only mislead.
-        body = ErrorBody(
-            code="UNSUPPORTED_MEDIA_TYPE",
-            message="Send the body as JSON, with Content-Type: application/json",
-        )
-        return _json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, body.model_dump(exclude_none=True))
-    problems = validation_problems(list(error.errors()))
+    errors = list(error.errors())
+    whole_body = bodies.invalid_body(errors, _content_type(), app.current_event.body)
+    if whole_body is not None:
+        status, body = whole_body
+        return _json(status, body.model_dump(exclude_none=True))
+    problems = validation_problems(errors)
     fields = ", ".join(problem.field for problem in problems)
     body = ErrorBody(code="VALIDATION_ERROR", message=f"Invalid request: check {fields}", details=problems)
     return _json(HTTPStatus.UNPROCESSABLE_ENTITY, body.model_dump(exclude_none=True))

@@ -6,9 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,18 @@ class RunningStack:
     simulator_url: str
     process: subprocess.Popen[str]
     session: requests.Session
+    # What the stack printed: read as it comes, or a full pipe would stall the stack mid-request.
+    output: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    def read_output(self) -> None:
+        def drain() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line)
+
+        self._reader = threading.Thread(target=drain, daemon=True)
+        self._reader.start()
 
     def as_user(self, user_id: str) -> requests.Session:
         """A client signed in as this dev user."""
@@ -41,8 +54,10 @@ class RunningStack:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=30)
-        return self.process.returncode, output
+        self.process.wait(timeout=30)
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+        return self.process.returncode, "".join(self.output)
 
 
 def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
@@ -85,6 +100,7 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
             process.kill()
             pytest.fail("the local stack did not answer /api/health in time")
         time.sleep(0.3)
+    stack.read_output()
     return stack
 
 

@@ -3,6 +3,7 @@ CDK template and the function's environment taken from it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -70,12 +71,22 @@ class Api:
         query: dict[str, str] | None = None,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        raw_body: bytes | None = None,
     ) -> Answer:
+        """`body` is sent as JSON; `raw_body` as it is (base64 when it is not UTF-8 text, as API
+        Gateway passes such bytes)."""
         from functions.api.handler import lambda_handler
 
         public = path == "/api/health"
+        sent = body is not None or raw_body is not None
         # As a JSON client sends it, unless the test says otherwise.
-        all_headers = ({"Content-Type": "application/json"} if body is not None else {}) | (headers or {})
+        all_headers = ({"Content-Type": "application/json"} if sent else {}) | (headers or {})
+        text, is_base64 = (json.dumps(body) if body is not None else None), False
+        if raw_body is not None:
+            try:
+                text = raw_body.decode()
+            except UnicodeDecodeError:
+                text, is_base64 = base64.b64encode(raw_body).decode(), True
         self.last_request_id = str(uuid.uuid4())
         context: dict[str, Any] = {
             "requestId": self.last_request_id,
@@ -96,8 +107,8 @@ class Api:
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
             "pathParameters": None if public else {"proxy": path.removeprefix("/api/")},
             "requestContext": context,
-            "body": json.dumps(body) if body is not None else None,
-            "isBase64Encoded": False,
+            "body": text,
+            "isBase64Encoded": is_base64,
         }
         lambda_context = LambdaContext(
             "api", deadline_s=time.monotonic() + 25, aws_request_id=self.last_request_id

@@ -26,8 +26,9 @@ class TokenStatus(CamelModel):
 
 def store_token(user_id: str, request: TokenInput, *, access: MetaApiAccess) -> TokenStatus:
     token = request.token.get_secret_value().strip()
-    if not token or any(character.isspace() for character in token):
-        raise InvalidInput("body.token", "must be a MetaApi token without spaces")
+    # It travels as an HTTP header: printable ASCII without spaces, as every MetaApi token is.
+    if not token or not token.isascii() or not token.isprintable() or " " in token:
+        raise InvalidInput("body.token", "must be a MetaApi token: printable ASCII without spaces")
     try:
         access.with_token(token).list_accounts(limit=1)
     except MetaApiTokenRefused:
