@@ -37,7 +37,8 @@ def record_handler(record: SQSRecord) -> None:
         trades=get_trades_repository(),
         access=get_metaapi_access(),
     )
-    metrics.add_metric(name=f"Trades{final.status.value.title()}", unit=MetricUnit.Count, value=1)
+    if final is not None:
+        metrics.add_metric(name=f"Trades{final.status.value.title()}", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

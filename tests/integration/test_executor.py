@@ -16,9 +16,10 @@ from mtcore.metaapi.models import TradeAction
 from mtcore.metaapi.models import TradeRequest as MetaApiTrade
 from mtcore.models import Account
 from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.trades import get_trades_repository
+from mtcore.repositories.trades import TransitionRefused, get_trades_repository
 from mtcore.trades.executor import Done, Executor, ExecutorPolicy, Parked, RetrySoon, Step
 from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
+from mtcore.trades.reconcile import SENT
 from mtcore.trades.sweep import sweep_shard
 from tests.integration.conftest import Api, Simulator, trades_log
 
@@ -506,3 +507,76 @@ def test_an_exit_is_retried_past_any_order_expiry_within_its_retry_window(
     assert given_up.request.status is TradeStatus.REJECTED
     assert (given_up.request.reason or "").startswith("not executed within 1 s of being accepted")
     assert [p["id"] for p in simulator.sim_positions(account.metaapi_account_id)] == [other["id"]]
+
+
+def test_a_close_all_waiting_on_a_parked_child_parks_instead_of_holding_the_group(
+    simulator: Simulator, account: Account
+) -> None:
+    # A child whose later look is booked: its message comes back behind the parent's.
+    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    child = _close(account, position)
+    trades = get_trades_repository()
+    sending = trades.transition(
+        child, TradeStatus.SENDING, expected={TradeStatus.QUEUED}, at=datetime.now(UTC)
+    )
+    look_at = datetime.now(UTC) + timedelta(seconds=40)
+    trades.transition(
+        sending, TradeStatus.SENDING, expected={TradeStatus.SENDING}, at=datetime.now(UTC),
+        changes={"not_before": look_at},
+    )  # fmt: skip
+    parent = _queue(
+        account, kind=TradeKind.CLOSE_ALL, action=TradeAction.POSITION_CLOSE_ID, symbol=None, volume=None,
+        children=[child.id], expires_at=None,
+    )  # fmt: skip
+
+    step = _executor(account).run(account.id, parent.id)
+
+    assert isinstance(step, Parked)
+    assert step.request.status is TradeStatus.WAITING
+    assert step.until > look_at
+
+
+def test_a_message_retried_shortly_many_times_parks_its_request_before_the_queue_gives_up(
+    simulator: Simulator, account: Account
+) -> None:
+    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=1000)
+    request = _close(account, position)
+
+    early = replace(_executor(account), deliveries=1).run(account.id, request.id)
+    late = replace(_executor(account), deliveries=FAST.max_short_retries).run(account.id, request.id)
+
+    assert isinstance(early, RetrySoon)
+    assert isinstance(late, Parked)
+    assert late.request.status is TradeStatus.WAITING
+    assert get_trades_repository().due_for_sweep(sweep_shard(account.id), late.until) == [
+        (account.id, request.id)
+    ]
+    assert trades_log(simulator, account.metaapi_account_id) == []
+
+
+def test_a_new_send_gets_every_look_again(simulator: Simulator, account: Account) -> None:
+    request = _queue(account, looks=5, status=TradeStatus.WAITING)
+
+    step = _drive(_executor(account), request)
+
+    assert isinstance(step, Done)
+    assert step.request.status is TradeStatus.EXECUTED
+    assert step.request.looks == 0
+
+
+def test_a_decision_on_a_stale_copy_of_a_request_is_refused(account: Account) -> None:
+    request = _queue(account)
+    trades = get_trades_repository()
+    stale = trades.transition(
+        request, TradeStatus.SENDING, expected={TradeStatus.QUEUED}, at=datetime.now(UTC)
+    )
+    # Someone else (the executor sending it again) moves it on, still SENDING
+    trades.transition(
+        stale, TradeStatus.SENDING, expected={TradeStatus.SENDING}, at=datetime.now(UTC), note=SENT
+    )
+
+    with pytest.raises(TransitionRefused):
+        trades.transition(stale, TradeStatus.FAILED, expected={TradeStatus.SENDING}, at=datetime.now(UTC))
+
+    assert trades.get(account.id, request.id).status is TradeStatus.SENDING

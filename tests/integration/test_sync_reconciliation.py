@@ -154,6 +154,10 @@ def test_a_late_fill_of_a_trade_not_recorded_as_executed_is_named(
     failed = _stored_request(account_id, status=TradeStatus.FAILED)
     late = _broker_trade(simulator, metaapi_id, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.1,
                          clientId=failed.client_id)  # fmt: skip
+    # A trade still being sent owns its position already: the executor records it.
+    on_its_way = _stored_request(account_id, status=TradeStatus.SENDING)
+    _broker_trade(simulator, metaapi_id, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.1,
+                  clientId=on_its_way.client_id)  # fmt: skip
 
     account = _full_sync(api, sync_poller, account_id)
 

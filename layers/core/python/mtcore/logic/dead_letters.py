@@ -5,11 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from mtcore.errors import NotFound
-from mtcore.logic.execution import settle_unreachable
-from mtcore.logic.metaapi_access import UserTokenMissing
+from mtcore.logic.execution import broker_for
 from mtcore.observability import logger
-from mtcore.repositories.tokens import PlatformTokenMissing
 from mtcore.trades.groups import children_of, outcome_of
 from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
 from mtcore.trades.reconcile import ABSENT_AFTER, Absent, Found, last_sent_at, reconcile
@@ -28,10 +25,14 @@ def conclude(
     trades: TradesRepository,
     access: MetaApiAccess,
     now: datetime | None = None,
-) -> TradeRequest:
+) -> TradeRequest | None:
     """FAILED when the broker has no trace of it long enough after its last send, the broker's
-    outcome when it has, UNKNOWN when the broker cannot tell yet (sync settles those)."""
-    request = trades.get(message.account_id, message.trade_id)
+    outcome when it has, UNKNOWN when the broker cannot tell yet (sync settles those); None for
+    a message whose request is not stored."""
+    request = trades.find(message.account_id, message.trade_id)
+    if request is None:
+        logger.warning("dead letter without a stored request dropped", extra={"tradeId": message.trade_id})
+        return None
     if request.status in SETTLED:
         return request
     at = now or datetime.now(UTC)
@@ -44,13 +45,10 @@ def conclude(
         return trades.transition(
             request, status, expected={request.status}, at=at, note=summary, changes={"reason": summary}
         )
-    try:
-        account = accounts.get(request.user_id, request.account_id)
-        client = access.for_account(account)
-    except NotFound:
-        return settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked")
-    except (UserTokenMissing, PlatformTokenMissing) as missing:
-        return settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message)
+    reached = broker_for(request, accounts=accounts, trades=trades, access=access)
+    if not isinstance(reached, tuple):
+        return reached
+    account, client = reached
     finding = reconcile(client, (account.metaapi_account_id, account.region), request, at)
     reason = "the order queue gave up on it"
     if isinstance(finding, Found):

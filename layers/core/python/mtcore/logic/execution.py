@@ -60,8 +60,8 @@ def execute_trade_message(
     """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
     try:
         step = _execute(
-            message, accounts=accounts, trades=trades, access=access, positions=positions, orders=orders,
-            market=market,
+            message, receive_count, accounts=accounts, trades=trades, access=access, positions=positions,
+            orders=orders, market=market,
         )  # fmt: skip
     except Exception as error:
         # Our own side failed (DynamoDB, Secrets Manager, a request moved meanwhile): back soon;
@@ -79,6 +79,7 @@ def execute_trade_message(
 
 def _execute(
     message: TradeMessage,
+    receive_count: int,
     *,
     accounts: AccountsRepository,
     trades: TradesRepository,
@@ -93,19 +94,17 @@ def _execute(
         return None
     if request.status in SETTLED:
         return Done(request)
-    try:
-        account = accounts.get(request.user_id, request.account_id)
-        client = access.for_account(account)
-    except NotFound:
-        return Done(settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked"))
-    except (UserTokenMissing, PlatformTokenMissing) as missing:
-        return Done(settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message))
+    reached = broker_for(request, accounts=accounts, trades=trades, access=access)
+    if not isinstance(reached, tuple):
+        return Done(reached)
+    account, client = reached
     executor = Executor(
         trades=trades,
         client=client,
         remote=(account.metaapi_account_id, account.region),
         trading_halted=account.trading_halted,
         recheck=_market_recheck(account, market),
+        deliveries=receive_count,
     )
     step = executor.run(request.account_id, request.id)
     if isinstance(step, Done) and step.request.status in _CHANGED_THE_ACCOUNT:
@@ -117,11 +116,25 @@ def _execute(
     return step
 
 
-def settle_unreachable(
+def broker_for(
+    request: TradeRequest, *, accounts: AccountsRepository, trades: TradesRepository, access: MetaApiAccess
+) -> tuple[Account, MetaApiClient] | TradeRequest:
+    """The request's account and a MetaApi client with its token; or, when the broker cannot be
+    reached for it any more (the account unlinked, the token removed), the request ended."""
+    try:
+        account = accounts.get(request.user_id, request.account_id)
+        return account, access.for_account(account)
+    except NotFound:
+        return _settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked")
+    except (UserTokenMissing, PlatformTokenMissing) as missing:
+        return _settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message)
+
+
+def _settle_unreachable(
     trades: TradesRepository, request: TradeRequest, status: TradeStatus, why: str
 ) -> TradeRequest:
-    """A request whose broker can no longer be reached for it: one never sent (or parked) ends
-    `status`; one that may have reached the broker is UNKNOWN, as nobody can check it now."""
+    """One never sent (or parked) ends `status`; one that may have reached the broker is
+    UNKNOWN, as nobody can check it now."""
     if request.status is TradeStatus.SENDING:
         status = TradeStatus.UNKNOWN
         reason = f"{why} while it was being sent: whether it executed cannot be checked until it can be"

@@ -56,8 +56,8 @@ def gone_marker(table_name: str, key: dict[str, Any], entity: str, snapshot_at: 
 
 class OpenItemsRepository(Generic[ItemT]):
     """Snapshots of open broker records of one kind, keyed by their broker id. Every write says
-    when its snapshot was read and lands only over an older one; a record the broker confirmed
-    gone is replaced by a marker, never simply deleted."""
+    when its snapshot was read and lands only over an older one, and never over a record the
+    broker confirmed gone: that one is replaced by a marker, never simply deleted."""
 
     def __init__(
         self, client: DynamoDBClient, table_name: str, *, model: type[ItemT], prefix: str, entity: str
@@ -105,8 +105,9 @@ class OpenItemsRepository(Generic[ItemT]):
 
     def put_if_newer(self, account_id: str, item: ItemT, *, snapshot_at: datetime) -> bool:
         """Store an item read at `snapshot_at`, unless the stored copy was read later (a slower
-        read must not undo a faster one's newer read) or the item is gone; answers whether it
-        was written."""
+        read must not undo a faster one's newer read) or the broker confirmed it gone (its
+        closing deal or history order was seen; the marker lasts a day); answers whether it was
+        written."""
         item_with_time = self._item(account_id, item) | {"snapshotAt": {"S": sortable_time(snapshot_at)}}
         try:
             self._client.put_item(
@@ -152,7 +153,7 @@ PositionsRepository = OpenItemsRepository[Position]
 OrdersRepository = OpenItemsRepository[Order]
 
 
-POSITION_ENTITY = "POSITION"
+POSITION_ENTITY, ORDER_ENTITY = "POSITION", "ORDER"
 
 
 def get_positions_repository() -> PositionsRepository:
@@ -167,5 +168,5 @@ def get_positions_repository() -> PositionsRepository:
 
 def get_orders_repository() -> OrdersRepository:
     return OpenItemsRepository(
-        dynamodb_client(), get_settings().table_name, model=Order, prefix=ORDER_PREFIX, entity="ORDER"
+        dynamodb_client(), get_settings().table_name, model=Order, prefix=ORDER_PREFIX, entity=ORDER_ENTITY
     )

@@ -95,11 +95,14 @@ class TradesRepository:
         changes: dict[str, Any] | None = None,
         count_attempt: bool = False,
     ) -> TradeRequest:
-        """Move the request to `to` if it is still in one of `expected`; answers the new state."""
+        """Move the request to `to` if it is still in one of `expected` and unchanged since it was
+        read (`request.updated_at`): two deciders (the executor and the dead-letter consumer, say)
+        never both act on one state. Answers the new state."""
         names = {"#status": "status", "#updatedAt": "updatedAt", "#timeline": "timeline"}
         values: dict[str, Any] = {
             ":to": to.value,
             ":at": at.isoformat(),
+            ":seen": request.updated_at.isoformat(),
             ":entry": [_plain(Transition(status=to, at=at, note=note))],
         }
         assignments = ["#status = :to", "#updatedAt = :at", "#timeline = list_append(#timeline, :entry)"]
@@ -133,15 +136,14 @@ class TradesRepository:
                 TableName=self._table_name,
                 Key={"pk": {"S": account_pk(request.account_id)}, "sk": {"S": trade_sk(request.id)}},
                 UpdateExpression=update,
-                ConditionExpression=f"#status IN ({', '.join(expected_names)})",
+                ConditionExpression=f"#status IN ({', '.join(expected_names)}) AND #updatedAt = :seen",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
             )
         except self._client.exceptions.ConditionalCheckFailedException:
-            raise TransitionRefused(
-                f"Trade request {request.id} is no longer {' or '.join(expected)}"
-            ) from None
+            moved = f"changed since it was read, or is no longer {' or '.join(expected)}"
+            raise TransitionRefused(f"Trade request {request.id} {moved}") from None
         return TradeRequest.model_validate(from_item(answer["Attributes"]))
 
     def postpone_sweep(self, request: TradeRequest, until: datetime) -> bool:

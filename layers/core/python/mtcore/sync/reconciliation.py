@@ -13,7 +13,7 @@ from mtcore.models import Reconciliation
 from mtcore.observability import logger
 from mtcore.repositories.trades import TransitionRefused
 from mtcore.trades.groups import children_of, outcome_of
-from mtcore.trades.models import TradeKind, TradeStatus
+from mtcore.trades.models import IN_FLIGHT, TradeKind, TradeStatus
 from mtcore.trades.reconcile import ABSENT_AFTER, Absent, Found, last_sent_at, reconcile
 
 if TYPE_CHECKING:
@@ -34,8 +34,9 @@ GRACE = timedelta(minutes=2)
 OUR_CLIENT_ID = re.compile(r"^T[0-9A-Z]{9}$")
 # The most recently closed positions an executed trade's position is looked for among.
 CLOSED_CHECKED = 1000
-# Statuses whose trade may own a position: anything else carrying its clientId was a late fill.
-_MAY_HOLD_A_POSITION = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
+# Statuses whose trade may own a position (still on its way, or done): a position carrying the
+# clientId of any other was a late fill.
+_MAY_HOLD_A_POSITION = IN_FLIGHT | {TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED}
 
 
 def reconcile_account(

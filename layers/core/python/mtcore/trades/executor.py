@@ -59,6 +59,10 @@ class ExecutorPolicy:
     recheck_seconds: float = 5.0
     max_attempts: int = 5  # sends of an entry (a market or pending order)
     short_wait_seconds: float = 5.0  # longer waits park the request instead of holding the queue
+    # Deliveries of one message that may end in a short wait: later ones park the request (the
+    # sweeper sends a new message when it is due), so no message nears the queue's
+    # maxReceiveCount while its request still has time.
+    max_short_retries: int = 10
     # A look at the broker that cannot tell what a send did is tried again later, each time with
     # a fresh time budget and twice the wait; after this many the trade is UNKNOWN, which sync
     # settles from broker truth.
@@ -113,6 +117,7 @@ class Executor:
     # a reason not to send a market order, or None. It reads through the client it is given.
     recheck: Callable[[TradeRequest, MetaApiClient], str | None] | None = None
     policy: ExecutorPolicy = ExecutorPolicy()
+    deliveries: int = 1  # how often the queue has delivered this message, this time included
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
 
@@ -168,7 +173,8 @@ class Executor:
             at=now,
             note=SENT,
             count_attempt=True,
-            changes=now_at_broker,
+            # Looks count per send: a new send gets the full number again.
+            changes={**now_at_broker, "looks": 0},
         )
         return self._send(sending)
 
@@ -296,33 +302,30 @@ class Executor:
         return self._wait(waiting, wait)
 
     def _wait(self, request: TradeRequest, seconds: float) -> Step:
-        if seconds <= self.policy.short_wait_seconds:
+        """Keep the message for a short wait, else let it go: the request carries its `notBefore`,
+        when the sweeper sends it again."""
+        if seconds <= self.policy.short_wait_seconds and self.deliveries < self.policy.max_short_retries:
             return RetrySoon(request, max(0.0, seconds))
         return Parked(request, request.not_before or self.clock() + timedelta(seconds=seconds))
 
     # A parent ---------------------------------------------------------------------------------
 
     def _settle_group(self, request: TradeRequest) -> Step:
-        """Queued after its children in the account's group, a parent usually finds them settled;
-        if one is parked, the parent waits for it without holding the group."""
+        """Queued after its children in the account's group, a parent usually finds them settled.
+        If one is not (parked, or sent again behind the parent), the parent is parked: waiting in
+        the group would hold back the very child it waits for."""
         children = children_of(request, self.trades)
         outcome = outcome_of(children)
         if outcome is not None:
             return self._finish(request, outcome[0], outcome[1])
-        due = [
-            child.not_before
-            for child in children
-            if child is not None and child.status is TradeStatus.WAITING and child.not_before
-        ]
-        wait = max((max(due) - self.clock()).total_seconds() + 1, 1.0) if due else 2.0
-        if wait <= self.policy.short_wait_seconds:
-            return RetrySoon(request, wait)
-        until = self.clock() + timedelta(seconds=wait)
+        now = self.clock()
+        due = [child.not_before for child in children if child is not None and child.not_before]
+        until = max([*due, now]) + timedelta(seconds=self.policy.short_wait_seconds)
         parked = self.trades.transition(
             request,
             TradeStatus.WAITING,
             expected=SENDABLE,
-            at=self.clock(),
+            at=now,
             note="waiting for its positions to close",
             changes={"not_before": until},
         )
@@ -352,6 +355,7 @@ class Executor:
                     expected={TradeStatus.SENDING},
                     at=now,
                     note=f"{reason}; {finding.note} yet; looking again",
+                    changes={"not_before": now + timedelta(seconds=self.policy.recheck_seconds)},
                 )
                 return self._wait(still, self.policy.recheck_seconds)
             # Absent long enough to be sure it did not execute: it may be sent again.
