@@ -5,10 +5,10 @@ from __future__ import annotations
 
 
 def new_container() -> None:
+    from mtcore.accounts.access import get_metaapi_access
+    from mtcore.accounts.tokens import get_tokens
     from mtcore.aws import reset_clients
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.metaapi.cache import get_market_cache
-    from mtcore.repositories.tokens import get_tokens
+    from mtcore.market.cache import get_market_cache
     from mtcore.settings import get_settings
 
     for cache in (get_settings, get_tokens, get_metaapi_access, get_market_cache):

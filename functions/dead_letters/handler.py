@@ -8,12 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from pydantic import ValidationError
 
-from mtcore.logic.dead_letters import conclude
-from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.repository import get_accounts_repository
 from mtcore.observability import logger, metrics, tracer
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.queue import TradeMessage
+from mtcore.trading.dead_letters import conclude
+from mtcore.trading.queue import TradeMessage
+from mtcore.trading.repository import get_trades_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse

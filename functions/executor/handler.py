@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 
-from mtcore.logic.execution import execute_trade_message
-from mtcore.logic.metaapi_access import get_metaapi_access
-from mtcore.metaapi.cache import get_market_cache
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.repository import get_accounts_repository
+from mtcore.market.cache import get_market_cache
 from mtcore.observability import logger, metrics, tracer
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.positions import get_orders_repository, get_positions_repository
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.executor import Done
-from mtcore.trades.queue import TradeMessage, get_trade_queue
+from mtcore.portfolio.open_items import get_orders_repository, get_positions_repository
+from mtcore.trading.delivery import execute_trade_message
+from mtcore.trading.executor import Done
+from mtcore.trading.queue import TradeMessage, get_trade_queue
+from mtcore.trading.repository import get_trades_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse

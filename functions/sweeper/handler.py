@@ -9,10 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from mtcore.logic.sweeping import sweep
 from mtcore.observability import logger, metrics, tracer
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.queue import get_trade_queue
+from mtcore.trading.queue import get_trade_queue
+from mtcore.trading.repository import get_trades_repository
+from mtcore.trading.sweeper import sweep
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

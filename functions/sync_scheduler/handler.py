@@ -8,12 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from mtcore.logic.metaapi_access import get_metaapi_access
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.schedule import get_sync_schedule_repository
 from mtcore.observability import logger, metrics, tracer
-from mtcore.repositories.sync_schedule import get_sync_schedule_repository
-from mtcore.repositories.sync_state import get_sync_state_repository
 from mtcore.sync.queue import get_sync_queue
 from mtcore.sync.scheduler import SyncScheduler
+from mtcore.sync.state import get_sync_state_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

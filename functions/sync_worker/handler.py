@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.repository import get_accounts_repository
 from mtcore.errors import NotFound
-from mtcore.logic.metaapi_access import get_metaapi_access
-from mtcore.logic.sync import run_sync_message
 from mtcore.observability import logger, metrics, tracer
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.history import get_history_repository
-from mtcore.repositories.positions import get_positions_repository
-from mtcore.repositories.trades import get_trades_repository
+from mtcore.portfolio.history import get_history_repository
+from mtcore.portfolio.open_items import get_positions_repository
 from mtcore.sync.models import SyncMessage
 from mtcore.sync.queue import get_sync_queue
+from mtcore.sync.requests import run_sync_message
 from mtcore.sync.worker import SyncBackedOff, SyncBusy, get_sync_worker
+from mtcore.trading.repository import get_trades_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse

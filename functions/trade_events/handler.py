@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from mtcore.accounts.repository import get_accounts_repository
 from mtcore.observability import logger, metrics, tracer
-from mtcore.repositories.accounts import get_accounts_repository
 from mtcore.sync.events import account_event_entry, detail_type_of
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 from mtcore.sync.queue import get_sync_queue
-from mtcore.trades.events import changed_the_account, get_trade_events, settled_trade
+from mtcore.trading.events import changed_the_account, get_trade_events, settled_trade
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse

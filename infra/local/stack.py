@@ -203,11 +203,11 @@ class LocalStack:
 def _link_for_operator(metaapi_account_id: str) -> str | None:
     """Single-operator mode: link the configured account to the operator, through the same logic
     as POST /accounts. Best effort: the stack still starts if MetaApi cannot be reached."""
+    from mtcore.accounts.access import get_metaapi_access
+    from mtcore.accounts.linking import LinkRequest, link_account
+    from mtcore.accounts.repository import get_accounts_repository
+    from mtcore.accounts.schedule import get_sync_schedule_repository
     from mtcore.errors import Conflict, DomainError
-    from mtcore.logic.accounts import LinkRequest, link_account
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.repositories.accounts import get_accounts_repository
-    from mtcore.repositories.sync_schedule import get_sync_schedule_repository
 
     try:
         account = link_account(

@@ -155,11 +155,11 @@ def market_order_calls() -> dict[str, Counter[str]]:
 def pretrade_check_microseconds(orders: int) -> dict[str, float]:
     """Time of the pre-trade checks of one order with a warm cache, in-process, over a mix of
     market orders with levels and pending orders."""
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.logic.pretrade import PreTrade
-    from mtcore.metaapi.cache import get_market_cache
-    from mtcore.repositories.accounts import get_accounts_repository
-    from mtcore.trades.bodies import NewOrder
+    from mtcore.accounts.access import get_metaapi_access
+    from mtcore.accounts.repository import get_accounts_repository
+    from mtcore.market.cache import get_market_cache
+    from mtcore.trading.bodies import NewOrder
+    from mtcore.trading.pretrade import PreTrade
 
     with _environment() as (api, metaapi, metaapi_id, _):
         account_id = api.call(

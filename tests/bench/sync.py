@@ -86,15 +86,15 @@ def sync_figures(
 
 def fan_out_seconds(due_accounts: int = 10_000) -> float:
     """The scheduler's tick over `due_accounts` accounts all due at once."""
+    from mtcore.accounts.access import get_metaapi_access
+    from mtcore.accounts.schedule import get_sync_schedule_repository
     from mtcore.aws import dynamodb_client
-    from mtcore.logic.metaapi_access import get_metaapi_access
-    from mtcore.repositories.batch import batch_write
-    from mtcore.repositories.keys import META_SK, account_pk, sync_shard
-    from mtcore.repositories.sync_schedule import get_sync_schedule_repository
-    from mtcore.repositories.sync_state import get_sync_state_repository
     from mtcore.settings import get_settings
+    from mtcore.store.batch import batch_write
+    from mtcore.store.keys import META_SK, account_pk, sync_shard
     from mtcore.sync.queue import SyncQueue
     from mtcore.sync.scheduler import SyncScheduler
+    from mtcore.sync.state import get_sync_state_repository
 
     with _environment() as (_, _metaapi, metaapi_id, resources):
         due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()

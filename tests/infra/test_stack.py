@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.api_contract import GATEWAY_ERRORS
 from infra.app import build_app
-from mtcore.trades.executor import ExecutorPolicy
+from mtcore.trading.executor import ExecutorPolicy
 from tests.infra.conftest import NO_BUNDLING, synthesize
 
 

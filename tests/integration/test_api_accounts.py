@@ -7,13 +7,13 @@ from decimal import Decimal
 import boto3
 import pytest
 
+from mtcore.accounts.linking import AccountChanges, update_account
+from mtcore.accounts.models import Account, Platform
+from mtcore.accounts.repository import AccountsRepository, get_accounts_repository
+from mtcore.accounts.schedule import get_sync_schedule_repository
 from mtcore.aws import dynamodb_client
-from mtcore.logic.accounts import AccountChanges, update_account
-from mtcore.models import Account, Platform
-from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
-from mtcore.repositories.sync_schedule import get_sync_schedule_repository
-from mtcore.repositories.sync_state import get_sync_state_repository
 from mtcore.settings import get_settings
+from mtcore.sync.state import get_sync_state_repository
 from tests.conftest import LogCapture
 from tests.integration.conftest import Api
 

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from mtcore.repositories.accounts import get_accounts_repository
+from mtcore.accounts.repository import get_accounts_repository
 from tests.conftest import LogCapture
 from tests.integration.conftest import PLATFORM_TOKEN, Api, Simulator
 

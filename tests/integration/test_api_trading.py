@@ -11,9 +11,9 @@ from botocore.exceptions import EndpointConnectionError
 
 from infra.local.queues import QueuePoller
 from mtcore.aws import sqs_client
-from mtcore.logic.sweeping import sweep
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.queue import get_trade_queue
+from mtcore.trading.queue import get_trade_queue
+from mtcore.trading.repository import get_trades_repository
+from mtcore.trading.sweeper import sweep
 from tests.integration.conftest import Api, Simulator, trades_log
 
 ACCOUNTS = "/api/metatrader/accounts"

@@ -8,14 +8,13 @@ from decimal import Decimal
 import boto3
 
 from infra.local.queues import QueuePoller
-from mtcore.logic.metaapi_access import get_metaapi_access
-from mtcore.metaapi.models import TradeAction
-from mtcore.metaapi.models import TradeRequest as MetaApiTrade
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
-from mtcore.trades.queue import TradeMessage
-from mtcore.trades.reconcile import SENT
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.repository import get_accounts_repository
+from mtcore.metaapi.models import MetaApiTrade, TradeAction
+from mtcore.trading.broker_truth import SENT
+from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.queue import TradeMessage
+from mtcore.trading.repository import get_trades_repository
 from tests.integration.conftest import Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"

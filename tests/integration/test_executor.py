@@ -11,16 +11,15 @@ from typing import Any
 
 import pytest
 
-from mtcore.logic.metaapi_access import get_metaapi_access
-from mtcore.metaapi.models import TradeAction
-from mtcore.metaapi.models import TradeRequest as MetaApiTrade
-from mtcore.models import Account
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.trades import TransitionRefused, get_trades_repository
-from mtcore.trades.executor import Done, Executor, ExecutorPolicy, Parked, RetrySoon, Step
-from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
-from mtcore.trades.reconcile import SENT
-from mtcore.trades.sweep import sweep_shard
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.models import Account
+from mtcore.accounts.repository import get_accounts_repository
+from mtcore.metaapi.models import MetaApiTrade, TradeAction
+from mtcore.trading.broker_truth import SENT
+from mtcore.trading.executor import Done, Executor, ExecutorPolicy, Parked, RetrySoon, Step
+from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.repository import TransitionRefused, get_trades_repository
+from mtcore.trading.sweeper import sweep_shard
 from tests.integration.conftest import Api, Simulator, trades_log
 
 # Short waits so the suite stays fast; the simulator's late execution uses real time.

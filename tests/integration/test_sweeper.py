@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from infra.local.queues import QueuePoller
-from mtcore.logic.sweeping import sweep
 from mtcore.metaapi.models import TradeAction
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
-from mtcore.trades.queue import get_trade_queue
+from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.queue import get_trade_queue
+from mtcore.trading.repository import get_trades_repository
+from mtcore.trading.sweeper import sweep
 from tests.integration.conftest import Api, Simulator, trades_log
 
 ACCOUNTS = "/api/metatrader/accounts"

@@ -10,9 +10,9 @@ from typing import Any
 
 from infra.local.queues import QueuePoller
 from mtcore.metaapi.models import TradeAction
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.models import BrokerAnswer, TradeKind, TradeRequest, TradeStatus
-from mtcore.trades.reconcile import SENT
+from mtcore.trading.broker_truth import SENT
+from mtcore.trading.models import BrokerAnswer, TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.repository import get_trades_repository
 from tests.integration.conftest import PLATFORM_TOKEN, Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"

@@ -13,11 +13,11 @@ import pytest
 
 from infra.local.queues import QueuePoller
 from infra.local.resources import LocalResources
-from mtcore.logic.metaapi_access import get_metaapi_access
-from mtcore.repositories.sync_schedule import get_sync_schedule_repository
-from mtcore.repositories.sync_state import get_sync_state_repository
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.schedule import get_sync_schedule_repository
 from mtcore.sync.queue import SyncQueue
 from mtcore.sync.scheduler import SyncScheduler
+from mtcore.sync.state import get_sync_state_repository
 from tests.integration.conftest import MIDWEEK_NOON, PLATFORM_TOKEN, Api, Simulator
 
 ACCOUNTS = "/api/metatrader/accounts"

@@ -16,18 +16,18 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
+from mtcore.accounts.access import get_metaapi_access
+from mtcore.accounts.models import Account
+from mtcore.accounts.repository import get_accounts_repository
 from mtcore.aws import dynamodb_client
-from mtcore.logic.metaapi_access import get_metaapi_access
 from mtcore.metaapi.client import MetaApiClient
-from mtcore.metaapi.models import Order, Position, TradeAction, TradeRequest
-from mtcore.models import Account
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.codec import from_item
-from mtcore.repositories.history import get_history_repository
-from mtcore.repositories.positions import get_orders_repository, get_positions_repository
-from mtcore.repositories.sync_state import get_sync_state_repository
+from mtcore.metaapi.models import MetaApiTrade, Order, Position, TradeAction
+from mtcore.portfolio.history import get_history_repository
+from mtcore.portfolio.open_items import get_orders_repository, get_positions_repository
 from mtcore.settings import get_settings
+from mtcore.store.codec import from_item
 from mtcore.sync.models import SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+from mtcore.sync.state import get_sync_state_repository
 from mtcore.sync.worker import SyncBackedOff, SyncBusy, SyncPolicy, SyncWorker, get_sync_worker
 from tests.integration.conftest import Api, Simulator
 
@@ -119,7 +119,7 @@ def _client(account: Account) -> MetaApiClient:
 
 
 def _trade(account: Account, **fields: Any) -> str:
-    result = _client(account).trade((account.metaapi_account_id, account.region), TradeRequest(**fields))
+    result = _client(account).trade((account.metaapi_account_id, account.region), MetaApiTrade(**fields))
     assert result.string_code in ("TRADE_RETCODE_DONE", "TRADE_RETCODE_PLACED"), result
     return str(result.position_id or result.order_id)
 

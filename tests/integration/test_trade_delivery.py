@@ -14,13 +14,13 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from infra.local.queues import QueuePoller
+from mtcore.accounts.repository import get_accounts_repository
 from mtcore.aws import secretsmanager_client
 from mtcore.metaapi.models import TradeAction
-from mtcore.repositories.accounts import get_accounts_repository
-from mtcore.repositories.trades import get_trades_repository
-from mtcore.trades.models import SETTLED, TradeKind, TradeRequest, TradeStatus
-from mtcore.trades.queue import get_trade_queue
-from mtcore.trades.reconcile import SENT
+from mtcore.trading.broker_truth import SENT
+from mtcore.trading.models import SETTLED, TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.queue import get_trade_queue
+from mtcore.trading.repository import get_trades_repository
 from tests.containers import new_container
 from tests.integration.conftest import Api, Simulator, trades_log
 

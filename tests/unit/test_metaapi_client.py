@@ -24,7 +24,7 @@ from mtcore.metaapi.errors import (
     MetaApiValidation,
 )
 from mtcore.metaapi.http import Deadline
-from mtcore.metaapi.models import TradeAction, TradeRequest
+from mtcore.metaapi.models import MetaApiTrade, TradeAction
 
 ACCOUNT = ("acc-1", "london")
 
@@ -117,7 +117,7 @@ def test_reads_give_up_after_their_retries() -> None:
 
 def test_a_trade_is_sent_once_even_when_the_answer_is_a_5xx() -> None:
     pool = FakePool([_json(502, {"error": "ApiError"}), _json(200, [])])
-    request = TradeRequest(
+    request = MetaApiTrade(
         action_type="ORDER_TYPE_BUY", symbol="EURUSD", volume=Decimal("0.1"), client_id="c1"
     )
 
@@ -130,7 +130,7 @@ def test_an_answer_we_cannot_read_is_metaapis_failure_and_a_trade_is_not_resent(
     pool = FakePool(
         [_json(200, {"symbol": "EURUSD", "bid": "not a price"}), _json(200, {"numericCode": "done"})]
     )
-    request = TradeRequest(action_type="ORDER_TYPE_BUY", symbol="EURUSD", volume=Decimal("0.1"))
+    request = MetaApiTrade(action_type="ORDER_TYPE_BUY", symbol="EURUSD", volume=Decimal("0.1"))
 
     with pytest.raises(MetaApiMalformed, match=r"\(bid"):
         _client(pool).current_price(ACCOUNT, "EURUSD")
@@ -142,7 +142,7 @@ def test_an_answer_we_cannot_read_is_metaapis_failure_and_a_trade_is_not_resent(
 
 def test_a_trade_timeout_is_reported_as_a_timeout_and_not_retried() -> None:
     pool = FakePool([urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out"), _json(200, {})])  # type: ignore[arg-type]
-    request = TradeRequest(action_type="ORDER_TYPE_SELL", symbol="EURUSD", volume=Decimal("0.1"))
+    request = MetaApiTrade(action_type="ORDER_TYPE_SELL", symbol="EURUSD", volume=Decimal("0.1"))
 
     with pytest.raises(MetaApiTimeout):
         _client(pool).trade(ACCOUNT, request)
@@ -151,7 +151,7 @@ def test_a_trade_timeout_is_reported_as_a_timeout_and_not_retried() -> None:
 
 def test_trade_body_uses_metaapi_names_and_exact_numbers() -> None:
     pool = FakePool([_json(200, {"numericCode": 10009, "stringCode": "TRADE_RETCODE_DONE", "orderId": "7"})])
-    request = TradeRequest(
+    request = MetaApiTrade(
         action_type="ORDER_TYPE_BUY",
         symbol="EURUSD",
         volume=Decimal("0.29"),
@@ -238,7 +238,7 @@ def test_history_is_read_in_pages_of_1000() -> None:
 def test_trade_requests_name_one_of_the_15_actions() -> None:
     assert len(TradeAction) == 15
     with pytest.raises(ValidationError):
-        TradeRequest.model_validate({"actionType": "ORDER_TYPE_BUY_NOW", "symbol": "EURUSD"})
+        MetaApiTrade.model_validate({"actionType": "ORDER_TYPE_BUY_NOW", "symbol": "EURUSD"})
 
 
 @pytest.mark.parametrize(
@@ -251,10 +251,10 @@ def test_comment_and_client_id_fit_in_26_ascii_characters(
     fields = {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "comment": comment, "clientId": client_id}
 
     if accepted:
-        assert TradeRequest.model_validate(fields).client_id == client_id
+        assert MetaApiTrade.model_validate(fields).client_id == client_id
     else:
         with pytest.raises(ValidationError):
-            TradeRequest.model_validate(fields)
+            MetaApiTrade.model_validate(fields)
 
 
 def test_unauthorized_and_forbidden_are_told_apart() -> None:

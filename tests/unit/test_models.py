@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from mtcore.models import Account
+from mtcore.accounts.models import Account
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from mtcore.errors import InvalidInput
-from mtcore.repositories.pagination import decode_token, encode_token
+from mtcore.store.pagination import decode_token, encode_token
 
 
 def test_token_round_trips_for_its_own_partition() -> None:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from mtcore.accounts.models import Account
 from mtcore.errors import TradeRefused
-from mtcore.logic.pretrade import PreTrade
-from mtcore.metaapi.cache import MarketCache
+from mtcore.market.cache import MarketCache
 from mtcore.metaapi.models import AccountInformation, Order, Position, SymbolPrice, SymbolSpecification
-from mtcore.models import Account
-from mtcore.trades.bodies import NewOrder, OrderChanges, PositionChanges
+from mtcore.trading.bodies import NewOrder, OrderChanges, PositionChanges
+from mtcore.trading.pretrade import PreTrade
 
 # A Wednesday, 12:00 broker time (UTC+2): every symbol is in session.
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)

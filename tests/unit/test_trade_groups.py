@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from mtcore.metaapi.models import TradeAction
-from mtcore.trades.groups import outcome_of
-from mtcore.trades.models import TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.groups import outcome_of
+from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
 
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 

@@ -15,13 +15,12 @@ from functions.api.openapi import (
     answers,
     error_answer,
 )
-from mtcore.logic import accounts as logic
-from mtcore.logic.accounts import AccountChanges, LinkRequest
-from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
-from mtcore.models import Account, AccountPage
-from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
-from mtcore.repositories.sync_schedule import SyncScheduleRepository, get_sync_schedule_repository
-from mtcore.repositories.trades import TradesRepository, get_trades_repository
+from mtcore.accounts import linking as logic
+from mtcore.accounts.access import MetaApiAccess, get_metaapi_access
+from mtcore.accounts.linking import AccountChanges, LinkRequest
+from mtcore.accounts.models import Account, AccountPage
+from mtcore.accounts.repository import AccountsRepository, get_accounts_repository
+from mtcore.accounts.schedule import SyncScheduleRepository, get_sync_schedule_repository
 
 router = APIGatewayRouter()
 
@@ -29,7 +28,6 @@ Caller = Annotated[str, Depends(caller_id)]
 Accounts = Annotated[AccountsRepository, Depends(get_accounts_repository)]
 Access = Annotated[MetaApiAccess, Depends(get_metaapi_access)]
 Schedule = Annotated[SyncScheduleRepository, Depends(get_sync_schedule_repository)]
-Trades = Annotated[TradesRepository, Depends(get_trades_repository)]
 AccountId = Annotated[str, Path(max_length=64, description="Our id of the linked account")]
 
 
@@ -122,8 +120,6 @@ def update_account(
         status=204,
     ),
 )
-def unlink_account(
-    user_id: Caller, account_id: AccountId, repository: Accounts, trades: Trades
-) -> Response[None]:
-    logic.unlink_account(user_id, account_id, repository=repository, trades=trades)
+def unlink_account(user_id: Caller, account_id: AccountId, repository: Accounts) -> Response[None]:
+    logic.unlink_account(user_id, account_id, repository=repository)
     return Response(status_code=204)

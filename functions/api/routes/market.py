@@ -10,11 +10,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.identity import caller_id
 from functions.api.openapi import LIVE_ERRORS, SIGNED_IN, answers
-from mtcore.logic import market as logic
-from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
+from mtcore.accounts.access import MetaApiAccess, get_metaapi_access
+from mtcore.accounts.repository import AccountsRepository, get_accounts_repository
+from mtcore.market import quotes
 from mtcore.metaapi.models import Position, SymbolPrice, SymbolSpecification
-from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
-from mtcore.repositories.positions import PositionsRepository, get_positions_repository
+from mtcore.portfolio import reads
+from mtcore.portfolio.open_items import PositionsRepository, get_positions_repository
 
 router = APIGatewayRouter()
 
@@ -43,7 +44,7 @@ def list_positions(
     access: Access,
     live: Live = False,
 ) -> list[Position]:
-    return logic.list_positions(
+    return reads.list_positions(
         user_id, account_id, live=live, accounts=accounts, positions=positions, access=access
     )
 
@@ -64,7 +65,7 @@ def get_position(
     access: Access,
     live: Live = False,
 ) -> Position:
-    return logic.get_position(
+    return reads.get_position(
         user_id, account_id, position_id, live=live, accounts=accounts, positions=positions, access=access
     )
 
@@ -77,7 +78,7 @@ def get_position(
     responses=answers("Symbol names", LIVE_ERRORS),
 )
 def list_symbols(user_id: Caller, account_id: AccountId, accounts: Accounts, access: Access) -> list[str]:
-    return logic.list_symbols(user_id, account_id, accounts=accounts, access=access)
+    return quotes.list_symbols(user_id, account_id, accounts=accounts, access=access)
 
 
 @router.get(
@@ -90,7 +91,7 @@ def list_symbols(user_id: Caller, account_id: AccountId, accounts: Accounts, acc
 def get_specification(
     user_id: Caller, account_id: AccountId, symbol: Symbol, accounts: Accounts, access: Access
 ) -> SymbolSpecification:
-    return logic.get_specification(user_id, account_id, symbol, accounts=accounts, access=access)
+    return quotes.get_specification(user_id, account_id, symbol, accounts=accounts, access=access)
 
 
 @router.get(
@@ -103,4 +104,4 @@ def get_specification(
 def get_quote(
     user_id: Caller, account_id: AccountId, symbol: Symbol, accounts: Accounts, access: Access
 ) -> SymbolPrice:
-    return logic.get_quote(user_id, account_id, symbol, accounts=accounts, access=access)
+    return quotes.get_quote(user_id, account_id, symbol, accounts=accounts, access=access)

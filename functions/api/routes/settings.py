@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.identity import caller_id
 from functions.api.openapi import METAAPI_ERRORS, SIGNED_IN, SIGNED_IN_ERRORS, answers
-from mtcore.logic import tokens as logic
-from mtcore.logic.metaapi_access import MetaApiAccess, get_metaapi_access
-from mtcore.logic.tokens import TokenInput, TokenStatus
+from mtcore.accounts import user_tokens as logic
+from mtcore.accounts.access import MetaApiAccess, get_metaapi_access
+from mtcore.accounts.user_tokens import TokenInput, TokenStatus
 
 router = APIGatewayRouter()
 

@@ -12,15 +12,15 @@ from pydantic import AwareDatetime
 
 from functions.api.identity import caller_id
 from functions.api.openapi import ACCOUNT_ERRORS, SIGNED_IN, answers
-from mtcore.logic import history as history_logic
-from mtcore.logic import sync as logic
-from mtcore.logic.history import HistoryKind, HistoryPage
-from mtcore.logic.sync import MAX_WAIT_SECONDS, SyncLogPage
-from mtcore.repositories.accounts import AccountsRepository, get_accounts_repository
-from mtcore.repositories.history import HistoryRepository, get_history_repository
-from mtcore.repositories.sync_state import SyncStateRepository, get_sync_state_repository
+from mtcore.accounts.repository import AccountsRepository, get_accounts_repository
+from mtcore.portfolio.history import HistoryRepository, get_history_repository
+from mtcore.sync import history as history_logic
+from mtcore.sync import requests as logic
+from mtcore.sync.history import HistoryKind, HistoryPage
 from mtcore.sync.models import SyncLog, SyncType
 from mtcore.sync.queue import SyncQueue, get_sync_queue
+from mtcore.sync.requests import MAX_WAIT_SECONDS, SyncLogPage
+from mtcore.sync.state import SyncStateRepository, get_sync_state_repository
 
 router = APIGatewayRouter()
 

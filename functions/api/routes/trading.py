@@ -12,11 +12,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.identity import caller_id
 from functions.api.openapi import ACCOUNT_ERRORS, LIVE_ERRORS, SIGNED_IN, answers, error_answer
-from mtcore.logic import trading as logic
-from mtcore.logic.trading import MAX_WAIT_SECONDS, TradeDesk, TradePage, get_trade_desk
 from mtcore.metaapi.models import Order
-from mtcore.trades.bodies import SYMBOL, CloseBy, NewOrder, OrderChanges, PositionChanges
-from mtcore.trades.models import TradeRequest, TradeStatus
+from mtcore.trading import acceptance as logic
+from mtcore.trading.acceptance import MAX_WAIT_SECONDS, TradeDesk, TradePage, get_trade_desk
+from mtcore.trading.bodies import SYMBOL, CloseBy, NewOrder, OrderChanges, PositionChanges
+from mtcore.trading.models import TradeRequest, TradeStatus
 
 router = APIGatewayRouter()
 

@@ -1,10 +1,8 @@
-"""Domain models shared by the functions. JSON uses MetaApi's camelCase names."""
+"""The base of every model that travels as JSON (MetaApi's camelCase names) and its decimal type."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
@@ -17,18 +15,6 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
-class TokenSource(StrEnum):
-    """Whose MetaApi token serves an account: the one that could read it when it was linked."""
-
-    USER = "user"
-    PLATFORM = "platform"
-
-
-class Platform(StrEnum):
-    MT4 = "mt4"
-    MT5 = "mt5"
-
-
 # Decimal in Python and DynamoDB (a float 0.29 floors to 0.28 lots); a JSON number on the wire,
 # as MetaApi sends it. Values carry at most 15 significant digits, so the number text is exact.
 JsonDecimal = Annotated[
@@ -37,87 +23,3 @@ JsonDecimal = Annotated[
     WithJsonSchema({"type": "number"}),
 ]
 Money = Annotated[JsonDecimal, Field(description="Amount in the account currency")]
-
-
-class Reconciliation(CamelModel):
-    """What the last full sync found when it compared our trades with the broker's records."""
-
-    checked_at: datetime
-    unknown_resolved: list[str] = Field(
-        default_factory=list, description="UNKNOWN trades settled from broker truth"
-    )
-    unknown_remaining: list[str] = Field(
-        default_factory=list, description="UNKNOWN trades the broker still cannot tell"
-    )
-    executed_without_position: list[str] = Field(
-        default_factory=list, description="Executed trades whose position never appeared"
-    )
-    unmatched_positions: list[str] = Field(
-        default_factory=list, description="Positions carrying one of our clientIds, with no trade request"
-    )
-    positions_of_unexecuted_trades: list[str] = Field(
-        default_factory=list,
-        description="Open positions carrying the clientId of a trade not recorded as executed (a late fill)",
-    )
-    manual_positions: list[str] = Field(
-        default_factory=list, description="Positions opened by hand (no clientId)"
-    )
-
-
-class Account(CamelModel):
-    """A MetaTrader account linked by one user. MetaTrader passwords are never part of it."""
-
-    id: Annotated[str, Field(min_length=1, max_length=64, description="Our id for the linked account")]
-    user_id: Annotated[str, Field(min_length=1, max_length=128, exclude=True)]
-    metaapi_account_id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    platform: Platform | None = None
-    broker: str | None = None
-    server: str | None = None
-    login: str | None = None
-    region: str | None = None
-    token_source: TokenSource = Field(
-        default=TokenSource.PLATFORM, description="Whose MetaApi token is used for this account"
-    )
-    state: str | None = Field(default=None, description="MetaApi deployment state, e.g. DEPLOYED")
-    connection_status: str | None = Field(default=None, description="e.g. CONNECTED, DISCONNECTED")
-    currency: str | None = None
-    leverage: JsonDecimal | None = None
-    balance: Money | None = None
-    equity: Money | None = None
-    margin: Money | None = None
-    free_margin: Money | None = None
-    margin_level: JsonDecimal | None = None
-    margin_mode: str | None = Field(
-        default=None, description="e.g. ACCOUNT_MARGIN_MODE_RETAIL_HEDGING; close-by needs hedging"
-    )
-    trading_halted: bool = Field(default=False, description="New positions are refused while set")
-    order_expiry_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(
-        default=60, description="Market orders not sent within this long are expired, never sent late"
-    )
-    max_slippage_points: Annotated[int | None, Field(ge=0, le=10_000)] = Field(
-        default=None, description="Sent with every market order; MetaApi's account default without it"
-    )
-    max_spread_points: Annotated[int | None, Field(ge=0, le=1_000_000)] = Field(
-        default=None, description="Market orders are refused while the spread is wider"
-    )
-    stop_loss_buffer_pips: Annotated[JsonDecimal, Field(ge=0, le=1000)] = Field(
-        default=Decimal(0), description="Added to every stop loss, away from the entry"
-    )
-    take_profit_buffer_pips: Annotated[JsonDecimal, Field(ge=0, le=1000)] = Field(
-        default=Decimal(0), description="Added to every take profit, away from the entry"
-    )
-    auto_sync_positions: bool = True
-    auto_sync_orders: bool = True
-    sync_interval: Annotated[int, Field(ge=10, le=86_400, description="Seconds between scheduled syncs")] = 60
-    last_sync_at: datetime | None = None
-    reconciliation: Reconciliation | None = None
-    created_at: datetime
-    updated_at: datetime
-
-
-class AccountPage(CamelModel):
-    """One page of the caller's accounts, in link order."""
-
-    items: list[Account]
-    next_token: str | None = Field(default=None, description="Pass as nextToken to read the next page")

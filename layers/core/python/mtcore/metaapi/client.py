@@ -27,12 +27,12 @@ from mtcore.metaapi.errors import (
 from mtcore.metaapi.http import READ_TIMEOUT_S, Deadline, HttpAnswer, decode_json, encode_json
 from mtcore.metaapi.models import (
     AccountInformation,
+    MetaApiTrade,
     Order,
     Position,
     RemoteAccount,
     SymbolPrice,
     SymbolSpecification,
-    TradeRequest,
     TradeResult,
 )
 from mtcore.metaapi.retry_time import retry_after_seconds
@@ -191,7 +191,7 @@ class MetaApiClient:
         answer: dict[str, Any] = self._send("POST", base, path, body=order, retries=self._read_retries)
         return answer
 
-    def trade(self, account: RemoteAccount | tuple[str, str | None], request: TradeRequest) -> TradeResult:
+    def trade(self, account: RemoteAccount | tuple[str, str | None], request: MetaApiTrade) -> TradeResult:
         """Send one trade request, once. A timeout or 5xx raises: the outcome is then unknown and
         only a reconciliation by clientId can tell whether it executed."""
         base, path = self._client_path(account, "/trade")

@@ -151,7 +151,7 @@ class TradeAction(StrEnum):
 COMMENT_AND_CLIENT_ID_MAX = 26
 
 
-class TradeRequest(MetaApiModel):
+class MetaApiTrade(MetaApiModel):
     """A `POST /trade` body. Only fields that are set are sent."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, serialize_by_alias=True)
@@ -177,7 +177,7 @@ class TradeRequest(MetaApiModel):
     trailing_stop_loss: Annotated[dict[str, Any] | None, Field(alias="trailingStopLoss")] = None
 
     @model_validator(mode="after")
-    def _comment_fits_beside_client_id(self) -> TradeRequest:
+    def _comment_fits_beside_client_id(self) -> MetaApiTrade:
         together = (self.comment or "") + (self.client_id or "")
         if not together.isascii():
             raise ValueError("comment and clientId must be ASCII")

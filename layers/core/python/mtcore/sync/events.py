@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from mtcore.repositories.codec import from_item
+from mtcore.store.codec import from_item
 
 SOURCE = "mt-backend.accounts"
 # What makes a position "modified" for a subscriber; prices and profit move all the time.

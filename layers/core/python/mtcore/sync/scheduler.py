@@ -13,8 +13,8 @@ from mtcore.observability import logger
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 
 if TYPE_CHECKING:
+    from mtcore.accounts.schedule import DueAccount, SyncScheduleRepository
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.repositories.sync_schedule import DueAccount, SyncScheduleRepository
     from mtcore.sync.queue import SyncQueue
 
 DEPLOYED = "DEPLOYED"

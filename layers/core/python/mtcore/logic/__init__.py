@@ -1,1 +1,0 @@
-"""Domain logic: pure Python on models, given its repositories and clients."""

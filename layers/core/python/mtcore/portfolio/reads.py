@@ -1,0 +1,57 @@
+"""Reads of an account's open positions: the stored copies, or MetaApi's (which then refresh
+the store). Every read starts by proving the account belongs to the caller."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mtcore.accounts.access import MetaApiAccess
+    from mtcore.accounts.models import Account
+    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.metaapi.models import Position
+    from mtcore.portfolio.open_items import PositionsRepository
+
+
+def _remote(account: Account) -> tuple[str, str | None]:
+    return account.metaapi_account_id, account.region
+
+
+def list_positions(
+    user_id: str,
+    account_id: str,
+    *,
+    live: bool,
+    accounts: AccountsRepository,
+    positions: PositionsRepository,
+    access: MetaApiAccess,
+) -> list[Position]:
+    """Stored positions, or (live) MetaApi's, which then refresh the store."""
+    account = accounts.get(user_id, account_id)
+    stored = positions.list_open(account.id)
+    if not live:
+        return stored
+    read_at = datetime.now(UTC)
+    current = access.for_account(account).positions(_remote(account))
+    positions.store_open(account.id, current, stored, read_at=read_at)
+    return current
+
+
+def get_position(
+    user_id: str,
+    account_id: str,
+    position_id: str,
+    *,
+    live: bool,
+    accounts: AccountsRepository,
+    positions: PositionsRepository,
+    access: MetaApiAccess,
+) -> Position:
+    account = accounts.get(user_id, account_id)
+    if not live:
+        return positions.get_open(account.id, position_id)
+    read_at = datetime.now(UTC)
+    current = access.for_account(account).position(_remote(account), position_id)
+    positions.store_open(account.id, [current], [], read_at=read_at)
+    return current

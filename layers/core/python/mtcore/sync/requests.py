@@ -1,0 +1,125 @@
+"""Syncs asked for through the API, and their logs."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from mtcore.metaapi.errors import MetaApiError
+from mtcore.models import CamelModel
+from mtcore.observability import logger
+from mtcore.sync.audit import audit_account
+from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+
+if TYPE_CHECKING:
+    from mtcore.accounts.access import MetaApiAccess
+    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.portfolio.history import HistoryRepository
+    from mtcore.portfolio.open_items import PositionsRepository
+    from mtcore.sync.queue import SyncQueue
+    from mtcore.sync.state import SyncStateRepository
+    from mtcore.sync.worker import SyncWorker
+    from mtcore.trading.repository import TradesRepository
+
+MAX_WAIT_SECONDS = 10
+
+
+class SyncLogPage(CamelModel):
+    items: list[SyncLog]
+    next_token: str | None = Field(default=None, description="Pass as nextToken to read the next page")
+
+
+def request_sync(
+    user_id: str,
+    account_id: str,
+    kind: SyncType,
+    *,
+    accounts: AccountsRepository,
+    state: SyncStateRepository,
+    queue: SyncQueue,
+) -> SyncLog:
+    """Queue a sync of the caller's account now; its log shows it queued until a worker runs it."""
+    account = accounts.get(user_id, account_id)
+    message = SyncMessage(account_id=account.id, type=kind, reason=SyncReason.REQUEST)
+    log = SyncLog(
+        sync_id=message.sync_id,
+        account_id=account.id,
+        type=kind,
+        reason=SyncReason.REQUEST,
+        status=SyncStatus.QUEUED,
+        started_at=datetime.now(UTC),
+    )
+    # The log first: a message whose log is missing could not be followed.
+    state.queue_log(log)
+    queue.send(message)
+    return log
+
+
+def get_sync(
+    user_id: str,
+    account_id: str,
+    sync_id: str,
+    *,
+    wait_seconds: float = 0,
+    accounts: AccountsRepository,
+    state: SyncStateRepository,
+) -> SyncLog:
+    """The sync now, or as soon as it ends within `wait_seconds` (at most 10)."""
+    account = accounts.get(user_id, account_id)
+    deadline = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
+    while True:
+        log = state.get_log(account.id, sync_id)
+        if log.status in SYNC_SETTLED or time.monotonic() >= deadline:
+            return log
+        time.sleep(0.2)
+
+
+def list_sync_logs(
+    user_id: str,
+    account_id: str,
+    *,
+    limit: int,
+    next_token: str | None,
+    accounts: AccountsRepository,
+    state: SyncStateRepository,
+) -> SyncLogPage:
+    account = accounts.get(user_id, account_id)
+    items, token = state.list_logs(account.id, limit=limit, next_token=next_token)
+    return SyncLogPage(items=items, next_token=token)
+
+
+def run_sync_message(
+    message: SyncMessage,
+    *,
+    worker: SyncWorker,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    positions: PositionsRepository,
+    history: HistoryRepository,
+    access: MetaApiAccess,
+) -> SyncLog:
+    """One sync from the queue; a full one then compares our trades with the broker's records.
+    Raises what the worker raises when the sync must wait (busy account, MetaApi's rate limit)."""
+    log = worker.run(message)
+    if log.type is not SyncType.FULL or log.status is SyncStatus.ERROR:
+        return log
+    owner = accounts.owner_of(message.account_id)
+    if owner is None:
+        return log
+    account = accounts.get(owner, message.account_id)
+    try:
+        audit_account(
+            account,
+            client=access.for_account(account),
+            accounts=accounts,
+            trades=trades,
+            positions=positions,
+            history=history,
+            now=datetime.now(UTC),
+        )
+    except MetaApiError as error:
+        logger.warning("reconciliation left for the next full sync", extra={"errorCode": error.code})
+    return log

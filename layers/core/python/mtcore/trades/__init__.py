@@ -1,1 +1,0 @@
-"""Trade requests: what a caller asked for, and every step it took to a final status."""

@@ -1,0 +1,197 @@
+"""One delivery of a trade message: run the executor for it, with the account's MetaApi token.
+
+Whatever stops a delivery is handled here, never left to the queue's visibility timeout (a FIFO
+group waits while its message is in flight, and with it the account's closes): a request whose
+broker cannot be reached any more (its account unlinked, its token removed) ends with a reason,
+and a failure of our own side comes back after a short wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from mtcore.accounts.access import UserTokenMissing
+from mtcore.accounts.tokens import PlatformTokenMissing
+from mtcore.errors import NotFound, TradeRefused
+from mtcore.metaapi.errors import MetaApiError
+from mtcore.metaapi.models import TradeAction
+from mtcore.observability import logger, metrics
+from mtcore.trading import checks
+from mtcore.trading.executor import Done, Executor, RetrySoon, Step
+from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
+
+_CHANGED_THE_ACCOUNT = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
+_CHANGES_ORDERS = frozenset({TradeKind.PLACE, TradeKind.MODIFY_ORDER, TradeKind.CANCEL})
+# Waits before a delivery that failed on our side comes back: 5 s, doubling, at most a minute.
+_FIRST_RETRY_S, _MAX_RETRY_S = 5.0, 60.0
+
+if TYPE_CHECKING:
+    from mtcore.accounts.access import MetaApiAccess
+    from mtcore.accounts.models import Account
+    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.market.cache import MarketCache
+    from mtcore.metaapi.client import MetaApiClient
+    from mtcore.portfolio.open_items import OrdersRepository, PositionsRepository
+    from mtcore.trading.models import TradeRequest
+    from mtcore.trading.queue import TradeMessage, TradeQueue
+    from mtcore.trading.repository import TradesRepository
+
+
+class RetryLater(Exception):
+    """The message stays in the queue and comes back after the visibility set for it."""
+
+
+def execute_trade_message(
+    message: TradeMessage,
+    receipt_handle: str,
+    *,
+    receive_count: int,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    queue: TradeQueue,
+    access: MetaApiAccess,
+    positions: PositionsRepository,
+    orders: OrdersRepository,
+    market: MarketCache,
+) -> Step | None:
+    """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
+    try:
+        step = _execute(
+            message, receive_count, accounts=accounts, trades=trades, access=access, positions=positions,
+            orders=orders, market=market,
+        )  # fmt: skip
+    except Exception as error:
+        # Our own side failed (DynamoDB, Secrets Manager, a request moved meanwhile): back soon;
+        # after the queue's maxReceiveCount the dead-letter consumer concludes it.
+        wait = min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** max(0, receive_count - 1))
+        logger.exception("trade delivery failed", extra={"tradeId": message.trade_id, "retryIn": wait})
+        metrics.add_metric(name="TradeDeliveriesFailed", unit=MetricUnit.Count, value=1)
+        queue.retry_in(receipt_handle, wait)
+        raise RetryLater(f"trade {message.trade_id} retries in {wait:.0f} s") from error
+    if isinstance(step, RetrySoon):
+        queue.retry_in(receipt_handle, step.seconds)
+        raise RetryLater(f"trade {step.request.id} retries in {step.seconds:.0f} s")
+    return step
+
+
+def _execute(
+    message: TradeMessage,
+    receive_count: int,
+    *,
+    accounts: AccountsRepository,
+    trades: TradesRepository,
+    access: MetaApiAccess,
+    positions: PositionsRepository,
+    orders: OrdersRepository,
+    market: MarketCache,
+) -> Step | None:
+    request = trades.find(message.account_id, message.trade_id)
+    if request is None:
+        logger.warning("trade message without a stored request dropped", extra={"tradeId": message.trade_id})
+        return None
+    if request.status in SETTLED:
+        return Done(request)
+    reached = broker_for(request, accounts=accounts, trades=trades, access=access)
+    if not isinstance(reached, tuple):
+        return Done(reached)
+    account, client = reached
+    executor = Executor(
+        trades=trades,
+        client=client,
+        remote=(account.metaapi_account_id, account.region),
+        trading_halted=account.trading_halted,
+        recheck=_market_recheck(account, market),
+        deliveries=receive_count,
+    )
+    step = executor.run(request.account_id, request.id)
+    if isinstance(step, Done) and step.request.status in _CHANGED_THE_ACCOUNT:
+        # The dashboard shows the result at once, not at the next scheduled sync.
+        try:
+            _refresh(step, executor, positions, orders)
+        except MetaApiError as error:
+            logger.warning("store not refreshed after a trade", extra={"errorCode": error.code})
+    return step
+
+
+def broker_for(
+    request: TradeRequest, *, accounts: AccountsRepository, trades: TradesRepository, access: MetaApiAccess
+) -> tuple[Account, MetaApiClient] | TradeRequest:
+    """The request's account and a MetaApi client with its token; or, when the broker cannot be
+    reached for it any more (the account unlinked, the token removed), the request ended."""
+    try:
+        account = accounts.get(request.user_id, request.account_id)
+        return account, access.for_account(account)
+    except NotFound:
+        return _settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked")
+    except (UserTokenMissing, PlatformTokenMissing) as missing:
+        return _settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message)
+
+
+def _settle_unreachable(
+    trades: TradesRepository, request: TradeRequest, status: TradeStatus, why: str
+) -> TradeRequest:
+    """One never sent (or parked) ends `status`; one that may have reached the broker is
+    UNKNOWN, as nobody can check it now."""
+    if request.status is TradeStatus.SENDING:
+        status = TradeStatus.UNKNOWN
+        reason = f"{why} while it was being sent: whether it executed cannot be checked until it can be"
+    else:
+        reason = f"not sent: {why}"
+    logger.warning("trade ended without the broker", extra={"tradeId": request.id, "status": status.value})
+    return trades.transition(
+        request,
+        status,
+        expected={request.status},
+        at=datetime.now(UTC),
+        note=reason,
+        changes={"reason": reason},
+    )
+
+
+def _refresh(
+    step: Done, executor: Executor, positions: PositionsRepository, orders: OrdersRepository
+) -> None:
+    """Store what the broker now holds. What the trade closed or canceled is left for the sync it
+    sets off, which records it with its closing deal or history order."""
+    request = step.request
+    client = executor.client.with_budget(executor.policy.read_budget_seconds)
+    read_at = datetime.now(UTC)
+    if request.kind in _CHANGES_ORDERS:
+        live_orders = client.orders(executor.remote)
+        orders.store_open(
+            request.account_id, live_orders, orders.list_open(request.account_id), read_at=read_at
+        )
+        return
+    if step.positions is not None and step.positions_read_at is not None:
+        live, read_at = step.positions, step.positions_read_at
+    else:
+        live = client.positions(executor.remote)
+    positions.store_open(request.account_id, live, positions.list_open(request.account_id), read_at=read_at)
+
+
+def _market_recheck(
+    account: Account, market: MarketCache
+) -> Callable[[TradeRequest, MetaApiClient], str | None]:
+    """Between acceptance and sending, a session may close, a symbol turn close-only or the
+    spread widen past the account's limit: checked again from the container's cache."""
+    remote = (account.metaapi_account_id, account.region)
+
+    def recheck(request: TradeRequest, client: MetaApiClient) -> str | None:
+        if request.symbol is None:
+            return None
+        try:
+            spec = market.specification(client, remote, request.symbol)
+            price = market.price(client, remote, request.symbol)
+            checks.trade_mode_allows(spec, is_buy=request.action is TradeAction.BUY, opening=True)
+            checks.market_open(spec, market.broker_now(client, remote))
+            checks.spread_within(spec, price, account.max_spread_points)
+        except TradeRefused as refusal:
+            return f"{refusal.code}: {refusal.message}"
+        except MetaApiError:
+            return None  # the broker judges it when it arrives
+        return None
+
+    return recheck

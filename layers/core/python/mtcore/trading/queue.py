@@ -1,0 +1,71 @@
+"""The FIFO order queue: one message group per account (its trades run in order, and one
+account's trouble never holds another's), deduplicated by trade request id."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mtcore.aws import sqs_client
+from mtcore.models import CamelModel
+from mtcore.settings import get_settings
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from mypy_boto3_sqs import SQSClient
+
+    from mtcore.trading.models import TradeRequest
+
+
+class TradeMessage(CamelModel):
+    account_id: str
+    trade_id: str
+
+
+class TradeQueue:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, request: TradeRequest) -> bool:
+        """Queue the request's message; False when SQS could not be reached or refused it (after
+        the client's own retries, which the deduplication id makes safe)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._send(request)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+
+    def _send(self, request: TradeRequest) -> None:
+        self._client.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=TradeMessage(account_id=request.account_id, trade_id=request.id).model_dump_json(),
+            MessageGroupId=request.account_id,
+            # Never a caller's key: one message per trade request, however often it is sent.
+            MessageDeduplicationId=request.id,
+        )
+
+    def send_again(self, request: TradeRequest, at: datetime) -> None:
+        """A new message for a request whose message is gone; a duplicate delivery is harmless
+        (the executor acts on the request's status), a lost one is not."""
+        self._client.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=TradeMessage(account_id=request.account_id, trade_id=request.id).model_dump_json(),
+            MessageGroupId=request.account_id,
+            MessageDeduplicationId=f"{request.id}-{int(at.timestamp())}",
+        )
+
+    def retry_in(self, receipt_handle: str, seconds: float) -> None:
+        """Make a delivered message visible again after `seconds` (a short retry in its group)."""
+        self._client.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, round(seconds))
+        )
+
+
+def get_trade_queue() -> TradeQueue:
+    queue_url = get_settings().trade_queue_url
+    if not queue_url:
+        raise RuntimeError("TRADE_QUEUE_URL is not configured")
+    return TradeQueue(sqs_client(), queue_url)
