@@ -1,4 +1,4 @@
-"""OpenAPI declarations shared by the routes: the security requirement and the error answers."""
+"""What the routes share: where they live, the security requirement and the error answers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from typing import Any
 
 from mtcore.errors import ErrorBody
 
+API_PREFIX = "/api"
+METATRADER_PREFIX = f"{API_PREFIX}/metatrader"
 COGNITO_SCHEME = "cognito"
 SIGNED_IN: list[dict[str, list[str]]] = [{COGNITO_SCHEME: []}]
+
+
+def location(*parts: str) -> str:
+    """The URL path of a resource under the MetaTrader routes, for a `Location` header."""
+    return "/".join((METATRADER_PREFIX, *parts))
 
 
 def error_answer(description: str) -> dict[str, Any]:
@@ -20,6 +27,8 @@ def answers(success: str, errors: dict[int, Any], *, status: int = 200) -> dict[
 
 
 PUBLIC_ERRORS: dict[int, Any] = {
+    400: error_answer("A body that is not UTF-8 text or not valid JSON"),
+    413: error_answer("A body over 64 KiB"),
     415: error_answer("A body that is not sent as application/json"),
     422: error_answer("Invalid input; `details` names each field"),
     500: error_answer("Unexpected failure; nothing about it is exposed"),

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from functions.api import bodies
-from functions.api.openapi import COGNITO_SCHEME
+from functions.api.openapi import API_PREFIX, COGNITO_SCHEME, METATRADER_PREFIX
 from functions.api.routes import accounts, health, market, settings, sync, trading
 from mtcore import SERVICE_NAME, __version__
 from mtcore.errors import DomainError, ErrorBody, http_error_of, validation_problems
@@ -22,9 +22,6 @@ from mtcore.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
-
-API_PREFIX = "/api"
-METATRADER_PREFIX = f"{API_PREFIX}/metatrader"
 
 
 class ApiResolver(APIGatewayRestResolver):

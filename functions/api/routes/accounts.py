@@ -14,6 +14,7 @@ from functions.api.openapi import (
     SIGNED_IN_ERRORS,
     answers,
     error_answer,
+    location,
 )
 from mtcore.accounts import linking as logic
 from mtcore.accounts.access import MetaApiAccess, get_metaapi_access
@@ -73,7 +74,7 @@ def link_account(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
         body=account,
-        headers={"Location": f"/api/metatrader/accounts/{account.id}"},
+        headers={"Location": location("accounts", account.id)},
     )
 
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime
 
 from functions.api.identity import caller_id
-from functions.api.openapi import ACCOUNT_ERRORS, SIGNED_IN, answers
+from functions.api.openapi import ACCOUNT_ERRORS, SIGNED_IN, answers, location
 from mtcore.accounts.repository import AccountsRepository, get_accounts_repository
 from mtcore.portfolio.history import HistoryRepository, get_history_repository
 from mtcore.sync import history as history_logic
@@ -38,7 +38,7 @@ def _queued(log: SyncLog) -> Response[SyncLog]:
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
         body=log,
-        headers={"Location": f"/api/metatrader/accounts/{log.account_id}/sync/{log.sync_id}"},
+        headers={"Location": location("accounts", log.account_id, "sync", log.sync_id)},
     )
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mtcore.accounts.access import MetaApiAccess
-    from mtcore.accounts.models import Account
-    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
     from mtcore.metaapi.models import SymbolPrice, SymbolSpecification
 
 

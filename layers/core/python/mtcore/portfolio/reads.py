@@ -1,5 +1,5 @@
-"""Reads of an account's open positions: the stored copies, or MetaApi's (which then refresh
-the store). Every read starts by proving the account belongs to the caller."""
+"""Reads of an account's open positions and pending orders: the stored copies, or MetaApi's (which
+then refresh the store). Every read starts by proving the account belongs to the caller."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mtcore.accounts.access import MetaApiAccess
-    from mtcore.accounts.models import Account
-    from mtcore.accounts.repository import AccountsRepository
-    from mtcore.metaapi.models import Position
-    from mtcore.portfolio.open_items import PositionsRepository
+    from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
+    from mtcore.metaapi.models import Order, Position
+    from mtcore.portfolio.open_items import OrdersRepository, PositionsRepository
 
 
 def _remote(account: Account) -> tuple[str, str | None]:
@@ -54,4 +52,24 @@ def get_position(
     read_at = datetime.now(UTC)
     current = access.for_account(account).position(_remote(account), position_id)
     positions.store_open(account.id, [current], [], read_at=read_at)
+    return current
+
+
+def list_orders(
+    user_id: str,
+    account_id: str,
+    *,
+    live: bool,
+    accounts: AccountsRepository,
+    orders: OrdersRepository,
+    access: MetaApiAccess,
+) -> list[Order]:
+    """Stored pending orders, or (live) MetaApi's, which then refresh the store."""
+    account = accounts.get(user_id, account_id)
+    stored = orders.list_open(account.id)
+    if not live:
+        return stored
+    read_at = datetime.now(UTC)
+    current = access.for_account(account).orders(_remote(account))
+    orders.store_open(account.id, current, stored, read_at=read_at)
     return current

@@ -9,23 +9,29 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from mtcore.accounts.models import Reconciliation
+from mtcore.accounts import Reconciliation
 from mtcore.observability import logger
-from mtcore.trading.broker_truth import ABSENT_AFTER, Absent, Found, find_at_broker, last_sent_at
-from mtcore.trading.groups import children_of, outcome_of
-from mtcore.trading.models import IN_FLIGHT, TradeKind, TradeStatus
-from mtcore.trading.repository import TransitionRefused
+from mtcore.trading import (
+    ABSENT_AFTER,
+    IN_FLIGHT,
+    Absent,
+    Found,
+    TradeKind,
+    TradeStatus,
+    TransitionRefused,
+    children_of,
+    find_at_broker,
+    last_sent_at,
+    outcome_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mtcore.accounts.models import Account
-    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.accounts import Account, AccountsRepository
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.portfolio.history import HistoryRepository
-    from mtcore.portfolio.open_items import PositionsRepository
-    from mtcore.trading.models import TradeRequest
-    from mtcore.trading.repository import TradesRepository
+    from mtcore.portfolio import HistoryRepository, PositionsRepository
+    from mtcore.trading import TradeRequest, TradesRepository
 
 # Trades older than this are not compared any more (their positions are history by then).
 LOOKBACK = timedelta(days=7)

@@ -15,8 +15,8 @@ from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, S
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from mtcore.accounts.repository import AccountsRepository
-    from mtcore.portfolio.history import HistoryRepository
+    from mtcore.accounts import AccountsRepository
+    from mtcore.portfolio import HistoryRepository
     from mtcore.sync.queue import SyncQueue
     from mtcore.sync.state import SyncStateRepository
 

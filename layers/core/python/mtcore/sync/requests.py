@@ -15,14 +15,12 @@ from mtcore.sync.audit import audit_account
 from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
 
 if TYPE_CHECKING:
-    from mtcore.accounts.access import MetaApiAccess
-    from mtcore.accounts.repository import AccountsRepository
-    from mtcore.portfolio.history import HistoryRepository
-    from mtcore.portfolio.open_items import PositionsRepository
+    from mtcore.accounts import AccountsRepository, MetaApiAccess
+    from mtcore.portfolio import HistoryRepository, PositionsRepository
     from mtcore.sync.queue import SyncQueue
     from mtcore.sync.state import SyncStateRepository
     from mtcore.sync.worker import SyncWorker
-    from mtcore.trading.repository import TradesRepository
+    from mtcore.trading import TradesRepository
 
 MAX_WAIT_SECONDS = 10
 

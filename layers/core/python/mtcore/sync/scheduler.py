@@ -13,7 +13,7 @@ from mtcore.observability import logger
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 
 if TYPE_CHECKING:
-    from mtcore.accounts.schedule import DueAccount, SyncScheduleRepository
+    from mtcore.accounts import DueAccount, SyncScheduleRepository
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.sync.queue import SyncQueue
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from mtcore.accounts.models import Account
+from mtcore.accounts import Account
 from mtcore.aws import dynamodb_client
 from mtcore.errors import NotFound
 from mtcore.models import CamelModel

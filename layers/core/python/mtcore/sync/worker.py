@@ -19,25 +19,28 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mtcore.accounts.access import UserTokenMissing, get_metaapi_access
-from mtcore.accounts.repository import get_accounts_repository
+from mtcore.accounts import UserTokenMissing, get_accounts_repository, get_metaapi_access
 from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiError, MetaApiNotConnected, MetaApiRateLimited
 from mtcore.metaapi.models import Order, Position
 from mtcore.observability import logger
-from mtcore.portfolio.history import get_history_repository
-from mtcore.portfolio.models import ClosedPosition, Deal, HistoryOrder
-from mtcore.portfolio.open_items import changed, get_orders_repository, get_positions_repository
+from mtcore.portfolio import (
+    ClosedPosition,
+    Deal,
+    HistoryOrder,
+    changed,
+    get_history_repository,
+    get_orders_repository,
+    get_positions_repository,
+)
 from mtcore.sync.models import SyncLog, SyncMessage, SyncStatus, SyncType
 from mtcore.sync.state import get_sync_state_repository
 
 if TYPE_CHECKING:
-    from mtcore.accounts.models import Account
-    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.accounts import Account, AccountsRepository
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.metaapi.models import AccountInformation, RemoteAccount
-    from mtcore.portfolio.history import HistoryRepository
-    from mtcore.portfolio.open_items import OrdersRepository, PositionsRepository
+    from mtcore.portfolio import HistoryRepository, OrdersRepository, PositionsRepository
     from mtcore.sync.state import SyncState, SyncStateRepository
 
 Remote = tuple[str, str | None]

@@ -1,0 +1,25 @@
+"""Trading: trade requests from acceptance (pre-trade checks, idempotency keys) through the order
+queue and the executor to a final status from broker truth, with the sweeper, the dead-letter
+consumer and the trade events."""
+
+from mtcore.trading.broker_truth import ABSENT_AFTER, Absent, Found, find_at_broker, last_sent_at
+from mtcore.trading.groups import children_of, outcome_of
+from mtcore.trading.models import IN_FLIGHT, TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.repository import TradesRepository, TransitionRefused, get_trades_repository
+
+__all__ = [
+    "ABSENT_AFTER",
+    "IN_FLIGHT",
+    "Absent",
+    "Found",
+    "TradeKind",
+    "TradeRequest",
+    "TradeStatus",
+    "TradesRepository",
+    "TransitionRefused",
+    "children_of",
+    "find_at_broker",
+    "get_trades_repository",
+    "last_sent_at",
+    "outcome_of",
+]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiError
-from mtcore.portfolio.models import Deal
+from mtcore.portfolio import Deal
 from mtcore.trading.models import OPENING, BrokerAnswer, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:

@@ -12,8 +12,7 @@ from mtcore.trading.groups import children_of, outcome_of
 from mtcore.trading.models import SETTLED, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
-    from mtcore.accounts.access import MetaApiAccess
-    from mtcore.accounts.repository import AccountsRepository
+    from mtcore.accounts import AccountsRepository, MetaApiAccess
     from mtcore.trading.queue import TradeMessage
     from mtcore.trading.repository import TradesRepository
 

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from mtcore.accounts.access import UserTokenMissing
-from mtcore.accounts.tokens import PlatformTokenMissing
+from mtcore.accounts import PlatformTokenMissing, UserTokenMissing
 from mtcore.errors import NotFound, TradeRefused
 from mtcore.metaapi.errors import MetaApiError
 from mtcore.metaapi.models import TradeAction
@@ -29,12 +28,10 @@ _CHANGES_ORDERS = frozenset({TradeKind.PLACE, TradeKind.MODIFY_ORDER, TradeKind.
 _FIRST_RETRY_S, _MAX_RETRY_S = 5.0, 60.0
 
 if TYPE_CHECKING:
-    from mtcore.accounts.access import MetaApiAccess
-    from mtcore.accounts.models import Account
-    from mtcore.accounts.repository import AccountsRepository
-    from mtcore.market.cache import MarketCache
+    from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
+    from mtcore.market import MarketCache
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.portfolio.open_items import OrdersRepository, PositionsRepository
+    from mtcore.portfolio import OrdersRepository, PositionsRepository
     from mtcore.trading.models import TradeRequest
     from mtcore.trading.queue import TradeMessage, TradeQueue
     from mtcore.trading.repository import TradesRepository

@@ -17,8 +17,8 @@ from mtcore.trading.bodies import Levels, given
 from mtcore.trading.checks import BUYS, MARKET, Distance
 
 if TYPE_CHECKING:
-    from mtcore.accounts.models import Account
-    from mtcore.market.cache import MarketCache
+    from mtcore.accounts import Account
+    from mtcore.market import MarketCache
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.metaapi.models import Order, Position, SymbolPrice, SymbolSpecification
     from mtcore.trading.bodies import NewOrder, OrderChanges, PositionChanges
