@@ -15,6 +15,7 @@ from mtcore.accounts.repository import get_accounts_repository
 from mtcore.market.cache import get_market_cache
 from mtcore.observability import logger, metrics, tracer
 from mtcore.portfolio.open_items import get_orders_repository, get_positions_repository
+from mtcore.redelivery import delivered
 from mtcore.trading.delivery import execute_trade_message
 from mtcore.trading.executor import Done
 from mtcore.trading.queue import TradeMessage, get_trade_queue
@@ -35,17 +36,19 @@ def record_handler(record: SQSRecord) -> None:
     message = TradeMessage.model_validate_json(record.body)
     logger.append_keys(tradeId=message.trade_id, accountId=message.account_id)
     metrics.add_metric(name="TradeDeliveries", unit=MetricUnit.Count, value=1)
-    step = execute_trade_message(
-        message,
+    step = delivered(
         record.receipt_handle,
-        receive_count=int(record.attributes.approximate_receive_count),
-        accounts=get_accounts_repository(),
-        trades=get_trades_repository(),
-        queue=get_trade_queue(),
-        access=get_metaapi_access(),
-        positions=get_positions_repository(),
-        orders=get_orders_repository(),
-        market=get_market_cache(),
+        get_trade_queue(),
+        lambda: execute_trade_message(
+            message,
+            receive_count=int(record.attributes.approximate_receive_count),
+            accounts=get_accounts_repository(),
+            trades=get_trades_repository(),
+            access=get_metaapi_access(),
+            positions=get_positions_repository(),
+            orders=get_orders_repository(),
+            market=get_market_cache(),
+        ),
     )
     if isinstance(step, Done):
         # One metric per final status (TradesExecuted, TradesRejected, TradesUnknown, …) for alarms.

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from mtcore.accounts.access import get_metaapi_access
-from mtcore.accounts.repository import get_accounts_repository
-from mtcore.errors import NotFound
+from mtcore.accounts import get_accounts_repository, get_metaapi_access
 from mtcore.observability import logger, metrics, tracer
-from mtcore.portfolio.history import get_history_repository
-from mtcore.portfolio.open_items import get_positions_repository
+from mtcore.portfolio import get_history_repository, get_positions_repository
+from mtcore.redelivery import delivered
 from mtcore.sync.models import SyncMessage
 from mtcore.sync.queue import get_sync_queue
 from mtcore.sync.requests import run_sync_message
-from mtcore.sync.worker import SyncBackedOff, SyncBusy, get_sync_worker
-from mtcore.trading.repository import get_trades_repository
+from mtcore.sync.worker import get_sync_worker
+from mtcore.trading import get_trades_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -26,19 +23,15 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 processor = BatchProcessor(event_type=EventType.SQS)
-# Another worker holds the account: look again once its sync has likely ended.
-BUSY_RETRY_SECONDS = 15
-
-
-class SyncLater(Exception):
-    """The message comes back after the visibility set for it."""
 
 
 def record_handler(record: SQSRecord) -> None:
     message = SyncMessage.model_validate_json(record.body)
     logger.append_keys(accountId=message.account_id, syncId=message.sync_id)
-    try:
-        log = run_sync_message(
+    log = delivered(
+        record.receipt_handle,
+        get_sync_queue(),
+        lambda: run_sync_message(
             message,
             worker=get_sync_worker(),
             accounts=get_accounts_repository(),
@@ -46,20 +39,11 @@ def record_handler(record: SQSRecord) -> None:
             positions=get_positions_repository(),
             history=get_history_repository(),
             access=get_metaapi_access(),
-        )
-    except SyncBusy:
-        get_sync_queue().retry_in(record.receipt_handle, BUSY_RETRY_SECONDS)
-        raise SyncLater(f"account {message.account_id} is being synced") from None
-    except SyncBackedOff as paused:
-        get_sync_queue().retry_in(
-            record.receipt_handle, (paused.until - datetime.now(UTC)).total_seconds() + 1
-        )
-        raise SyncLater(f"sync is paused until {paused.until.isoformat()}") from None
-    except NotFound:
-        logger.info("account no longer linked: nothing to sync")
-        return
-    # One metric per outcome (SyncsSuccess, SyncsPartial, SyncsError) for the error-rate alarm.
-    metrics.add_metric(name=f"Syncs{log.status.value.title()}", unit=MetricUnit.Count, value=1)
+        ),
+    )
+    if log is not None:
+        # One metric per outcome (SyncsSuccess, SyncsPartial, SyncsError) for the error-rate alarm.
+        metrics.add_metric(name=f"Syncs{log.status.value.title()}", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

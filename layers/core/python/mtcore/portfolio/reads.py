@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
     from mtcore.metaapi.models import Order, Position
-    from mtcore.portfolio.open_items import OrdersRepository, PositionsRepository
+    from mtcore.portfolio.open_items import ItemT, OpenItemsRepository, OrdersRepository, PositionsRepository
 
 
 def _remote(account: Account) -> tuple[str, str | None]:
@@ -27,13 +29,9 @@ def list_positions(
 ) -> list[Position]:
     """Stored positions, or (live) MetaApi's, which then refresh the store."""
     account = accounts.get(user_id, account_id)
-    stored = positions.list_open(account.id)
-    if not live:
-        return stored
-    read_at = datetime.now(UTC)
-    current = access.for_account(account).positions(_remote(account))
-    positions.store_open(account.id, current, stored, read_at=read_at)
-    return current
+    return _stored_or_live(
+        account, positions, live, lambda: access.for_account(account).positions(_remote(account))
+    )
 
 
 def get_position(
@@ -66,10 +64,18 @@ def list_orders(
 ) -> list[Order]:
     """Stored pending orders, or (live) MetaApi's, which then refresh the store."""
     account = accounts.get(user_id, account_id)
-    stored = orders.list_open(account.id)
+    return _stored_or_live(
+        account, orders, live, lambda: access.for_account(account).orders(_remote(account))
+    )
+
+
+def _stored_or_live(
+    account: Account, store: OpenItemsRepository[ItemT], live: bool, read: Callable[[], list[ItemT]]
+) -> list[ItemT]:
+    stored = store.list_open(account.id)
     if not live:
         return stored
     read_at = datetime.now(UTC)
-    current = access.for_account(account).orders(_remote(account))
-    orders.store_open(account.id, current, stored, read_at=read_at)
+    current = read()
+    store.store_open(account.id, current, stored, read_at=read_at)
     return current

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from mtcore.errors import NotFound
 from mtcore.metaapi.errors import MetaApiError
 from mtcore.models import CamelModel
 from mtcore.observability import logger
+from mtcore.redelivery import RetryLater
 from mtcore.sync.audit import audit_account
 from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+from mtcore.sync.worker import SyncBackedOff, SyncBusy
 
 if TYPE_CHECKING:
     from mtcore.accounts import AccountsRepository, MetaApiAccess
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from mtcore.trading import TradesRepository
 
 MAX_WAIT_SECONDS = 10
+# Another worker holds the account: look again once its sync has likely ended.
+BUSY_RETRY_SECONDS = 15
 
 
 class SyncLogPage(CamelModel):
@@ -98,10 +103,20 @@ def run_sync_message(
     positions: PositionsRepository,
     history: HistoryRepository,
     access: MetaApiAccess,
-) -> SyncLog:
+) -> SyncLog | None:
     """One sync from the queue; a full one then compares our trades with the broker's records.
-    Raises what the worker raises when the sync must wait (busy account, MetaApi's rate limit)."""
-    log = worker.run(message)
+    None when the account is no longer linked (nothing to sync). A sync that must wait (another
+    worker holds the account, MetaApi's rate limit pauses every sync) comes back later."""
+    try:
+        log = worker.run(message)
+    except SyncBusy:
+        raise RetryLater(BUSY_RETRY_SECONDS, f"account {message.account_id} is being synced") from None
+    except SyncBackedOff as paused:
+        wait = (paused.until - datetime.now(UTC)).total_seconds() + 1
+        raise RetryLater(wait, f"sync is paused until {paused.until.isoformat()}") from None
+    except NotFound:
+        logger.info("account no longer linked: nothing to sync")
+        return None
     if log.type is not SyncType.FULL or log.status is SyncStatus.ERROR:
         return log
     owner = accounts.owner_of(message.account_id)

@@ -18,6 +18,7 @@ from mtcore.errors import NotFound, TradeRefused
 from mtcore.metaapi.errors import MetaApiError
 from mtcore.metaapi.models import TradeAction
 from mtcore.observability import logger, metrics
+from mtcore.redelivery import RetryLater
 from mtcore.trading import checks
 from mtcore.trading.executor import Done, Executor, RetrySoon, Step
 from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
@@ -33,22 +34,16 @@ if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.portfolio import OrdersRepository, PositionsRepository
     from mtcore.trading.models import TradeRequest
-    from mtcore.trading.queue import TradeMessage, TradeQueue
+    from mtcore.trading.queue import TradeMessage
     from mtcore.trading.repository import TradesRepository
-
-
-class RetryLater(Exception):
-    """The message stays in the queue and comes back after the visibility set for it."""
 
 
 def execute_trade_message(
     message: TradeMessage,
-    receipt_handle: str,
     *,
     receive_count: int,
     accounts: AccountsRepository,
     trades: TradesRepository,
-    queue: TradeQueue,
     access: MetaApiAccess,
     positions: PositionsRepository,
     orders: OrdersRepository,
@@ -66,11 +61,9 @@ def execute_trade_message(
         wait = min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** max(0, receive_count - 1))
         logger.exception("trade delivery failed", extra={"tradeId": message.trade_id, "retryIn": wait})
         metrics.add_metric(name="TradeDeliveriesFailed", unit=MetricUnit.Count, value=1)
-        queue.retry_in(receipt_handle, wait)
-        raise RetryLater(f"trade {message.trade_id} retries in {wait:.0f} s") from error
+        raise RetryLater(wait, f"trade {message.trade_id} failed on our side") from error
     if isinstance(step, RetrySoon):
-        queue.retry_in(receipt_handle, step.seconds)
-        raise RetryLater(f"trade {step.request.id} retries in {step.seconds:.0f} s")
+        raise RetryLater(step.seconds, f"trade {step.request.id} retries")
     return step
 
 

@@ -87,6 +87,16 @@ class PlaceOrder:
 # position as it is when sent, so a change queued behind another never undoes it.
 
 
+def _levels(
+    changes: OrderChanges | PositionChanges, stop_loss: Decimal | None, take_profit: Decimal | None
+) -> dict[str, Decimal | None]:
+    """The stop loss and take profit asked to change (0 removes one, as in MetaTrader)."""
+    return {
+        "stop_loss": zero_if_none(stop_loss) if given(changes, "stop_loss") else None,
+        "take_profit": zero_if_none(take_profit) if given(changes, "take_profit") else None,
+    }
+
+
 @dataclass(frozen=True)
 class ChangeOrder:
     order_id: str
@@ -109,9 +119,8 @@ class ChangeOrder:
             order_id=pending.id,
             open_price=targets.open_price if given(changes, "open_price") else None,
             stop_limit_price=targets.stop_limit_price if given(changes, "stop_limit_price") else None,
-            stop_loss=zero_if_none(targets.stop_loss) if given(changes, "stop_loss") else None,
-            take_profit=zero_if_none(targets.take_profit) if given(changes, "take_profit") else None,
             expiration=changes.expiration if given(changes, "expiration") else None,
+            **_levels(changes, targets.stop_loss, targets.take_profit),
         )
         return [request]
 
@@ -151,9 +160,8 @@ class ChangePosition:
             TradeAction.POSITION_MODIFY,
             symbol=position.symbol,
             position_id=position.id,
-            stop_loss=zero_if_none(targets.stop_loss) if given(changes, "stop_loss") else None,
-            take_profit=zero_if_none(targets.take_profit) if given(changes, "take_profit") else None,
             trailing_stop_loss=changes.trailing_stop_loss,
+            **_levels(changes, targets.stop_loss, targets.take_profit),
         )
         return [request]
 
