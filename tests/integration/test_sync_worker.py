@@ -28,7 +28,8 @@ from mtcore.settings import get_settings
 from mtcore.store.codec import from_item
 from mtcore.sync.models import SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
 from mtcore.sync.state import get_sync_state_repository
-from mtcore.sync.worker import SyncBackedOff, SyncBusy, SyncPolicy, SyncWorker, get_sync_worker
+from mtcore.sync.reading import SyncPolicy
+from mtcore.sync.worker import SyncBackedOff, SyncBusy, SyncWorker, get_sync_worker
 from tests.integration.conftest import Api, Simulator
 
 Clock = Callable[[], datetime]
