@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -18,9 +18,7 @@ from infra.constructs.secrets import Secrets
 from infra.constructs.sync import SyncPipeline
 from infra.constructs.trading import TradePipeline
 from infra.nag import accept
-
-# Below API Gateway's 29 s integration limit, so callers get our JSON error, never a gateway 504.
-API_FUNCTION_TIMEOUT = Duration.seconds(25)
+from mtcore.settings import Env
 
 
 class BackendStack(Stack):
@@ -31,10 +29,10 @@ class BackendStack(Stack):
         auth = Auth(self, "Auth")
         functions = FunctionFactory(self, "Functions", config=config, packaging=Packaging(self, "Packaging"))
 
-        metaapi_environment = {
-            "TABLE_NAME": data.table.table_name,
-            "PLATFORM_TOKEN_SECRET_ID": secrets.platform_metaapi_token.secret_arn,
-            "USER_TOKEN_SECRET_PREFIX": secrets.user_token_prefix,
+        metaapi_environment: dict[str, str] = {
+            Env.TABLE_NAME: data.table.table_name,
+            Env.PLATFORM_TOKEN_SECRET_ID: secrets.platform_metaapi_token.secret_arn,
+            Env.USER_TOKEN_SECRET_PREFIX: secrets.user_token_prefix,
         }
         trading = TradePipeline(
             self,
@@ -45,20 +43,22 @@ class BackendStack(Stack):
             stage=config.stage,
         )
         sync = SyncPipeline(self, "Sync", functions=functions, environment=metaapi_environment, config=config)
-        api_function = functions.create(
-            "ApiFunction",
-            handler="functions.api.handler.lambda_handler",
-            description="HTTPS API for the dashboard",
-            timeout=API_FUNCTION_TIMEOUT,
+        api = Api(
+            self,
+            "Api",
+            config=config,
+            functions=functions,
             environment={
                 **metaapi_environment,
-                "TRADE_QUEUE_URL": trading.orders.queue_url,
-                "SYNC_QUEUE_URL": sync.queue.queue_url,
-                "IDEMPOTENCY_TABLE_NAME": data.idempotency.table_name,
-                "OPERATOR_USER_IDS": ",".join(config.operator_user_ids),
-                "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
+                Env.TRADE_QUEUE_URL: trading.orders.queue_url,
+                Env.SYNC_QUEUE_URL: sync.queue.queue_url,
+                Env.IDEMPOTENCY_TABLE_NAME: data.idempotency.table_name,
+                Env.OPERATOR_USER_IDS: ",".join(config.operator_user_ids),
+                Env.CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
             },
+            user_pool=auth.user_pool,
         )
+        api_function = api.function
         data.table.grant_read_write_data(trading.sweeper)
         metaapi_callers = (
             api_function,
@@ -84,11 +84,10 @@ class BackendStack(Stack):
         trading.orders.grant_send_messages(api_function)
         sync.queue.grant_send_messages(api_function)
         sync.queue.grant_send_messages(trading.event_publisher)
-        trading.event_publisher.add_environment("SYNC_QUEUE_URL", sync.queue.queue_url)
+        trading.event_publisher.add_environment(Env.SYNC_QUEUE_URL, sync.queue.queue_url)
 
         TradeMonitoring(self, "Monitoring", trading=trading)
         SyncMonitoring(self, "SyncMonitoring", sync=sync)
-        api = Api(self, "Api", config=config, handler=api_function, user_pool=auth.user_pool)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id, key="UserPoolId")

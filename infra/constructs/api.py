@@ -1,12 +1,13 @@
-"""The REST API: Cognito-authorized routes under /api, a public health check, JSON errors even
-for answers API Gateway gives by itself, throttling, and access logs without query strings."""
+"""The REST API: its function, Cognito-authorized routes under /api, a public health check, JSON
+errors even for answers API Gateway gives by itself, throttling, and access logs without query
+strings."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
 
     from infra.config import StageConfig
+    from infra.constructs.function_factory import FunctionFactory
+
+# Below API Gateway's 29 s integration limit, so callers get our JSON error, never a gateway 504.
+API_FUNCTION_TIMEOUT = Duration.seconds(25)
 
 # Only request metadata: no query strings, headers or bodies, which may carry tokens.
 _ACCESS_LOG_FIELDS = {
@@ -42,10 +47,18 @@ class Api(Construct):
         construct_id: str,
         *,
         config: StageConfig,
-        handler: lambda_.IFunction,
+        functions: FunctionFactory,
+        environment: dict[str, str],
         user_pool: cognito.IUserPool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.function: lambda_.Function = functions.create(
+            "ApiFunction",
+            handler="functions.api.handler.lambda_handler",
+            description="HTTPS API for the dashboard",
+            timeout=API_FUNCTION_TIMEOUT,
+            environment=environment,
+        )
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
         )
@@ -95,7 +108,7 @@ class Api(Construct):
         )
 
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
-        integration = apigw.LambdaIntegration(handler, proxy=True)
+        integration = apigw.LambdaIntegration(self.function, proxy=True)
         api = self.rest_api.root.add_resource(API_ROOT)
         health = api.add_resource("health").add_method("GET", integration)
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):

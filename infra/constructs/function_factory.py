@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.nag import accept
+from mtcore.settings import Env
 
 if TYPE_CHECKING:
     from infra.config import StageConfig
@@ -74,7 +75,7 @@ class FunctionFactory(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=log_group,
             environment={
-                "STAGE": self._config.stage,
+                Env.STAGE: self._config.stage,
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -11,10 +11,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.nag import accept
+from infra.constructs.queues import queue_with_dead_letters
+from mtcore.settings import Env
 
 if TYPE_CHECKING:
     from infra.config import StageConfig
@@ -36,25 +36,14 @@ class SyncPipeline(Construct):
         config: StageConfig,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "SyncDeadLetters",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        accept(self.dead_letters, "AwsSolutions-SQS3", "This is the sync queue's dead-letter queue.")
-        self.queue = sqs.Queue(
+        self.queue, self.dead_letters = queue_with_dead_letters(
             self,
             "Syncs",
+            "SyncDeadLetters",
             visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() * 2),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letters
-            ),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
-        sync_environment = {**environment, "SYNC_QUEUE_URL": self.queue.queue_url}
+        sync_environment = {**environment, Env.SYNC_QUEUE_URL: self.queue.queue_url}
         self.worker: lambda_.Function = functions.create(
             "SyncWorkerFunction",
             handler="functions.sync_worker.handler.lambda_handler",

@@ -11,10 +11,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.nag import accept
+from infra.constructs.queues import queue_with_dead_letters
+from mtcore.settings import Env
 
 if TYPE_CHECKING:
     from infra.constructs.function_factory import FunctionFactory
@@ -62,7 +62,10 @@ class TradePipeline(Construct):
             handler="functions.trade_events.handler.lambda_handler",
             description="Publishes trade and account events from the table's stream",
             timeout=Duration.seconds(30),
-            environment={"TABLE_NAME": environment["TABLE_NAME"], "EVENT_BUS_NAME": self.bus.event_bus_name},
+            environment={
+                Env.TABLE_NAME: environment[Env.TABLE_NAME],
+                Env.EVENT_BUS_NAME: self.bus.event_bus_name,
+            },
         )
         self.event_publisher.add_event_source(
             event_sources.DynamoEventSource(
@@ -80,35 +83,20 @@ class TradePipeline(Construct):
             )
         )
         self.bus.grant_put_events_to(self.event_publisher)
-        self.dead_letters = sqs.Queue(
-            self,
-            "OrderDeadLetters",
-            fifo=True,
-            visibility_timeout=Duration.seconds(EXECUTOR_TIMEOUT.to_seconds() * 2),
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        accept(self.dead_letters, "AwsSolutions-SQS3", "This is the order queue's dead-letter queue.")
-        self.orders = sqs.Queue(
+        self.orders, self.dead_letters = queue_with_dead_letters(
             self,
             "Orders",
-            fifo=True,
-            # Deduplication is by the trade request id, set on each message, never by content.
-            content_based_deduplication=False,
+            "OrderDeadLetters",
             visibility_timeout=Duration.seconds(EXECUTOR_TIMEOUT.to_seconds() * 2),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letters
-            ),
+            max_receive_count=MAX_RECEIVE_COUNT,
+            fifo=True,
         )
         self.executor: lambda_.Function = functions.create(
             "ExecutorFunction",
             handler="functions.executor.handler.lambda_handler",
             description="Places queued trades at the broker, exactly once",
             timeout=EXECUTOR_TIMEOUT,
-            environment={**environment, "TRADE_QUEUE_URL": self.orders.queue_url},
+            environment={**environment, Env.TRADE_QUEUE_URL: self.orders.queue_url},
         )
         self.executor.add_event_source(
             event_sources.SqsEventSource(self.orders, batch_size=BATCH_SIZE, report_batch_item_failures=True)
@@ -134,7 +122,10 @@ class TradePipeline(Construct):
             handler="functions.sweeper.handler.lambda_handler",
             description="Re-enqueues trade requests that are due again or whose message was lost",
             timeout=Duration.seconds(60),
-            environment={"TABLE_NAME": environment["TABLE_NAME"], "TRADE_QUEUE_URL": self.orders.queue_url},
+            environment={
+                Env.TABLE_NAME: environment[Env.TABLE_NAME],
+                Env.TRADE_QUEUE_URL: self.orders.queue_url,
+            },
         )
         self.orders.grant_send_messages(self.sweeper)
         events.Rule(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from infra.synth import LOCAL_STAGE, synthesized_template
+from mtcore.settings import Env
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -129,17 +130,17 @@ class LocalStack:
         for handler in functions:
             os.environ.update(function_environment(template, handler, resources))
         environment = function_environment(template, API_HANDLER, resources)
-        os.environ["CORS_ALLOW_ORIGINS"] = ",".join(self.cors_allow_origins)
+        os.environ[Env.CORS_ALLOW_ORIGINS] = ",".join(self.cors_allow_origins)
         # Local runs: no X-Ray daemon and no CloudWatch metrics to ship.
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
         platform_token = self.metaapi_token or self._start_simulator()
         secretsmanager.put_secret_value(
-            SecretId=environment["PLATFORM_TOKEN_SECRET_ID"], SecretString=platform_token
+            SecretId=environment[Env.PLATFORM_TOKEN_SECRET_ID], SecretString=platform_token
         )
         if self.metaapi_token:
-            os.environ["OPERATOR_USER_IDS"] = OPERATOR_USER
+            os.environ[Env.OPERATOR_USER_IDS] = OPERATOR_USER
 
         from functions.api.handler import lambda_handler
         from functions.api.resolver import openapi_json
@@ -180,8 +181,8 @@ class LocalStack:
         server = serve_in_thread(simulator, self.host, self.simulator_port)
         self._servers.append(server)
         self.simulator_port = server.server_port
-        os.environ["METAAPI_PROVISIONING_URL"] = self.simulator_url or ""
-        os.environ["METAAPI_CLIENT_URL_TEMPLATE"] = self.simulator_url or ""
+        os.environ[Env.METAAPI_PROVISIONING_URL] = self.simulator_url or ""
+        os.environ[Env.METAAPI_CLIENT_URL_TEMPLATE] = self.simulator_url or ""
         return SIMULATED_PLATFORM_TOKEN
 
     def serve_forever(self) -> None:

@@ -227,3 +227,32 @@ def test_history_reads_the_store_and_imports_an_older_range_in_the_background(
     assert same_again["importing"]["syncId"] == wider["importing"]["syncId"]  # one import, not two
     assert [order["type"] for order in orders["items"]] == ["ORDER_TYPE_SELL", "ORDER_TYPE_BUY"]
     assert bad.status == 422
+
+
+def test_history_without_a_range_answers_the_last_30_days(
+    api: Api, simulator: Simulator, sync_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = _link(api, simulator)
+    simulator.open_position(metaapi_id)
+    asked = api.call("POST", f"{ACCOUNTS}/{account_id}/sync/full", user="alice").body
+    while sync_poller.poll_once():
+        pass
+    assert api.call("GET", f"{ACCOUNTS}/{account_id}/sync/{asked['syncId']}", user="alice").body[
+        "status"
+    ] == ("success")
+
+    plain = api.call("GET", f"{ACCOUNTS}/{account_id}/history", user="alice")
+    ranged = api.call(
+        "GET",
+        f"{ACCOUNTS}/{account_id}/history",
+        user="alice",
+        query={
+            "from": f"{datetime.now(UTC) - timedelta(days=30, minutes=1):%Y-%m-%dT%H:%M:%SZ}",
+            "to": f"{datetime.now(UTC) + timedelta(minutes=1):%Y-%m-%dT%H:%M:%SZ}",
+        },
+    )
+
+    assert plain.status == 200
+    assert plain.body["items"]
+    assert plain.body["items"] == ranged.body["items"]
+    assert plain.body["importing"] is None  # a first full sync stores the last 30 days

@@ -27,8 +27,8 @@ from mtcore.portfolio.open_items import get_orders_repository, get_positions_rep
 from mtcore.settings import get_settings
 from mtcore.store.codec import from_item
 from mtcore.sync.models import SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
-from mtcore.sync.state import get_sync_state_repository
 from mtcore.sync.reading import SyncPolicy
+from mtcore.sync.state import get_sync_state_repository
 from mtcore.sync.worker import SyncBackedOff, SyncBusy, SyncWorker, get_sync_worker
 from tests.integration.conftest import Api, Simulator
 

@@ -70,3 +70,9 @@ def test_settings_are_immutable(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(ValidationError):
         settings.table_name = "other"  # type: ignore[misc]
+
+
+def test_every_setting_has_exactly_one_environment_variable_name() -> None:
+    from mtcore.settings import Env, Settings
+
+    assert {name.value.lower() for name in Env} == set(Settings.model_fields)

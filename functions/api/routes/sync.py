@@ -144,7 +144,8 @@ def get_sync(
     "/accounts/<account_id>/history",
     summary="Deals or history orders in a time range, from the store",
     description=(
-        "Newest first, paginated. A range older than the stored history (coveredFrom) is imported from "
+        "Newest first, paginated; without a range, the last 30 days. A range older than the stored "
+        "history (coveredFrom) is imported from "
         "MetaApi in the background, in pages of 1000: `importing` is that import's sync, to follow at "
         "/sync/{syncId}; read the range again once it has ended."
     ),
@@ -160,11 +161,12 @@ def get_history(
     queue: Queue,
     history: History,
     start: Annotated[
-        AwareDatetime, Query(alias="from", description="Start (inclusive), ISO 8601 with a time zone")
-    ],
+        AwareDatetime | None,
+        Query(alias="from", description="Start (inclusive), ISO 8601 with a time zone; 30 days before `to`"),
+    ] = None,
     end: Annotated[
-        AwareDatetime, Query(alias="to", description="End (exclusive), ISO 8601 with a time zone")
-    ],
+        AwareDatetime | None, Query(alias="to", description="End (exclusive), ISO 8601 with a time zone; now")
+    ] = None,
     kind: Annotated[
         HistoryKind, Query(alias="type", description="deals (default) or orders")
     ] = HistoryKind.DEALS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -9,6 +10,26 @@ from pydantic import Field, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 HttpUrlText = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+", max_length=512)]
+
+
+class Env(StrEnum):
+    """The environment variable behind each setting, one per field of `Settings`: the CDK stack
+    and the local stack set these names, and nothing else spells them."""
+
+    STAGE = "STAGE"
+    TABLE_NAME = "TABLE_NAME"
+    PLATFORM_TOKEN_SECRET_ID = "PLATFORM_TOKEN_SECRET_ID"  # noqa: S105 - a variable's name, not a secret
+    USER_TOKEN_SECRET_PREFIX = "USER_TOKEN_SECRET_PREFIX"  # noqa: S105 - a variable's name, not a secret
+    OPERATOR_USER_IDS = "OPERATOR_USER_IDS"
+    METAAPI_PROVISIONING_URL = "METAAPI_PROVISIONING_URL"
+    METAAPI_CLIENT_URL_TEMPLATE = "METAAPI_CLIENT_URL_TEMPLATE"
+    METAAPI_REQUEST_BUDGET_S = "METAAPI_REQUEST_BUDGET_S"
+    TRADE_QUEUE_URL = "TRADE_QUEUE_URL"
+    IDEMPOTENCY_TABLE_NAME = "IDEMPOTENCY_TABLE_NAME"
+    EVENT_BUS_NAME = "EVENT_BUS_NAME"
+    SYNC_QUEUE_URL = "SYNC_QUEUE_URL"
+    CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
+    LOG_LEVEL = "LOG_LEVEL"
 
 
 class Settings(BaseSettings):

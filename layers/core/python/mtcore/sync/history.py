@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # The newest syncs looked through for an import already under way.
 _RECENT_SYNCS = 20
+DEFAULT_RANGE = timedelta(days=30)
 
 
 class HistoryKind(StrEnum):
@@ -47,8 +48,8 @@ def get_history(
     user_id: str,
     account_id: str,
     *,
-    start: datetime,
-    end: datetime,
+    start: datetime | None,
+    end: datetime | None,
     kind: HistoryKind,
     limit: int,
     next_token: str | None,
@@ -57,6 +58,9 @@ def get_history(
     state: SyncStateRepository,
     queue: SyncQueue,
 ) -> HistoryPage:
+    """Deals or history orders of [start, end) from the store: by default the last 30 days."""
+    end = end or datetime.now(UTC)
+    start = start or end - DEFAULT_RANGE
     if end <= start:
         raise InvalidInput("query.to", "must be after from")
     account = accounts.get(user_id, account_id)
