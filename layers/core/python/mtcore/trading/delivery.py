@@ -50,11 +50,39 @@ def execute_trade_message(
     market: MarketCache,
 ) -> Step | None:
     """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
+
+    def execute() -> Step | None:
+        request = trades.find(message.account_id, message.trade_id)
+        if request is None:
+            logger.warning(
+                "trade message without a stored request dropped", extra={"tradeId": message.trade_id}
+            )
+            return None
+        if request.status in SETTLED:
+            return Done(request)
+        reached = broker_for(request, accounts=accounts, trades=trades, access=access)
+        if not isinstance(reached, tuple):
+            return Done(reached)
+        account, client = reached
+        executor = Executor(
+            trades=trades,
+            client=client,
+            remote=(account.metaapi_account_id, account.region),
+            trading_halted=account.trading_halted,
+            recheck=_market_recheck(account, market),
+            deliveries=receive_count,
+        )
+        step = executor.run(request.account_id, request.id)
+        if isinstance(step, Done) and step.request.status in _CHANGED_THE_ACCOUNT:
+            # The dashboard shows the result at once, not at the next scheduled sync.
+            try:
+                _refresh(step, executor, positions, orders)
+            except MetaApiError as error:
+                logger.warning("store not refreshed after a trade", extra={"errorCode": error.code})
+        return step
+
     try:
-        step = _execute(
-            message, receive_count, accounts=accounts, trades=trades, access=access, positions=positions,
-            orders=orders, market=market,
-        )  # fmt: skip
+        step = execute()
     except Exception as error:
         # Our own side failed (DynamoDB, Secrets Manager, a request moved meanwhile): back soon;
         # after the queue's maxReceiveCount the dead-letter consumer concludes it.
@@ -64,45 +92,6 @@ def execute_trade_message(
         raise RetryLater(wait, f"trade {message.trade_id} failed on our side") from error
     if isinstance(step, RetrySoon):
         raise RetryLater(step.seconds, f"trade {step.request.id} retries")
-    return step
-
-
-def _execute(
-    message: TradeMessage,
-    receive_count: int,
-    *,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
-    access: MetaApiAccess,
-    positions: PositionsRepository,
-    orders: OrdersRepository,
-    market: MarketCache,
-) -> Step | None:
-    request = trades.find(message.account_id, message.trade_id)
-    if request is None:
-        logger.warning("trade message without a stored request dropped", extra={"tradeId": message.trade_id})
-        return None
-    if request.status in SETTLED:
-        return Done(request)
-    reached = broker_for(request, accounts=accounts, trades=trades, access=access)
-    if not isinstance(reached, tuple):
-        return Done(reached)
-    account, client = reached
-    executor = Executor(
-        trades=trades,
-        client=client,
-        remote=(account.metaapi_account_id, account.region),
-        trading_halted=account.trading_halted,
-        recheck=_market_recheck(account, market),
-        deliveries=receive_count,
-    )
-    step = executor.run(request.account_id, request.id)
-    if isinstance(step, Done) and step.request.status in _CHANGED_THE_ACCOUNT:
-        # The dashboard shows the result at once, not at the next scheduled sync.
-        try:
-            _refresh(step, executor, positions, orders)
-        except MetaApiError as error:
-            logger.warning("store not refreshed after a trade", extra={"errorCode": error.code})
     return step
 
 
