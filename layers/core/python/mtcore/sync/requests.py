@@ -134,5 +134,5 @@ def run_sync_message(
             now=datetime.now(UTC),
         )
     except MetaApiError as error:
-        logger.warning("reconciliation left for the next full sync", extra={"errorCode": error.code})
+        logger.warning("account audit left for the next full sync", extra={"errorCode": error.code})
     return log
