@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -313,7 +314,9 @@ def test_account_information_follows_open_positions(http: Client, account: str, 
 
 
 def test_symbols_server_time_and_margin(http: Client, account: str) -> None:
-    assert read(http, account, "/symbols") == ["BTCUSD", "EURUSD", "GBPUSD", "US30", "USDJPY", "XAUUSD"]
+    assert read(http, account, "/symbols") == [
+        "BTCUSD", "EURGBP", "EURJPY", "EURUSD", "GBPJPY", "GBPUSD", "US30", "USDJPY", "XAUUSD",
+    ]  # fmt: skip
     assert read(http, account, "/server-time") == {
         "time": "2024-05-15T10:00:00.000Z",
         "brokerTime": "2024-05-15 12:00:00.000",
@@ -960,3 +963,50 @@ def test_admin_positions_exist_whatever_the_day(http: Client, account: str, cloc
 
     assert answer.status_code == 201
     assert trade.get_json()["stringCode"] == "TRADE_RETCODE_MARKET_CLOSED"
+
+
+def test_an_account_keeps_its_money_in_its_own_currency(sim: MetaApiSimulator, http: Client) -> None:
+    euro = sim.create_account(TOKEN, currency="EUR", balance=Decimal(5000), leverage=30)
+    pin(http, "EURUSD", "1.25000", "1.25000")
+    pin(http, "EURJPY", "160.000", "160.000")
+    opened = trade(http, euro, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=1)
+    pin(http, "EURUSD", "1.25500", "1.25500")
+
+    info = read(http, euro, "/account-information")
+    position = read(http, euro, f"/positions/{opened['positionId']}")
+    # 1 lot, 0.005 up: 500 USD, at 1.255 USD a euro (the close price, EURUSD being the euro's own pair)
+    assert (info["currency"], info["leverage"]) == ("EUR", 30)
+    assert position["profit"] == pytest.approx(398.41)
+    assert info["equity"] == pytest.approx(5398.41)
+    # One tick of USDJPY (0.001 x 100000 = 100 JPY) is 100 / 160 EUR; of EURUSD (1 USD) 1 / 1.255 EUR
+    pin(http, "USDJPY", "150.000", "150.000")
+    assert read(http, euro, "/symbols/USDJPY/current-price")["lossTickValue"] == pytest.approx(0.625)
+    assert read(http, euro, "/symbols/EURUSD/current-price")["profitTickValue"] == pytest.approx(1 / 1.255)
+
+
+def test_a_yen_account_converts_pounds_at_the_cross(sim: MetaApiSimulator, http: Client) -> None:
+    yen = sim.create_account(TOKEN, currency="JPY", balance=Decimal(1_000_000))
+    pin(http, "GBPUSD", "1.30000", "1.30000")
+    pin(http, "GBPJPY", "200.000", "200.000")
+
+    # One tick of EURGBP (0.00001 x 100000 = 1 GBP) is 200 JPY
+    assert read(http, yen, "/symbols/EURGBP/current-price")["lossTickValue"] == pytest.approx(200.0)
+    # One tick of GBPJPY (0.001 x 100000 = 100 JPY) is 100 JPY
+    assert read(http, yen, "/symbols/GBPJPY/current-price")["lossTickValue"] == pytest.approx(100.0)
+
+
+def test_the_admin_api_changes_an_accounts_currency_balance_and_leverage(http: Client, account: str) -> None:
+    changed = http.put(
+        f"/_sim/accounts/{account}", json={"currency": "JPY", "balance": 1500000, "leverage": 500}
+    )
+    refused = http.put(f"/_sim/accounts/{account}", json={"currency": "CHF"})
+
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    assert (js(changed)["currency"], js(changed)["balance"], js(changed)["leverage"]) == ("JPY", 1500000, 500)
+    assert refused.status_code == 400
+    deposits = [
+        deal
+        for deal in read(http, account, f"/history-deals/time/{day_range()}")
+        if deal["type"] == "DEAL_TYPE_BALANCE"
+    ]
+    assert [deal["profit"] for deal in deposits] == [10000, 1490000]

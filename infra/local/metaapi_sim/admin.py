@@ -12,7 +12,7 @@ from infra.local.metaapi_sim.accounts import Account
 from infra.local.metaapi_sim.errors import ApiError, invalid
 from infra.local.metaapi_sim.faults import parse_fault
 from infra.local.metaapi_sim.market import Market
-from infra.local.metaapi_sim.symbols import EXPIRATION_MODES, ORDER_TYPES, TRADE_MODES, Catalogue
+from infra.local.metaapi_sim.symbols import CURRENCIES, EXPIRATION_MODES, ORDER_TYPES, TRADE_MODES, Catalogue
 from infra.local.metaapi_sim.terminal import Fill, Stamp
 from infra.local.metaapi_sim.trading import open_market
 from infra.local.metaapi_sim.wire import positive
@@ -64,6 +64,23 @@ def open_position_by_hand(account: Account, body: dict[str, Any]) -> dict[str, A
     return account.terminal.position_json(account.terminal.positions[result.position_id])
 
 
+def change_account(account: Account, body: dict[str, Any]) -> None:
+    """Sets the account's currency, balance (the difference booked as a balance deal, as a deposit
+    or a withdrawal is) and leverage; fields not sent stay."""
+    terminal = account.terminal
+    unknown = set(body) - {"currency", "balance", "leverage"}
+    if unknown:
+        raise invalid("is not a field that can be changed", parameter=sorted(unknown)[0])
+    currency, leverage = body.get("currency", terminal.currency), body.get("leverage", terminal.leverage)
+    if currency not in CURRENCIES:
+        raise invalid(f"must be one of {', '.join(CURRENCIES)}", parameter="currency", value=currency)
+    if not isinstance(leverage, int) or isinstance(leverage, bool) or leverage < 1:
+        raise invalid("must be a whole number, at least 1", parameter="leverage", value=leverage)
+    terminal.currency, terminal.leverage = currency, leverage
+    if "balance" in body:
+        terminal.set_balance(positive(body, "balance"))
+
+
 def pin_price(symbols: Catalogue, market: Market, symbol: str, body: dict[str, Any]) -> dict[str, Any]:
     spec = client.spec_of(symbols, symbol)
     bid, ask = positive(body, "bid"), positive(body, "ask")
@@ -72,8 +89,7 @@ def pin_price(symbols: Catalogue, market: Market, symbol: str, body: dict[str, A
             raise invalid(f"must have at most {spec.digits} decimals", parameter=name, value=price)
     if ask < bid:
         raise invalid("must not be below bid", parameter="ask", value=ask)
-    market.pin(symbol, bid, ask)
-    return client.current_price(symbols, market, symbol)
+    return client.quote_json(market.pin(symbol, bid, ask))
 
 
 def override_symbol(symbols: Catalogue, symbol: str, body: dict[str, Any]) -> dict[str, Any]:

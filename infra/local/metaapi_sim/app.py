@@ -27,7 +27,7 @@ from infra.local.metaapi_sim.provisioning import (
     select_accounts,
     update_account,
 )
-from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, Catalogue
+from infra.local.metaapi_sim.symbols import CURRENCIES, Catalogue
 from infra.local.metaapi_sim.terminal import HEDGING, MARGIN_MODES, Terminal, Tickets
 from infra.local.metaapi_sim.trading import TradeResult, execute_trade
 from infra.local.metaapi_sim.triggers import catch_up
@@ -101,6 +101,7 @@ class MetaApiSimulator:
             "arm_fault": self._arm_fault,
             "clear_faults": self._clear_faults,
             "open_position": self._open_position,
+            "change_account": self._change_account,
             "trades": self._trades,
             "pin_price": self._pin_price,
             "override_symbol": self._override_symbol,
@@ -129,8 +130,8 @@ class MetaApiSimulator:
         margin_mode: str = HEDGING,
     ) -> str:
         """A DEPLOYED and CONNECTED account owned by `token`; answers its id."""
-        if currency != ACCOUNT_CURRENCY:
-            raise ValueError(f"only {ACCOUNT_CURRENCY} accounts are simulated")
+        if currency not in CURRENCIES:
+            raise ValueError(f"currency must be one of {', '.join(CURRENCIES)}")
         if margin_mode not in MARGIN_MODES:
             raise ValueError(f"margin_mode must be one of {sorted(MARGIN_MODES)}")
         if platform not in ("mt4", "mt5") or leverage < 1 or balance < 0 or not login.isdigit():
@@ -148,7 +149,7 @@ class MetaApiSimulator:
         )
         with self._lock:
             return self._open_account(
-                token, request, balance=balance, leverage=leverage, margin_mode=margin_mode
+                token, request, currency=currency, balance=balance, leverage=leverage, margin_mode=margin_mode
             ).id
 
     # Plumbing
@@ -204,6 +205,7 @@ class MetaApiSimulator:
             Rule("/_sim/accounts/<account_id>/faults", methods=["POST"], endpoint="arm_fault"),
             Rule("/_sim/accounts/<account_id>/faults", methods=["DELETE"], endpoint="clear_faults"),
             Rule("/_sim/accounts/<account_id>/positions", methods=["POST"], endpoint="open_position"),
+            Rule("/_sim/accounts/<account_id>", methods=["PUT"], endpoint="change_account"),
             Rule("/_sim/accounts/<account_id>/trades", methods=["GET"], endpoint="trades"),
             Rule("/_sim/prices/<symbol>", methods=["PUT"], endpoint="pin_price"),
             Rule("/_sim/symbols/<symbol>", methods=["PUT"], endpoint="override_symbol"),
@@ -272,7 +274,7 @@ class MetaApiSimulator:
             ),
             "current_price": reading(
                 "current-price",
-                lambda _account, _request, symbol: client.current_price(self._symbols, self._market, symbol),
+                lambda account, _request, symbol: client.current_price(account.terminal, symbol),
             ),
             "server_time": reading(
                 "server-time", lambda _account, _request: client.server_time(self._clock())
@@ -337,11 +339,19 @@ class MetaApiSimulator:
     # Provisioning
 
     def _open_account(
-        self, token: str, request: NewAccount, *, balance: Decimal, leverage: int, margin_mode: str
+        self,
+        token: str,
+        request: NewAccount,
+        *,
+        currency: str = "USD",
+        balance: Decimal,
+        leverage: int,
+        margin_mode: str,
     ) -> Account:
         now = self._clock()
         terminal = Terminal(
             platform=request.platform,
+            currency=currency,
             balance=balance,
             leverage=leverage,
             margin_mode=margin_mode,
@@ -489,6 +499,13 @@ class MetaApiSimulator:
             account = self._existing(account_id)
             catch_up(account.terminal)
             return _json(admin.open_position_by_hand(account, parse_object(request.get_data())), 201)
+
+    def _change_account(self, request: Request, account_id: str) -> Response:
+        with self._lock:
+            account = self._existing(account_id)
+            catch_up(account.terminal)
+            admin.change_account(account, parse_object(request.get_data()))
+            return _json(client.account_information(account))
 
     def _trades(self, _request: Request, account_id: str) -> Response:
         with self._lock:

@@ -9,10 +9,10 @@ from werkzeug.datastructures import MultiDict
 
 from infra.local.metaapi_sim.accounts import Account
 from infra.local.metaapi_sim.errors import invalid, not_found
-from infra.local.metaapi_sim.market import Market
+from infra.local.metaapi_sim.market import Quote
 from infra.local.metaapi_sim.models import Deal, Order
 from infra.local.metaapi_sim.provisioning import page_bounds
-from infra.local.metaapi_sim.symbols import ACCOUNT_CURRENCY, Catalogue, SymbolSpec
+from infra.local.metaapi_sim.symbols import Catalogue, SymbolSpec
 from infra.local.metaapi_sim.terminal import Terminal
 from infra.local.metaapi_sim.wire import broker_time, iso, parse_iso, positive
 
@@ -25,7 +25,7 @@ def account_information(account: Account) -> dict[str, Any]:
     return {
         "platform": terminal.platform,
         "broker": BROKER,
-        "currency": ACCOUNT_CURRENCY,
+        "currency": terminal.currency,
         "server": account.server,
         **terminal.information(),
         "tradeAllowed": True,
@@ -92,18 +92,22 @@ def spec_of(symbols: Catalogue, symbol: str) -> SymbolSpec:
     return spec
 
 
-def current_price(symbols: Catalogue, market: Market, symbol: str) -> dict[str, Any]:
-    spec = spec_of(symbols, symbol)
-    quote = market.quote(symbol)
+def quote_json(quote: Quote) -> dict[str, Any]:
     return {
-        "symbol": symbol,
+        "symbol": quote.symbol,
         "bid": quote.bid,
         "ask": quote.ask,
-        "profitTickValue": spec.tick_value(quote.bid),
-        "lossTickValue": spec.tick_value(quote.ask),
         "time": iso(quote.time),
         "brokerTime": broker_time(quote.time),
     }
+
+
+def current_price(terminal: Terminal, symbol: str) -> dict[str, Any]:
+    """The quote, with what one tick of one lot is worth in the account's currency (converted at
+    the mid of the pair that quotes both, so a profit and a loss tick are worth the same)."""
+    spec = spec_of(terminal.symbols, symbol)
+    tick_value = terminal.tick_value(spec)
+    return quote_json(terminal.quote(symbol)) | {"profitTickValue": tick_value, "lossTickValue": tick_value}
 
 
 def server_time(now: float) -> dict[str, Any]:
@@ -118,4 +122,4 @@ def calculate_margin(terminal: Terminal, body: dict[str, Any]) -> dict[str, Any]
     if body.get("type") not in ("ORDER_TYPE_BUY", "ORDER_TYPE_SELL"):
         raise invalid("must be ORDER_TYPE_BUY or ORDER_TYPE_SELL", parameter="type", value=body.get("type"))
     volume, price = positive(body, "volume"), positive(body, "openPrice")
-    return {"margin": spec.margin(volume, price, terminal.leverage)}
+    return {"margin": terminal.symbol_margin(spec, volume, price)}

@@ -65,6 +65,26 @@ class Market:
         walk.advance(self._clock())
         return walk.quote()
 
+    def rate(self, source: str, target: str) -> Decimal:
+        """What one unit of `source` is worth in `target`, at the mid of the forex pair that quotes
+        them (or through USD when no pair quotes both)."""
+        if source == target:
+            return Decimal(1)
+        for symbol, spec in SYMBOLS.items():
+            if spec.calc_mode != "SYMBOL_CALC_MODE_FOREX":
+                continue
+            if (spec.base_currency, spec.profit_currency) == (source, target):
+                return self._mid(symbol)
+            if (spec.base_currency, spec.profit_currency) == (target, source):
+                return 1 / self._mid(symbol)
+        if "USD" in (source, target):
+            raise KeyError(f"no quote turns {source} into {target}")
+        return self.rate(source, "USD") * self.rate("USD", target)
+
+    def _mid(self, symbol: str) -> Decimal:
+        quote = self.quote(symbol)
+        return (quote.bid + quote.ask) / 2
+
     def pin(self, symbol: str, bid: Decimal, ask: Decimal) -> Quote:
         walk = self._walks[symbol]
         walk.bid, walk.ask, walk.updated, walk.frozen = bid, ask, self._clock(), True

@@ -1,4 +1,5 @@
-"""The broker's symbol catalogue: specifications, trading sessions and money conversion to USD."""
+"""The broker's symbol catalogue: specifications and trading sessions. Money a symbol makes is in
+its profit currency; the terminal converts it to the account's (see `Market.rate`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from infra.local.metaapi_sim.wire import broker_datetime, money
+from infra.local.metaapi_sim.wire import broker_datetime
 
-ACCOUNT_CURRENCY = "USD"
+CURRENCIES = ("USD", "EUR", "JPY")  # what an account may be kept in
 DAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
 WEEKDAYS = DAYS[1:6]
 ORDER_TYPES = (
@@ -116,22 +117,18 @@ class SymbolSpec:
     def has_digits(self, price: Decimal) -> bool:
         return price == price.quantize(self.point)
 
-    def to_usd(self, amount: Decimal, price: Decimal) -> Decimal:
-        """An amount in the profit currency, in USD at `price` (USDxxx quotes divide by it)."""
-        if self.profit_currency == ACCOUNT_CURRENCY:
-            return amount
-        return amount / price
-
     def profit(self, *, is_buy: bool, open_price: Decimal, close_price: Decimal, volume: Decimal) -> Decimal:
+        """In the profit currency."""
         move = close_price - open_price if is_buy else open_price - close_price
-        return money(self.to_usd(move * volume * self.contract_size, close_price))
+        return move * volume * self.contract_size
 
     def margin(self, volume: Decimal, price: Decimal, leverage: int) -> Decimal:
-        return money(self.to_usd(volume * self.contract_size * price / leverage, price))
+        """In the profit currency: the position's value over the account's leverage."""
+        return volume * self.contract_size * price / leverage
 
-    def tick_value(self, price: Decimal) -> Decimal:
-        """The USD value of one tick for one lot."""
-        return self.to_usd(self.point * self.contract_size, price)
+    def tick_amount(self) -> Decimal:
+        """What one tick is worth for one lot, in the profit currency."""
+        return self.point * self.contract_size
 
     def specification(self) -> dict[str, Any]:
         sessions = {
@@ -211,6 +208,19 @@ SYMBOLS: dict[str, SymbolSpec] = {
             volatility=4,
         ),
         _forex("USDJPY", "US Dollar vs Japanese Yen", digits=3, start_bid="150.000", spread=12, volatility=4),
+        # Crosses: traded, and the rates that turn yen and pounds into an account's currency.
+        _forex("EURJPY", "Euro vs Japanese Yen", digits=3, start_bid="162.750", spread=15, volatility=5),
+        _forex(
+            "GBPJPY",
+            "Great Britain Pound vs Japanese Yen",
+            digits=3,
+            start_bid="189.750",
+            spread=20,
+            volatility=6,
+        ),
+        _forex(
+            "EURGBP", "Euro vs Great Britain Pound", digits=5, start_bid="0.85770", spread=12, volatility=3
+        ),
         SymbolSpec(
             symbol="XAUUSD",
             description="Gold vs US Dollar",

@@ -70,6 +70,7 @@ class Terminal:
         self,
         *,
         platform: str,
+        currency: str,
         balance: Decimal,
         leverage: int,
         margin_mode: str,
@@ -79,6 +80,7 @@ class Terminal:
         clock: Callable[[], float],
     ) -> None:
         self.platform = platform
+        self.currency = currency
         self.balance = money(balance)
         self.leverage = leverage
         self.margin_mode = margin_mode
@@ -100,6 +102,22 @@ class Terminal:
                 comment="Initial deposit",
             )
         ]
+
+    def set_balance(self, balance: Decimal) -> None:
+        """A deposit or a withdrawal: the difference is booked as a balance deal."""
+        change = money(balance) - self.balance
+        self.balance = money(balance)
+        self.deals.append(
+            Deal(
+                id=self.tickets.deal(),
+                type="DEAL_TYPE_BALANCE",
+                entry_type="DEAL_ENTRY_IN",
+                time=self.clock(),
+                profit=change,
+                platform=self.platform,
+                comment="Deposit" if change >= 0 else "Withdrawal",
+            )
+        )
 
     @property
     def hedging(self) -> bool:
@@ -130,8 +148,31 @@ class Terminal:
                 return f"{name} {level}"
         return None
 
+    def rate(self, spec: SymbolSpec, price: Decimal | None = None) -> Decimal:
+        """What one unit of the symbol's profit currency is worth in the account's. A symbol that
+        quotes the account's currency against its profit currency (USDJPY on a USD account)
+        converts at its own `price`, the close or open price at hand; any other at the mid of
+        the pair that quotes both currencies."""
+        if price is not None and spec.base_currency == self.currency != spec.profit_currency:
+            return 1 / price
+        return self.market.rate(spec.profit_currency, self.currency)
+
+    def profit(
+        self, spec: SymbolSpec, *, is_buy: bool, open_price: Decimal, close_price: Decimal, volume: Decimal
+    ) -> Decimal:
+        move = spec.profit(is_buy=is_buy, open_price=open_price, close_price=close_price, volume=volume)
+        return money(move * self.rate(spec, close_price))
+
+    def symbol_margin(self, spec: SymbolSpec, volume: Decimal, price: Decimal) -> Decimal:
+        return money(spec.margin(volume, price, self.leverage) * self.rate(spec, price))
+
+    def tick_value(self, spec: SymbolSpec) -> Decimal:
+        """One tick of one lot in the account's currency (unrounded: a price quote carries it)."""
+        return spec.tick_amount() * self.rate(spec)
+
     def unrealized(self, position: Position) -> Decimal:
-        return self.symbols[position.symbol].profit(
+        return self.profit(
+            self.symbols[position.symbol],
             is_buy=position.is_buy,
             open_price=position.open_price,
             close_price=self.close_price(position),
@@ -139,7 +180,7 @@ class Terminal:
         )
 
     def position_margin(self, position: Position) -> Decimal:
-        return self.symbols[position.symbol].margin(position.volume, position.open_price, self.leverage)
+        return self.symbol_margin(self.symbols[position.symbol], position.volume, position.open_price)
 
     def equity(self) -> Decimal:
         return self.balance + sum((self.unrealized(p) for p in self.positions.values()), Decimal(0))
@@ -154,12 +195,10 @@ class Terminal:
         """How much more margin the account holds after a market fill (negative when it shrinks)."""
         existing = self.netting_position(spec.symbol)
         if existing is None or existing.is_buy == is_buy:
-            return spec.margin(volume, price, self.leverage)
+            return self.symbol_margin(spec, volume, price)
         if volume > existing.volume:
-            return spec.margin(volume - existing.volume, price, self.leverage) - self.position_margin(
-                existing
-            )
-        return -spec.margin(volume, existing.open_price, self.leverage)
+            return self.symbol_margin(spec, volume - existing.volume, price) - self.position_margin(existing)
+        return -self.symbol_margin(spec, volume, existing.open_price)
 
     def information(self) -> dict[str, Any]:
         equity, margin = self.equity(), self.margin()
@@ -180,7 +219,7 @@ class Terminal:
         price = self.close_price(position)
         return position.to_json(
             current_price=price,
-            tick_value=self.symbols[position.symbol].tick_value(price),
+            tick_value=self.tick_value(self.symbols[position.symbol]),
             unrealized=self.unrealized(position),
         )
 
@@ -303,8 +342,12 @@ class Terminal:
             position.volume = total
             return "DEAL_ENTRY_IN", Decimal(0)
         closed = min(position.volume, fill.volume)
-        profit = fill.spec.profit(
-            is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=closed
+        profit = self.profit(
+            fill.spec,
+            is_buy=position.is_buy,
+            open_price=position.open_price,
+            close_price=price,
+            volume=closed,
         )
         self.balance += profit
         if fill.volume > position.volume:
@@ -320,8 +363,8 @@ class Terminal:
         """Closes `volume` of a position at market; answers the closing order's id."""
         spec = self.symbols[position.symbol]
         price = self.close_price(position)
-        profit = spec.profit(
-            is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
+        profit = self.profit(
+            spec, is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
         )
         order_id = self.tickets.order()
         self.balance += profit
@@ -353,8 +396,8 @@ class Terminal:
         spec = self.symbols[position.symbol]
         volume = min(position.volume, opposite.volume)
         price = opposite.open_price
-        profit = spec.profit(
-            is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
+        profit = self.profit(
+            spec, is_buy=position.is_buy, open_price=position.open_price, close_price=price, volume=volume
         )
         order_id = self.tickets.order()
         self.balance += profit
