@@ -17,10 +17,11 @@ RANKS = {
     "accounts": 2,
     "market": 3,
     "portfolio": 3,
+    "risk": 3,
     "trading": 4,
     "sync": 5,
 }
-CAPABILITIES = {"accounts", "market", "portfolio", "trading", "sync"}
+CAPABILITIES = {"accounts", "market", "portfolio", "risk", "trading", "sync"}
 
 
 def _package_of(module: str) -> str:
