@@ -59,8 +59,12 @@ class TradingWindows(CamelModel):
             raise ValueError("must be an IANA time zone, e.g. Europe/London") from None
         return value
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
     def open_at(self, moment: datetime) -> bool:
-        local = moment.astimezone(ZoneInfo(self.time_zone))
+        local = moment.astimezone(self.zone)
         day, clock = WEEKDAYS[local.weekday()], local.time().replace(tzinfo=None)
         previous = WEEKDAYS[(local.weekday() - 1) % 7]
         for window in self.windows:
