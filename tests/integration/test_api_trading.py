@@ -164,7 +164,7 @@ def test_closing_a_position_fully_and_in_part(
         ({**ORDER, "symbol": "EUR USD"}, "body.symbol"),
         ({**ORDER, "comment": "x" * 17}, "body.comment"),
         ({**ORDER, "expiresInSeconds": 0}, "body.expiresInSeconds"),
-        ({"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY"}, "body.volume"),
+        ({**ORDER, "sizing": {"mode": "risk_percent", "percent": 0}}, "body.sizing.risk_percent.percent"),
     ],
 )
 def test_malformed_orders_are_422_naming_the_field(
@@ -190,6 +190,8 @@ def test_malformed_orders_are_422_naming_the_field(
             {**ORDER, "actionType": "ORDER_TYPE_SELL_STOP_LIMIT", "openPrice": 1.08},
             "ORDER_TYPE_SELL_STOP_LIMIT needs stopLimitPrice",
         ),
+        ({"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY"}, "send volume or sizing, one of them"),
+        ({**ORDER, "sizing": {"mode": "fixed", "volume": 0.1}}, "send volume or sizing, one of them"),
     ],
 )
 def test_fields_of_another_order_type_are_422_saying_which(

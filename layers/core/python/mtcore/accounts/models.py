@@ -77,6 +77,11 @@ class Account(CamelModel):
         default=None, description="e.g. ACCOUNT_MARGIN_MODE_RETAIL_HEDGING; close-by needs hedging"
     )
     trading_halted: bool = Field(default=False, description="New positions are refused while set")
+    halt_reason: str | None = Field(default=None, description="Why trading is halted")
+    halted_at: datetime | None = None
+    flatten_trade_id: str | None = Field(
+        default=None, description="The trade request of the last halt that closed everything"
+    )
     order_expiry_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(
         default=60, description="Market orders not sent within this long are expired, never sent late"
     )

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ENTITY = "ACCOUNT"
-_TIMESTAMPS = ("createdAt", "updatedAt", "lastSyncAt")
+_TIMESTAMPS = ("createdAt", "updatedAt", "lastSyncAt", "haltedAt")
 
 
 class AccountsRepository:
@@ -81,27 +81,37 @@ class AccountsRepository:
             raise
 
     def update(self, account: Account, changes: dict[str, Any]) -> Account:
-        """Set `changes` (by Account field name) on the stored account and answer it as stored
-        now. Only those fields are written, so what others write meanwhile (a sync's balances,
-        the halt flag) stands; NotFound if the account was unlinked meanwhile."""
+        """Set `changes` (by Account field name; None removes one) on the stored account and
+        answer it as stored now. Only those fields are written, so what others write meanwhile (a
+        sync's balances, the halt flag) stands; NotFound if the account was unlinked meanwhile."""
+        cleared = [
+            Account.model_fields[name].alias or name for name, value in changes.items() if value is None
+        ]
         plain = account.model_copy(update=changes).model_dump(
             mode="python", by_alias=True, include=set(changes), exclude_none=True
         )
         for stamp in _TIMESTAMPS:
             if stamp in plain:
                 plain[stamp] = plain[stamp].isoformat()
-        names = {f"#f{number}": name for number, name in enumerate(plain)}
+        names = {f"#f{number}": name for number, name in enumerate([*plain, *cleared])}
         values = to_item({f":f{number}": value for number, value in enumerate(plain.values())})
+        clauses = []
+        if plain:
+            clauses.append("SET " + ", ".join(f"#f{n} = :f{n}" for n in range(len(plain))))
+        if cleared:
+            clauses.append("REMOVE " + ", ".join(f"#f{n}" for n in range(len(plain), len(names))))
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "Key": {"pk": {"S": user_pk(account.user_id)}, "sk": {"S": account_sk(account.id)}},
+            "UpdateExpression": " ".join(clauses),
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
         try:
-            answer = self._client.update_item(
-                TableName=self._table_name,
-                Key={"pk": {"S": user_pk(account.user_id)}, "sk": {"S": account_sk(account.id)}},
-                UpdateExpression="SET " + ", ".join(f"{name} = :f{n}" for n, name in enumerate(names)),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
+            answer = self._client.update_item(**request)
         except self._client.exceptions.ConditionalCheckFailedException:
             raise NotFound(f"No account {account.id}") from None
         return _account_of(answer["Attributes"])

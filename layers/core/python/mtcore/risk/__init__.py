@@ -2,7 +2,16 @@
 loss guards, and position sizing."""
 
 from mtcore.risk.guards import Standing, TradingDay, evaluate, standing, today_pnl, trading_day
-from mtcore.risk.models import Breach, OnBreach, RiskProfile, RiskState, Sized, Sizing
+from mtcore.risk.models import (
+    Breach,
+    FixedSizing,
+    MarginPercentSizing,
+    OnBreach,
+    RiskProfile,
+    RiskState,
+    Sized,
+    Sizing,
+)
 from mtcore.risk.repository import RiskRepository, get_risk_repository
 from mtcore.risk.rules import EntryFacts, OpenPosition, RiskRefused, RuleCheck, entry_checks, refuse_entry
 from mtcore.risk.sizing import SizingMarket, loss_per_lot, size
@@ -10,6 +19,8 @@ from mtcore.risk.sizing import SizingMarket, loss_per_lot, size
 __all__ = [
     "Breach",
     "EntryFacts",
+    "FixedSizing",
+    "MarginPercentSizing",
     "OnBreach",
     "OpenPosition",
     "RiskProfile",

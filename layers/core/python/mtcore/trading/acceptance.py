@@ -13,11 +13,19 @@ from mtcore.accounts import AccountsRepository, MetaApiAccess, get_accounts_repo
 from mtcore.ids import new_ulid
 from mtcore.market import MarketCache, get_market_cache
 from mtcore.observability import logger, metrics
+from mtcore.portfolio import (
+    HistoryRepository,
+    PositionsRepository,
+    get_history_repository,
+    get_positions_repository,
+)
+from mtcore.risk import RiskRepository, get_risk_repository
 from mtcore.trading.idempotency import IdempotencyKeys, get_idempotency_keys
 from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
 from mtcore.trading.pretrade import PreTrade
 from mtcore.trading.queue import TradeQueue, get_trade_queue
 from mtcore.trading.repository import TradesRepository, get_trades_repository
+from mtcore.trading.risk_gate import RiskGate
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account
@@ -35,6 +43,13 @@ class TradeDesk:
     queue: TradeQueue
     access: MetaApiAccess
     market: MarketCache
+    risk: RiskRepository
+    positions: PositionsRepository
+    history: HistoryRepository
+
+    @property
+    def gate(self) -> RiskGate:
+        return RiskGate(trades=self.trades, history=self.history, market=self.market)
 
     def client(self, account: Account) -> MetaApiClient:
         return self.access.for_account(account)
@@ -51,6 +66,9 @@ def get_trade_desk() -> TradeDesk:
         queue=get_trade_queue(),
         access=get_metaapi_access(),
         market=get_market_cache(),
+        risk=get_risk_repository(),
+        positions=get_positions_repository(),
+        history=get_history_repository(),
     )
 
 

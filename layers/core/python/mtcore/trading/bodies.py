@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from mtcore.metaapi.models import TradeAction
 from mtcore.models import CamelModel, JsonDecimal
+from mtcore.risk import Sizing
 from mtcore.trading.checks import MARKET, PENDING
 from mtcore.trading.models import COMMENT_MAX, Expiration, LevelUnits, Price, PriceBase, TrailingStopLoss
 
@@ -45,7 +46,12 @@ class Levels(CamelModel):
 class NewOrder(Levels):
     symbol: Annotated[str, Field(pattern=SYMBOL, examples=["EURUSD"])]
     action_type: OrderType
-    volume: Lots
+    volume: Lots | None = Field(default=None, description="Lots; or send `sizing` instead")
+    sizing: Sizing | None = Field(
+        default=None,
+        description="How to size the order instead of a volume: fixed, risk_percent, risk_amount, "
+        "margin_percent or notional (rounded down to the volume step)",
+    )
     open_price: Price | None = Field(default=None, description="Pending orders: the trigger price")
     stop_limit_price: Price | None = Field(
         default=None, description="Stop-limit orders: the limit order placed once the open price is reached"
@@ -62,6 +68,8 @@ class NewOrder(Levels):
 
     @model_validator(mode="after")
     def _fields_of_the_type(self) -> NewOrder:
+        if (self.volume is None) == (self.sizing is None):
+            raise ValueError("send volume or sizing, one of them")
         is_market = self.action_type in MARKET
         if is_market and (self.open_price, self.stop_limit_price, self.expiration) != (None, None, None):
             raise ValueError("openPrice, stopLimitPrice and expiration are for pending orders only")

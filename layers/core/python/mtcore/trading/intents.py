@@ -5,7 +5,7 @@ of a position, and closing every position (a parent with a child per position)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,10 +13,12 @@ from mtcore.errors import NotFound
 from mtcore.ids import new_ulid
 from mtcore.metaapi.errors import MetaApiNotFound
 from mtcore.metaapi.models import TradeAction
+from mtcore.risk import refuse_entry
 from mtcore.trading.acceptance import new_request
 from mtcore.trading.bodies import CloseBy, NewOrder, OrderChanges, PositionChanges, given, zero_if_none
 from mtcore.trading.checks import MARKET
 from mtcore.trading.models import TradeKind
+from mtcore.trading.risk_gate import Entry
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account
@@ -55,6 +57,21 @@ class PlaceOrder:
     def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
         order = self.order
         checked = desk.pretrade(account).new_order(order)
+        has_stop_loss = checked.stop_loss is not None or order.trailing_stop_loss is not None
+        profile, state = desk.risk.read(account.id)
+        entry = Entry(order.symbol, checked.volume, has_stop_loss, checked.risk_percent)
+        refuse_entry(
+            profile,
+            desk.gate.facts(
+                account,
+                desk.client(account),
+                profile,
+                state,
+                entry,
+                now=datetime.now(UTC),
+                open_positions=lambda: desk.positions.list_open(account.id),
+            ),
+        )
         is_market = order.action_type in MARKET
         request = new_request(
             account,
@@ -63,7 +80,12 @@ class PlaceOrder:
             order.action_type,
             symbol=order.symbol,
             volume=checked.volume,
-            requested_volume=order.volume if checked.volume != order.volume else None,
+            requested_volume=order.volume
+            if order.volume is not None and checked.volume != order.volume
+            else None,
+            sizing=order.sizing,
+            risk_amount=checked.risk_amount,
+            risk_percent=checked.risk_percent,
             open_price=order.open_price,
             stop_limit_price=order.stop_limit_price,
             stop_loss=checked.stop_loss,

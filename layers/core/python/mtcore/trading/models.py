@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
 from mtcore.models import CamelModel, JsonDecimal
+from mtcore.risk import Sizing
 
 
 class TradeStatus(StrEnum):
@@ -169,6 +170,13 @@ class TradeRequest(CamelModel):
     expires_at: datetime | None = None
     not_before: datetime | None = None
     broker: BrokerAnswer | None = None
+    sizing: Sizing | None = Field(default=None, description="How the volume was sized, when it was")
+    risk_amount: JsonDecimal | None = Field(
+        default=None, description="Money lost at the stop loss, in the account's currency"
+    )
+    risk_percent: JsonDecimal | None = Field(
+        default=None, description="Money lost at the stop loss, % of equity"
+    )
     requested_price: JsonDecimal | None = Field(
         default=None, description="Market orders: the price quoted when the order was accepted"
     )

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from mtcore.errors import TradeRefused
+from mtcore.metaapi.errors import MetaApiNotFound
 from mtcore.metaapi.models import TradeAction
+from mtcore.risk import FixedSizing, MarginPercentSizing, Sized, SizingMarket, size
 from mtcore.trading import checks
 from mtcore.trading.bodies import Levels, given
 from mtcore.trading.checks import BUYS, MARKET, Distance
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from mtcore.trading.bodies import NewOrder, OrderChanges, PositionChanges
 
 HEDGING_MODES = frozenset({"ACCOUNT_MARGIN_MODE_RETAIL_HEDGING"})
+ValueT = TypeVar("ValueT")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,38 @@ class CheckedOrder:
     take_profit: Decimal | None
     requested_price: Decimal | None  # market orders: the quote the order was accepted at
     pip_size: Decimal
+    entry: Decimal  # the price the order fills at, as far as can be told now
+    market: SizingMarket
+    risk_amount: Decimal | None = None  # lost at the stop loss, in the account's currency
+    risk_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    passed: bool
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class Verdicts:
+    """The checks of one order: an order is refused at the first that fails, or (for a preview)
+    every one is recorded and the order carries on as far as it can."""
+
+    collect: bool = False
+    results: list[Verdict] = field(default_factory=list)
+
+    def run(self, check: str, judge: Callable[[], ValueT], otherwise: ValueT) -> ValueT:
+        try:
+            value = judge()
+        except TradeRefused as refusal:
+            if not self.collect:
+                raise
+            self.results.append(Verdict(check, False, refusal.code, refusal.message))
+            return otherwise
+        self.results.append(Verdict(check, True))
+        return value
 
 
 @dataclass(frozen=True)
@@ -67,29 +103,45 @@ class PreTrade:
 
     # New orders -------------------------------------------------------------------------------
 
-    def new_order(self, order: NewOrder) -> CheckedOrder:
+    def new_order(self, order: NewOrder, verdicts: Verdicts | None = None) -> CheckedOrder:
+        """The order checked against the symbol's rules, its levels as prices and its volume as
+        sized; refused at the first rule it breaks unless `verdicts` collects them all."""
+        verdicts = verdicts or Verdicts()
         spec, price = self._market(order.symbol)
         now = self.clock()
         action, is_buy, is_market = order.action_type, order.action_type in BUYS, order.action_type in MARKET
-        volume = checks.volume_within(spec, order.volume)
-        checks.trade_mode_allows(spec, is_buy=is_buy, opening=True)
-        checks.order_types_allowed(
-            spec,
-            action,
-            stop_loss=order.stop_loss is not None or order.trailing_stop_loss is not None,
-            take_profit=order.take_profit is not None,
+        has_stop_loss = order.stop_loss is not None or order.trailing_stop_loss is not None
+        verdicts.run("tradeMode", lambda: checks.trade_mode_allows(spec, is_buy=is_buy, opening=True), None)
+        verdicts.run(
+            "orderTypes",
+            lambda: checks.order_types_allowed(
+                spec, action, stop_loss=has_stop_loss, take_profit=order.take_profit is not None
+            ),
+            None,
         )
-        checks.filling_allowed(spec, list(order.filling_modes or []), pending=not is_market)
+        filling: list[str] = list(order.filling_modes or [])
+        verdicts.run(
+            "fillingModes", lambda: checks.filling_allowed(spec, filling, pending=not is_market), None
+        )
         entry = price.ask if is_buy else price.bid
         if is_market:
-            checks.market_open(spec, self._broker_now())
-            checks.spread_within(spec, price, self.account.max_spread_points)
+            verdicts.run("sessions", lambda: checks.market_open(spec, self._broker_now()), None)
+            spread = self.account.max_spread_points
+            verdicts.run("spread", lambda: checks.spread_within(spec, price, spread), None)
         else:
-            if order.expiration is not None:
-                checks.expiration_allowed(spec, order.expiration.type, order.expiration.time, now)
+            expiration = order.expiration
+            if expiration is not None:
+                verdicts.run(
+                    "expiration",
+                    lambda: checks.expiration_allowed(spec, expiration.type, expiration.time, now),
+                    None,
+                )
             entry = order.stop_limit_price or order.open_price or entry
         base = (price.ask if is_buy else price.bid) if order.stop_price_base == "CURRENT_PRICE" else entry
-        stop_loss, take_profit = self._levels(spec, order, base=base, is_buy=is_buy)
+        no_levels: tuple[Decimal | None, Decimal | None] = (None, None)
+        stop_loss, take_profit = verdicts.run(
+            "levels", lambda: self._levels(spec, order, base=base, is_buy=is_buy), no_levels
+        )
         if is_market:
             # A market order's levels are judged against the price it would close at.
             close, close_name = (price.bid, "the bid") if is_buy else (price.ask, "the ask")
@@ -112,16 +164,71 @@ class PreTrade:
                 take_profit=take_profit,
             )
         for distance in distances:
-            checks.far_enough(spec, distance)
+            verdicts.run("stopsLevel", partial(checks.far_enough, spec, distance), None)
+        market = self._sizing_market(spec, price, order)
+        smallest = spec.min_volume or Decimal("0.01")
+        sized = verdicts.run(
+            "sizing",
+            lambda: size(
+                order.sizing or FixedSizing(mode="fixed", volume=order.volume or smallest),
+                market,
+                entry=entry,
+                stop_loss=stop_loss,
+            ),
+            Sized(volume=smallest),
+        )
+        field_name = "body.volume" if order.volume is not None else "body.sizing"
+        volume = verdicts.run(
+            "volume", lambda: checks.volume_within(spec, sized.volume, field_name), sized.volume
+        )
         if is_market:
-            self._margin(spec.symbol, action, volume, entry)
+            verdicts.run("margin", lambda: self._margin(spec.symbol, action, volume, entry), None)
         return CheckedOrder(
             volume=volume,
             stop_loss=stop_loss,
             take_profit=take_profit,
             requested_price=entry if is_market else None,
             pip_size=checks.pip_of(spec),
+            entry=entry,
+            market=market,
+            risk_amount=sized.risk_amount,
+            risk_percent=sized.risk_percent,
         )
+
+    def _sizing_market(self, spec: SymbolSpecification, price: SymbolPrice, order: NewOrder) -> SizingMarket:
+        """What sizing reads, from the cache: the account's money, a conversion rate when the quote
+        has no tick values, the margin of a lot when margin is what the order is sized by."""
+        info = self.cache.account_information(self.client, self.remote)
+        conversion = None
+        profit_currency = (spec.model_extra or {}).get("profitCurrency")
+        if (
+            not price.loss_tick_value
+            and profit_currency
+            and info.currency
+            and profit_currency != info.currency
+        ):
+            conversion = self._rate(str(profit_currency), info.currency)
+        margin = None
+        if isinstance(order.sizing, MarginPercentSizing):
+            action = TradeAction.BUY if order.action_type in BUYS else TradeAction.SELL
+            entry = price.ask if action is TradeAction.BUY else price.bid
+            margin = self.cache.margin_per_lot(
+                self.client, self.remote, spec.symbol, action, Decimal(1), entry
+            )
+        return SizingMarket(
+            spec=spec, price=price, account=info, conversion=conversion, margin_per_lot=margin
+        )
+
+    def _rate(self, source: str, target: str) -> Decimal | None:
+        """One unit of `source` in `target`, from the pair the broker quotes, if it quotes one."""
+        for pair, inverse in ((source + target, False), (target + source, True)):
+            try:
+                quote = self.cache.price(self.client, self.remote, pair)
+            except MetaApiNotFound:
+                continue
+            mid = (quote.bid + quote.ask) / 2
+            return 1 / mid if inverse else mid
+        return None
 
     def _levels(
         self, spec: SymbolSpecification, body: Levels, *, base: Decimal, is_buy: bool
