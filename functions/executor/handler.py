@@ -14,8 +14,9 @@ from mtcore.accounts.access import get_metaapi_access
 from mtcore.accounts.repository import get_accounts_repository
 from mtcore.market.cache import get_market_cache
 from mtcore.observability import logger, metrics, tracer
-from mtcore.portfolio.open_items import get_orders_repository, get_positions_repository
+from mtcore.portfolio import get_history_repository, get_orders_repository, get_positions_repository
 from mtcore.redelivery import delivered
+from mtcore.risk import get_risk_repository
 from mtcore.trading.delivery import execute_trade_message
 from mtcore.trading.executor import Done
 from mtcore.trading.queue import TradeMessage, get_trade_queue
@@ -48,6 +49,8 @@ def record_handler(record: SQSRecord) -> None:
             positions=get_positions_repository(),
             orders=get_orders_repository(),
             market=get_market_cache(),
+            risk=get_risk_repository(),
+            history=get_history_repository(),
         ),
     )
     if isinstance(step, Done):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -180,3 +181,17 @@ class HistoryRepository:
 
 def get_history_repository() -> HistoryRepository:
     return HistoryRepository(dynamodb_client(), get_settings().table_name)
+
+
+def realized_since(
+    history: HistoryRepository, account_id: str, start: datetime, end: datetime
+) -> list[Decimal]:
+    """What each deal of [start, end) booked on its position (profit, swap and commission), for
+    the deals that realize (closes and reversals)."""
+    booked: list[Decimal] = []
+    token = None
+    while True:
+        deals, token = history.list_deals(account_id, limit=1000, next_token=token, between=(start, end))
+        booked += [deal.profit + deal.swap + deal.commission for deal in deals if deal.realizes]
+        if token is None:
+            return booked

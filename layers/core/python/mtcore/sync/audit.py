@@ -14,6 +14,7 @@ from mtcore.observability import logger
 from mtcore.trading import (
     ABSENT_AFTER,
     IN_FLIGHT,
+    PARENTS,
     Absent,
     Found,
     TradeKind,
@@ -114,7 +115,7 @@ def _settle_unknown(
     remote = (account.metaapi_account_id, account.region)
     settled: dict[str, TradeStatus] = {}
     for request in recent:
-        if request.status is not TradeStatus.UNKNOWN or request.kind is TradeKind.CLOSE_ALL:
+        if request.status is not TradeStatus.UNKNOWN or request.kind in PARENTS:
             continue
         finding = find_at_broker(client, remote, request, now)
         if isinstance(finding, Found):
@@ -134,7 +135,7 @@ def _settle_parents(
     """UNKNOWN close-all parents whose children are all settled now, none of them UNKNOWN."""
     settled: dict[str, TradeStatus] = {}
     for parent in recent:
-        if parent.status is not TradeStatus.UNKNOWN or parent.kind is not TradeKind.CLOSE_ALL:
+        if parent.status is not TradeStatus.UNKNOWN or parent.kind not in PARENTS:
             continue
         outcome = outcome_of(children_of(parent, trades))
         if outcome is None or outcome[0] is TradeStatus.UNKNOWN:

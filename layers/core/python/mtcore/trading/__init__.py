@@ -4,12 +4,13 @@ consumer and the trade events."""
 
 from mtcore.trading.broker_truth import ABSENT_AFTER, Absent, Found, find_at_broker, last_sent_at
 from mtcore.trading.groups import children_of, outcome_of
-from mtcore.trading.models import IN_FLIGHT, TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.models import IN_FLIGHT, PARENTS, TradeKind, TradeRequest, TradeStatus
 from mtcore.trading.repository import TradesRepository, TransitionRefused, get_trades_repository
 
 __all__ = [
     "ABSENT_AFTER",
     "IN_FLIGHT",
+    "PARENTS",
     "Absent",
     "Found",
     "TradeKind",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,9 +20,11 @@ from mtcore.metaapi.errors import MetaApiError
 from mtcore.metaapi.models import TradeAction
 from mtcore.observability import logger, metrics
 from mtcore.redelivery import RetryLater
+from mtcore.risk import refuse_entry
 from mtcore.trading import checks
 from mtcore.trading.executor import Done, Executor, RetrySoon, Step
 from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
+from mtcore.trading.risk_gate import Entry, RiskGate
 
 _CHANGED_THE_ACCOUNT = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
 _CHANGES_ORDERS = frozenset({TradeKind.PLACE, TradeKind.MODIFY_ORDER, TradeKind.CANCEL})
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
     from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
     from mtcore.market import MarketCache
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.portfolio import OrdersRepository, PositionsRepository
+    from mtcore.portfolio import HistoryRepository, OrdersRepository, PositionsRepository
+    from mtcore.risk import RiskRepository
     from mtcore.trading.models import TradeRequest
     from mtcore.trading.queue import TradeMessage
     from mtcore.trading.repository import TradesRepository
@@ -48,6 +52,8 @@ def execute_trade_message(
     positions: PositionsRepository,
     orders: OrdersRepository,
     market: MarketCache,
+    risk: RiskRepository,
+    history: HistoryRepository,
 ) -> Step | None:
     """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
 
@@ -69,7 +75,7 @@ def execute_trade_message(
             client=client,
             remote=(account.metaapi_account_id, account.region),
             trading_halted=account.trading_halted,
-            recheck=_market_recheck(account, market),
+            recheck=_recheck(account, market, risk, RiskGate(trades=trades, history=history, market=market)),
             deliveries=receive_count,
         )
         step = executor.run(request.account_id, request.id)
@@ -151,22 +157,39 @@ def _refresh(
     positions.store_open(request.account_id, live, positions.list_open(request.account_id), read_at=read_at)
 
 
-def _market_recheck(
-    account: Account, market: MarketCache
+def _recheck(
+    account: Account, market: MarketCache, risk: RiskRepository, gate: RiskGate
 ) -> Callable[[TradeRequest, MetaApiClient], str | None]:
-    """Between acceptance and sending, a session may close, a symbol turn close-only or the
-    spread widen past the account's limit: checked again from the container's cache."""
+    """Between acceptance and sending, a session may close, a symbol turn close-only or the spread
+    widen past the account's limit (market orders), and any entry may go over a risk limit (the
+    open positions, today's loss, the trading window): checked again, from the container's cache
+    and, for position limits, the positions as they are now."""
     remote = (account.metaapi_account_id, account.region)
 
     def recheck(request: TradeRequest, client: MetaApiClient) -> str | None:
         if request.symbol is None:
             return None
         try:
-            spec = market.specification(client, remote, request.symbol)
-            price = market.price(client, remote, request.symbol)
-            checks.trade_mode_allows(spec, is_buy=request.action is TradeAction.BUY, opening=True)
-            checks.market_open(spec, market.broker_now(client, remote))
-            checks.spread_within(spec, price, account.max_spread_points)
+            if request.kind is TradeKind.OPEN:
+                spec = market.specification(client, remote, request.symbol)
+                price = market.price(client, remote, request.symbol)
+                checks.trade_mode_allows(spec, is_buy=request.action is TradeAction.BUY, opening=True)
+                checks.market_open(spec, market.broker_now(client, remote))
+                checks.spread_within(spec, price, account.max_spread_points)
+            profile, state = risk.read(account.id)
+            has_stop_loss = request.stop_loss is not None or request.trailing_stop_loss is not None
+            entry = Entry(request.symbol, request.volume or Decimal(0), has_stop_loss, request.risk_percent)
+            facts = gate.facts(
+                account,
+                client,
+                profile,
+                state,
+                entry,
+                now=datetime.now(UTC),
+                open_positions=lambda: client.positions(remote, refresh=True),
+                count_trades=False,  # this request is one of today's already
+            )
+            refuse_entry(profile, facts)
         except TradeRefused as refusal:
             return f"{refusal.code}: {refusal.message}"
         except MetaApiError:

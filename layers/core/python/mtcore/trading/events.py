@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mtcore.aws import events_client
 from mtcore.settings import get_settings
 from mtcore.store.codec import from_item
-from mtcore.trading.models import SETTLED, TradeKind, TradeRequest, TradeStatus
+from mtcore.trading.models import PARENTS, SETTLED, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -35,7 +35,7 @@ def settled_trade(record: dict[str, Any]) -> TradeRequest | None:
 def changed_the_account(request: TradeRequest) -> bool:
     """Whether a settled trade changed what the broker holds (a parent's children did instead)."""
     changed = {TradeStatus.EXECUTED, TradeStatus.PLACED, TradeStatus.PARTIAL}
-    return request.status in changed and request.kind is not TradeKind.CLOSE_ALL
+    return request.status in changed and request.kind not in PARENTS
 
 
 def event_entry(request: TradeRequest, bus_name: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from mtcore.trading.broker_truth import ABSENT_AFTER, SENT, Absent, Found, find_
 from mtcore.trading.groups import children_of, outcome_of
 from mtcore.trading.models import (
     OPENING,
+    PARENTS,
     SENDABLE,
     SETTLED,
     BrokerAnswer,
@@ -112,8 +113,8 @@ class Executor:
     client: MetaApiClient
     remote: tuple[str, str | None]
     trading_halted: bool = False
-    # What may have changed since the order was accepted (a session closed, the spread widened):
-    # a reason not to send a market order, or None. It reads through the client it is given.
+    # What may have changed since an entry was accepted (a session closed, the spread widened, a
+    # risk limit reached): a reason not to send it, or None. It reads through the client given.
     recheck: Callable[[TradeRequest, MetaApiClient], str | None] | None = None
     policy: ExecutorPolicy = ExecutorPolicy()
     deliveries: int = 1  # how often the queue has delivered this message, this time included
@@ -124,7 +125,7 @@ class Executor:
         request = self.trades.get(account_id, request_id)
         if request.status in SETTLED:
             return Done(request)
-        if request.kind is TradeKind.CLOSE_ALL:
+        if request.kind in PARENTS:
             return self._settle_group(request)
         now = self.clock()
         if request.not_before and now < request.not_before:
@@ -143,9 +144,7 @@ class Executor:
             )
         reads = self.client.with_budget(self.policy.read_budget_seconds)
         try:
-            refusal = (
-                self.recheck(request, reads) if self.recheck and request.kind is TradeKind.OPEN else None
-            )
+            refusal = self.recheck(request, reads) if self.recheck and request.kind in OPENING else None
             if refusal:
                 return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
             now_at_broker, refusal = self._as_it_is_now(request, reads)

@@ -286,3 +286,49 @@ class CloseAll:
             children=[child.id for child in children],
         )
         return [parent, *children]
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Everything closed: a child request per open position and per pending order, queued in
+    order, then the parent, which settles from them (the kill switch's flatten)."""
+
+    route: ClassVar[str] = "POST /accounts/{account_id}/risk/halt"
+
+    def body(self) -> dict[str, Any]:
+        return {"flatten": True}
+
+    def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
+        client = desk.client(account)
+        closes = [
+            new_request(
+                account,
+                new_ulid(),
+                TradeKind.CLOSE,
+                TradeAction.POSITION_CLOSE_ID,
+                symbol=position.symbol,
+                position_id=position.id,
+                position_volume=position.volume,
+            )
+            for position in client.positions(_remote(account))
+        ]
+        cancels = [
+            new_request(
+                account,
+                new_ulid(),
+                TradeKind.CANCEL,
+                TradeAction.ORDER_CANCEL,
+                symbol=order.symbol,
+                order_id=order.id,
+            )
+            for order in client.orders(_remote(account))
+        ]
+        children = [*closes, *cancels]
+        parent = new_request(
+            account,
+            trade_id,
+            TradeKind.FLATTEN,
+            TradeAction.POSITION_CLOSE_ID,
+            children=[child.id for child in children],
+        )
+        return [parent, *children]

@@ -52,6 +52,7 @@ class TradeKind(StrEnum):
     CLOSE = "close"  # closing a position, fully or in part
     CLOSE_BY = "close_by"  # closing a position by an opposite one (hedging accounts)
     CLOSE_ALL = "close_all"  # a parent: one CLOSE child per position; it settles from them
+    FLATTEN = "flatten"  # a parent: a CLOSE child per position and a CANCEL child per pending order
     MODIFY_POSITION = "modify_position"  # a position's stop loss, take profit, trailing stop
     MODIFY_ORDER = "modify_order"  # a pending order's price, stop loss, take profit, expiration
     CANCEL = "cancel"  # a pending order removed
@@ -59,6 +60,8 @@ class TradeKind(StrEnum):
 
 # Kinds that create something at the broker, found again by their clientId.
 OPENING = frozenset({TradeKind.OPEN, TradeKind.PLACE})
+# Kinds that never reach the broker themselves: they settle from their children.
+PARENTS = frozenset({TradeKind.CLOSE_ALL, TradeKind.FLATTEN})
 
 
 Price = Annotated[JsonDecimal, Field(gt=0, max_digits=20, decimal_places=10)]
@@ -161,7 +164,9 @@ class TradeRequest(CamelModel):
     # For closes: the positions' volumes when the request was made, to tell later what happened.
     position_volume: JsonDecimal | None = None
     close_by_volume: JsonDecimal | None = None
-    children: list[str] | None = Field(default=None, description="For close_all: the child requests")
+    children: list[str] | None = Field(
+        default=None, description="For close_all and flatten: the child requests"
+    )
     max_slippage_points: int | None = Field(default=None, description="Sent with market orders")
     client_id: str = ""
     status: TradeStatus = TradeStatus.QUEUED

@@ -19,12 +19,18 @@ if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.metaapi.models import Position
     from mtcore.portfolio import HistoryRepository
+    from mtcore.trading.models import TradeRequest
     from mtcore.trading.repository import TradesRepository
 
 # Entries that did not trade do not count against the day's trades.
 _DID_NOT_TRADE = frozenset(
     {TradeStatus.REJECTED, TradeStatus.EXPIRED, TradeStatus.FAILED, TradeStatus.CANCELED}
 )
+
+
+def did_trade(request: TradeRequest) -> bool:
+    """Whether an entry counts against the day's trades: it is on its way or it traded."""
+    return request.status not in _DID_NOT_TRADE
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ class RiskGate:
             day = trading_day(now, self.market.broker_now(client, remote))
             if counts_by_day:
                 trades_today = sum(
-                    request.kind in OPENING and request.status not in _DID_NOT_TRADE
+                    request.kind in OPENING and did_trade(request)
                     for request in self.trades.created_since(account.id, day.start)
                 )
             if guards and state.day == day.day and state.day_start_equity is not None:
