@@ -84,6 +84,9 @@ class BackendStack(Stack):
         trading.orders.grant_send_messages(api_function)
         sync.queue.grant_send_messages(api_function)
         sync.queue.grant_send_messages(trading.event_publisher)
+        # A loss limit breached at a sync may close everything through the order queue.
+        trading.orders.grant_send_messages(sync.worker)
+        sync.worker.add_environment(Env.TRADE_QUEUE_URL, trading.orders.queue_url)
         trading.event_publisher.add_environment(Env.SYNC_QUEUE_URL, sync.queue.queue_url)
 
         TradeMonitoring(self, "Monitoring", trading=trading)

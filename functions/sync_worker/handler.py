@@ -7,15 +7,13 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from mtcore.accounts import get_accounts_repository, get_metaapi_access
 from mtcore.observability import logger, metrics, tracer
-from mtcore.portfolio import get_history_repository, get_positions_repository
 from mtcore.redelivery import delivered
 from mtcore.sync.models import SyncMessage
 from mtcore.sync.queue import get_sync_queue
 from mtcore.sync.requests import run_sync_message
 from mtcore.sync.worker import get_sync_worker
-from mtcore.trading import get_trades_repository
+from mtcore.trading import get_keyless_desk
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -31,15 +29,7 @@ def record_handler(record: SQSRecord) -> None:
     log = delivered(
         record.receipt_handle,
         get_sync_queue(),
-        lambda: run_sync_message(
-            message,
-            worker=get_sync_worker(),
-            accounts=get_accounts_repository(),
-            trades=get_trades_repository(),
-            positions=get_positions_repository(),
-            history=get_history_repository(),
-            access=get_metaapi_access(),
-        ),
+        lambda: run_sync_message(message, worker=get_sync_worker(), desk=get_keyless_desk()),
     )
     if log is not None:
         # One metric per outcome (SyncsSuccess, SyncsPartial, SyncsError) for the error-rate alarm.

@@ -41,6 +41,7 @@ EVENTFUL_ENTITIES = [
     "ACCOUNT",
     "ACCOUNT_META",
     "SYNC_LOG",
+    "RISK",
 ]
 
 

@@ -14,7 +14,12 @@ from pathlib import Path
 import requests
 
 from infra.local.stack import free_port
-from tests.bench.calls import live_positions_calls, market_order_calls, pretrade_check_microseconds
+from tests.bench.calls import (
+    live_positions_calls,
+    market_order_calls,
+    pretrade_check_microseconds,
+    risk_check_microseconds,
+)
 from tests.bench.latency import order_latencies
 from tests.bench.sync import fan_out_seconds, sync_figures
 
@@ -94,6 +99,7 @@ def main() -> None:
     calls = live_positions_calls()
     order_calls = market_order_calls()
     pretrade = pretrade_check_microseconds(10_000)
+    risk = risk_check_microseconds(10_000)
     latency = order_latencies(200)
     sync, sync_calls, sync_writes = sync_figures(SYNC_ACCOUNTS, SYNC_POSITIONS)
     fan_out = fan_out_seconds(FAN_OUT_ACCOUNTS)
@@ -157,6 +163,14 @@ Pre-trade checks of one order with a warm cache, in-process, over {pretrade["cou
 (market orders with a stop loss, pending orders with a relative stop loss): median
 **{pretrade["p50_us"]:.0f} µs**, p99 **{pretrade["p99_us"]:.0f} µs**, MetaApi calls
 **{pretrade["metaapi_calls"]:.0f}**.
+
+Risk and sizing of one entry with a warm cache, in-process, over {risk["count"]:.0f} orders (sized
+by risk percent and by risk amount at the stop loss, pre-trade checks included, then every rule
+of a profile that sets all of them but the two that query the table): median
+**{risk["p50_us"]:.0f} µs**, p99 **{risk["p99_us"]:.0f} µs**, MetaApi calls
+**{risk["metaapi_calls"]:.0f}**. Accepting the entry adds one `GetItem` (the profile), one
+`Query` of the stored positions when a position limit is set, one of today's trades for
+`maxTradesPerDay` and one of the last closed position for `cooldownAfterLossMinutes`.
 
 Local stack, `POST /orders` to `EXECUTED` (read with `GET …/trades/{{id}}?wait=10`), one order
 after another, simulator answering at once: p50 **{latency["p50_ms"]:.0f} ms**, p99

@@ -152,6 +152,23 @@ def market_order_calls() -> dict[str, Counter[str]]:
         return figures
 
 
+def _timed(runs: int, metaapi: CountingApp, run: Callable[[int], object]) -> dict[str, float]:
+    """`run` timed `runs` times (its argument counts up), with the MetaApi calls made meanwhile."""
+    metaapi.requests.clear()
+    samples = []
+    for number in range(runs):
+        started = time.perf_counter_ns()
+        run(number)
+        samples.append((time.perf_counter_ns() - started) / 1000)
+    samples.sort()
+    return {
+        "p50_us": statistics.median(samples),
+        "p99_us": samples[int(len(samples) * 0.99)],
+        "count": float(runs),
+        "metaapi_calls": float(sum(metaapi.requests.values())),
+    }
+
+
 def pretrade_check_microseconds(orders: int) -> dict[str, float]:
     """Time of the pre-trade checks of one order with a warm cache, in-process, over a mix of
     market orders with levels and pending orders."""
@@ -183,16 +200,96 @@ def pretrade_check_microseconds(orders: int) -> dict[str, float]:
         mix = [NewOrder.model_validate(body) for body in bodies]
         for order in mix:  # warm the cache
             pretrade.new_order(order)
-        metaapi.requests.clear()
-        samples = []
-        for number in range(orders):
-            started = time.perf_counter_ns()
-            pretrade.new_order(mix[number % len(mix)])
-            samples.append((time.perf_counter_ns() - started) / 1000)
-        samples.sort()
-        return {
-            "p50_us": statistics.median(samples),
-            "p99_us": samples[int(len(samples) * 0.99)],
-            "count": float(orders),
-            "metaapi_calls": float(sum(metaapi.requests.values())),
-        }
+        return _timed(orders, metaapi, lambda number: pretrade.new_order(mix[number % len(mix)]))
+
+
+EVERY_DAY = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
+
+
+def risk_check_microseconds(orders: int) -> dict[str, float]:
+    """Time of what accepting an entry adds for risk, with a warm cache, in-process: the order
+    sized from the quote's tick value (the pre-trade checks with it), the facts the profile's
+    rules need, and every rule judged. The profile sets every rule but the two that query the
+    table (trades per day, the cooldown after a loss); the open positions are in hand."""
+    from datetime import UTC, datetime
+
+    from mtcore.accounts.access import get_metaapi_access
+    from mtcore.accounts.repository import get_accounts_repository
+    from mtcore.market.cache import get_market_cache
+    from mtcore.metaapi.models import Position
+    from mtcore.portfolio.history import get_history_repository
+    from mtcore.risk import RiskProfile, RiskState, refuse_entry, trading_day
+    from mtcore.trading.bodies import NewOrder
+    from mtcore.trading.pretrade import PreTrade
+    from mtcore.trading.repository import get_trades_repository
+    from mtcore.trading.risk_gate import Entry, RiskGate
+
+    with _environment() as (api, metaapi, metaapi_id, _):
+        account_id = api.call(
+            "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}
+        ).body["id"]
+        account = get_accounts_repository().get("alice", account_id)
+        client, cache = get_metaapi_access().for_account(account), get_market_cache()
+        remote = (account.metaapi_account_id, account.region)
+        pretrade = PreTrade(client=client, account=account, cache=cache)
+        gate = RiskGate(trades=get_trades_repository(), history=get_history_repository(), market=cache)
+        open_positions = [Position.model_validate(p) for p in client.positions(remote)]
+        profile = RiskProfile.model_validate(
+            {
+                "maxVolumePerOrder": 5,
+                "maxOpenPositions": 50,
+                "maxPositionsPerSymbol": 20,
+                "maxTotalVolumePerSymbol": 10,
+                "maxRiskPerTradePercent": 2,
+                "requireStopLoss": True,
+                "blockedSymbols": ["US30"],
+                "tradingWindows": {
+                    "timeZone": "UTC",
+                    # The whole day, in two windows: every entry is inside, so every rule is judged.
+                    "windows": [
+                        {"days": EVERY_DAY, "from": "00:00", "to": "12:00"},
+                        {"days": EVERY_DAY, "from": "12:00", "to": "00:00"},
+                    ],
+                },
+                "maxDailyLoss": {"percent": 5},
+                "maxDrawdownPercent": 10,
+            }
+        )
+        equity = cache.account_information(client, remote).equity
+        day = trading_day(datetime.now(UTC), cache.broker_now(client, remote))
+        state = RiskState(day=day.day, day_start_equity=equity, high_water_mark=equity)
+        bodies = [
+            {
+                "symbol": "BTCUSD",
+                "actionType": "ORDER_TYPE_BUY",
+                "stopLoss": 66000,
+                "sizing": {"mode": "risk_percent", "percent": 1, "of": "equity"},
+            },
+            {
+                "symbol": "BTCUSD",
+                "actionType": "ORDER_TYPE_SELL_LIMIT",
+                "openPrice": 68000,
+                "stopLoss": 500,
+                "stopLossUnits": "RELATIVE_PIPS",
+                "sizing": {"mode": "risk_amount", "amount": 50},
+            },
+        ]
+        mix = [NewOrder.model_validate(body) for body in bodies]
+
+        def judge(order: NewOrder) -> None:
+            checked = pretrade.new_order(order)
+            entry = Entry(order.symbol, checked.volume, checked.stop_loss is not None, checked.risk_percent)
+            facts = gate.facts(
+                account,
+                client,
+                profile,
+                state,
+                entry,
+                now=datetime.now(UTC),
+                open_positions=lambda: open_positions,
+            )
+            refuse_entry(profile, facts)
+
+        for order in mix:  # warm the cache
+            judge(order)
+        return _timed(orders, metaapi, lambda number: judge(mix[number % len(mix)]))

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.local.stack import free_port
+from infra.local.stack import DEMO_USER, SIMULATED_PLATFORM_TOKEN, free_port
 
+ACCOUNTS = "/api/metatrader/accounts"
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180  # the first start after a change to infra/ synthesizes the template
 
@@ -111,3 +112,18 @@ def local_stack() -> Iterator[RunningStack]:
     if stack.process.poll() is None:
         stack.process.kill()
         stack.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def demo(local_stack: RunningStack) -> tuple[requests.Session, str, str]:
+    """The demo user with the demo account linked: their session, the account's URL, its MetaApi id."""
+    listed = requests.get(
+        f"{local_stack.simulator_url}/users/current/accounts",
+        headers={"auth-token": SIMULATED_PLATFORM_TOKEN},
+        timeout=10,
+    ).json()
+    metaapi_id = next(a["_id"] for a in listed if (a.get("metadata") or {}).get("userId") == DEMO_USER)
+    session = local_stack.as_user(DEMO_USER)
+    linked = session.post(f"{local_stack.url}{ACCOUNTS}", json={"metaapiAccountId": metaapi_id}, timeout=10)
+    assert linked.status_code == 201, linked.text
+    return session, f"{local_stack.url}{ACCOUNTS}/{linked.json()['id']}", metaapi_id

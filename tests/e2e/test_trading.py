@@ -9,27 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from infra.local.stack import DEMO_USER, SIMULATED_PLATFORM_TOKEN
 from tests.e2e.conftest import RunningStack
 
 pytestmark = pytest.mark.e2e
-ACCOUNTS = "/api/metatrader/accounts"
 # Crypto trades every day, so this runs on any day of the week.
 ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
-
-
-@pytest.fixture(scope="module")
-def demo(local_stack: RunningStack) -> tuple[requests.Session, str, str]:
-    listed = requests.get(
-        f"{local_stack.simulator_url}/users/current/accounts",
-        headers={"auth-token": SIMULATED_PLATFORM_TOKEN},
-        timeout=10,
-    ).json()
-    metaapi_id = next(a["_id"] for a in listed if (a.get("metadata") or {}).get("userId") == DEMO_USER)
-    session = local_stack.as_user(DEMO_USER)
-    linked = session.post(f"{local_stack.url}{ACCOUNTS}", json={"metaapiAccountId": metaapi_id}, timeout=10)
-    assert linked.status_code == 201, linked.text
-    return session, f"{local_stack.url}{ACCOUNTS}/{linked.json()['id']}", metaapi_id
 
 
 def _broker_orders(stack: RunningStack, metaapi_id: str) -> list[dict[str, object]]:

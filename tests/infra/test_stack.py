@@ -347,7 +347,7 @@ def test_trade_and_account_events_come_from_the_table_stream(template: Template)
                 "Filters": [
                     {
                         "Pattern": '{"dynamodb":{"NewImage":{"entity":{"S":["TRADE","POSITION",'
-                        '"CLOSED_POSITION","ORDER","HISTORY_ORDER","ACCOUNT","ACCOUNT_META","SYNC_LOG"]}}}}'
+                        '"CLOSED_POSITION","ORDER","HISTORY_ORDER","ACCOUNT","ACCOUNT_META","SYNC_LOG","RISK"]}}}}'
                     }
                 ]
             },
@@ -412,3 +412,29 @@ def test_sync_runs_on_a_schedule_over_a_sharded_due_index_with_capped_workers(
 )
 def test_sync_is_watched(template: Template, description: str) -> None:
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})
+
+
+def test_only_the_api_the_sweeper_and_the_sync_worker_queue_orders(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """The sync worker closes everything through the order queue when a loss limit says so."""
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    roles = {f["Role"]["Fn::GetAtt"][0]: f["Handler"] for f in functions.values()}
+    orders = next(name for name in _of_type(resources, "AWS::SQS::Queue") if name.startswith("TradingOrders"))
+    orders_arn = {"Fn::GetAtt": [orders, "Arn"]}
+    senders = {
+        roles[role["Ref"]]
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "sqs:SendMessage" in statement["Action"] and statement["Resource"] == orders_arn
+        for role in policy["Roles"]
+    }
+    assert senders == {
+        "functions.api.handler.lambda_handler",
+        "functions.sweeper.handler.lambda_handler",
+        "functions.sync_worker.handler.lambda_handler",
+    }
+    worker = next(
+        f for f in functions.values() if f["Handler"] == "functions.sync_worker.handler.lambda_handler"
+    )
+    assert worker["Environment"]["Variables"]["TRADE_QUEUE_URL"] == {"Ref": orders}

@@ -192,6 +192,7 @@ def test_malformed_orders_are_422_naming_the_field(
         ),
         ({"symbol": "EURUSD", "actionType": "ORDER_TYPE_BUY"}, "send volume or sizing, one of them"),
         ({**ORDER, "sizing": {"mode": "fixed", "volume": 0.1}}, "send volume or sizing, one of them"),
+        ({**ORDER, "sizeAt": "execution"}, "sizeAt is for an order sent with sizing"),
     ],
 )
 def test_fields_of_another_order_type_are_422_saying_which(

@@ -13,8 +13,7 @@ from functions.api.openapi import ACCOUNT_ERRORS, LIVE_ERRORS, SIGNED_IN, SIGNED
 from mtcore.accounts import AccountsRepository, get_accounts_repository
 from mtcore.risk import RiskProfile, RiskRepository, get_risk_repository
 from mtcore.risk import profiles as risk_profiles
-from mtcore.trading import risk_controls
-from mtcore.trading.acceptance import TradeDesk, get_trade_desk
+from mtcore.trading import TradeDesk, get_trade_desk, risk_controls
 from mtcore.trading.bodies import NewOrder
 from mtcore.trading.risk_controls import HaltRequest, HaltState, Preview, RiskStatus
 

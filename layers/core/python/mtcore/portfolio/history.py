@@ -16,7 +16,7 @@ from mtcore.portfolio.models import ClosedPosition, Deal, HistoryOrder
 from mtcore.portfolio.open_items import POSITION_ENTITY, gone_marker
 from mtcore.settings import get_settings
 from mtcore.store.batch import batch_write
-from mtcore.store.codec import from_item, to_item
+from mtcore.store.codec import from_item, plain, to_item
 from mtcore.store.keys import (
     AFTER_ALL_TIMES,
     CLOSED_POSITION_PREFIX,
@@ -38,11 +38,6 @@ RecordT = TypeVar("RecordT", bound=BaseModel)
 _ITEM_ATTRIBUTES = frozenset({"pk", "sk", "entity"})
 
 
-def _plain(record: BaseModel) -> dict[str, Any]:
-    body = record.model_dump(mode="python", by_alias=True, exclude_none=True)
-    return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in body.items()}
-
-
 def _record_of(raw: dict[str, Any]) -> dict[str, Any]:
     # Deals and history orders keep unknown fields: the item's own attributes are not MetaApi's.
     return {name: value for name, value in from_item(raw).items() if name not in _ITEM_ATTRIBUTES}
@@ -55,13 +50,13 @@ class HistoryRepository:
 
     def add_deals(self, account_id: str, deals: Sequence[Deal]) -> int:
         """Store the deals not stored yet; answers how many were written."""
-        records = {deal_sk(deal.time, deal.id): _plain(deal) | {"entity": "DEAL"} for deal in deals}
+        records = {deal_sk(deal.time, deal.id): plain(deal) | {"entity": "DEAL"} for deal in deals}
         return self._add_new(account_id, DEAL_PREFIX, records)
 
     def add_history_orders(self, account_id: str, orders: Sequence[HistoryOrder]) -> int:
         """Store the history orders not stored yet; answers how many were written."""
         records = {
-            history_order_sk(order.done_at, order.id): _plain(order) | {"entity": "HISTORY_ORDER"}
+            history_order_sk(order.done_at, order.id): plain(order) | {"entity": "HISTORY_ORDER"}
             for order in orders
         }
         return self._add_new(account_id, HISTORY_ORDER_PREFIX, records)
@@ -70,7 +65,7 @@ class HistoryRepository:
         """Record the closed position and mark the open one gone, together; False (nothing
         written) when the open item was stored from a snapshot as new as this one or newer."""
         pk = account_pk(account_id)
-        item = _plain(closed) | {
+        item = plain(closed) | {
             "pk": pk,
             "sk": closed_position_sk(closed.close_time, closed.id),
             "entity": "CLOSED_POSITION",

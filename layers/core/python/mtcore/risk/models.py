@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mtcore.models import CamelModel, JsonDecimal
 
@@ -25,7 +25,14 @@ class OnBreach(StrEnum):
     FLATTEN = "flatten"  # halt, close every position, cancel every pending order
 
 
-class DailyLoss(CamelModel):
+class LimitModel(CamelModel):
+    """A part of the profile: a field it does not know is refused, never ignored (a misspelled
+    limit would otherwise limit nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DailyLoss(LimitModel):
     """Either an amount in the account's currency or a share of the day's starting equity."""
 
     amount: Amount | None = None
@@ -38,13 +45,13 @@ class DailyLoss(CamelModel):
         return self
 
 
-class TradingWindow(CamelModel):
+class TradingWindow(LimitModel):
     days: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
     start: time = Field(alias="from", description="HH:MM, inclusive")
     end: time = Field(alias="to", description="HH:MM, exclusive; before `from` it ends the next day")
 
 
-class TradingWindows(CamelModel):
+class TradingWindows(LimitModel):
     """When entries may be made, in one IANA time zone; outside every window they are refused."""
 
     time_zone: Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/London"])]
@@ -78,7 +85,7 @@ class TradingWindows(CamelModel):
         return False
 
 
-class RiskProfile(CamelModel):
+class RiskProfile(LimitModel):
     """Every limit is optional: one not set does not limit. Closing, reducing and canceling are
     never refused by any of them."""
 
@@ -116,7 +123,6 @@ class RiskState(CamelModel):
     day_start_equity: JsonDecimal | None = None
     high_water_mark: JsonDecimal | None = None
     breach: Breach | None = None
-    flatten_trade_id: str | None = Field(default=None, description="The last flatten's parent request")
     evaluated_at: datetime | None = None
 
 

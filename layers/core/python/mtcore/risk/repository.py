@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mtcore.aws import dynamodb_client
 from mtcore.risk.models import RiskProfile, RiskState
 from mtcore.settings import get_settings
-from mtcore.store.codec import from_item, to_item
+from mtcore.store.codec import from_item, plain, to_item
 from mtcore.store.keys import account_pk
 
 if TYPE_CHECKING:
@@ -16,12 +16,6 @@ if TYPE_CHECKING:
 
 RISK_SK = "RISK"
 ENTITY = "RISK"
-
-
-def _json_time(moment: datetime) -> str:
-    """As the state's JSON stores it, so a condition compares like with like."""
-    stored: str = RiskState(evaluated_at=moment).model_dump(mode="json", by_alias=True)["evaluatedAt"]
-    return stored
 
 
 class RiskRepository:
@@ -43,7 +37,7 @@ class RiskRepository:
         )
 
     def put_profile(self, account_id: str, profile: RiskProfile) -> None:
-        self._set(account_id, "profile", profile.model_dump(mode="json", by_alias=True, exclude_none=True))
+        self._set(account_id, "profile", plain(profile))
 
     def put_state(self, account_id: str, state: RiskState, *, read: RiskState) -> bool:
         """Store the guards' new state if nobody evaluated since `read` was read; answers whether."""
@@ -51,7 +45,7 @@ class RiskRepository:
             self._set(
                 account_id,
                 "state",
-                state.model_dump(mode="json", by_alias=True, exclude_none=True),
+                plain(state),
                 unchanged_since=read.evaluated_at,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
@@ -69,7 +63,7 @@ class RiskRepository:
             if unchanged_since is None:
                 condition["ConditionExpression"] = "attribute_not_exists(#field.#seen)"
             else:
-                values[":seen"] = _json_time(unchanged_since)
+                values[":seen"] = unchanged_since.isoformat()  # as plain() stored it
                 condition["ConditionExpression"] = "#field.#seen = :seen"
         self._client.update_item(
             TableName=self._table_name,

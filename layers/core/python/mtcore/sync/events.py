@@ -1,6 +1,7 @@
 """Account events, read from the table's stream as trade events are: what sync (or a trade's
 refresh) wrote becomes `PositionOpened`, `PositionModified`, `PositionClosed`, `OrderPlaced`,
-`OrderFilled`, `OrderCanceled`, `AccountUpdated`, `AccountDisconnected` or `SyncFailed`.
+`OrderFilled`, `OrderCanceled`, `AccountUpdated`, `AccountDisconnected` or `SyncFailed`; a loss
+limit breached, `RiskLimitBreached`; trading halted or resumed, `AccountHalted` or `AccountResumed`.
 
 Each event exists exactly when its write happened; a write that changes nothing a subscriber
 cares about (a position's floating profit) is no event."""
@@ -47,8 +48,14 @@ def detail_type_of(record: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     elif entity == "HISTORY_ORDER" and inserted and str(new.get("type", "")).endswith(_PENDING_TYPES):
         kind = _ENDED.get(str(new.get("state")))
     elif entity == "ACCOUNT" and not inserted:
-        if any(new.get(name) != old.get(name) for name in _ACCOUNT_FIELDS):
+        if bool(new.get("tradingHalted")) != bool(old.get("tradingHalted")):
+            kind = "AccountHalted" if new.get("tradingHalted") else "AccountResumed"
+        elif any(new.get(name) != old.get(name) for name in _ACCOUNT_FIELDS):
             kind = "AccountUpdated"
+    elif entity == "RISK":
+        breach = (new.get("state") or {}).get("breach")
+        if breach and breach != (old.get("state") or {}).get("breach"):
+            return "RiskLimitBreached", {"pk": new["pk"], **breach}
     elif entity == "ACCOUNT_META" and new.get("disconnectedSince") and not old.get("disconnectedSince"):
         kind = "AccountDisconnected"
     elif entity == "SYNC_LOG" and new.get("status") == "error" and old.get("status") != "error":

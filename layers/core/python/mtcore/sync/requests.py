@@ -15,15 +15,16 @@ from mtcore.observability import logger
 from mtcore.redelivery import RetryLater
 from mtcore.sync.audit import audit_account
 from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+from mtcore.sync.reading import READS_INFO
 from mtcore.sync.worker import SyncBackedOff, SyncBusy
+from mtcore.trading import guard
 
 if TYPE_CHECKING:
-    from mtcore.accounts import AccountsRepository, MetaApiAccess
-    from mtcore.portfolio import HistoryRepository, PositionsRepository
+    from mtcore.accounts import AccountsRepository
     from mtcore.sync.queue import SyncQueue
     from mtcore.sync.state import SyncStateRepository
     from mtcore.sync.worker import SyncWorker
-    from mtcore.trading import TradesRepository
+    from mtcore.trading import TradeDesk
 
 MAX_WAIT_SECONDS = 10
 # Another worker holds the account: look again once its sync has likely ended.
@@ -94,19 +95,11 @@ def list_sync_logs(
     return SyncLogPage(items=items, next_token=token)
 
 
-def run_sync_message(
-    message: SyncMessage,
-    *,
-    worker: SyncWorker,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
-    positions: PositionsRepository,
-    history: HistoryRepository,
-    access: MetaApiAccess,
-) -> SyncLog | None:
-    """One sync from the queue; a full one then compares our trades with the broker's records.
-    None when the account is no longer linked (nothing to sync). A sync that must wait (another
-    worker holds the account, MetaApi's rate limit pauses every sync) comes back later."""
+def run_sync_message(message: SyncMessage, *, worker: SyncWorker, desk: TradeDesk) -> SyncLog | None:
+    """One sync from the queue, then the loss guards against the balance and equity it read; a
+    full one then compares our trades with the broker's records. None when the account is no
+    longer linked (nothing to sync). A sync that must wait (another worker holds the account,
+    MetaApi's rate limit pauses every sync) comes back later."""
     try:
         log = worker.run(message)
     except SyncBusy:
@@ -117,22 +110,25 @@ def run_sync_message(
     except NotFound:
         logger.info("account no longer linked: nothing to sync")
         return None
-    if log.type is not SyncType.FULL or log.status is SyncStatus.ERROR:
+    if log.status is SyncStatus.ERROR or log.type not in READS_INFO:
         return log
-    owner = accounts.owner_of(message.account_id)
+    owner = desk.accounts.owner_of(message.account_id)
     if owner is None:
         return log
-    account = accounts.get(owner, message.account_id)
+    account = desk.accounts.get(owner, message.account_id)
     try:
-        audit_account(
-            account,
-            client=access.for_account(account),
-            accounts=accounts,
-            trades=trades,
-            positions=positions,
-            history=history,
-            now=datetime.now(UTC),
-        )
+        if account.connection_status == "CONNECTED":  # balances from a live terminal
+            guard(account, desk=desk, now=datetime.now(UTC))
+        if log.type is SyncType.FULL:
+            audit_account(
+                account,
+                client=desk.client(account),
+                accounts=desk.accounts,
+                trades=desk.trades,
+                positions=desk.positions,
+                history=desk.history,
+                now=datetime.now(UTC),
+            )
     except MetaApiError as error:
-        logger.warning("account audit left for the next full sync", extra={"errorCode": error.code})
+        logger.warning("loss guards or account audit left for the next sync", extra={"errorCode": error.code})
     return log

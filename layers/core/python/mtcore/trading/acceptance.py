@@ -3,7 +3,7 @@ request is built (pre-trade checks included), recorded and queued; the executor 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -39,7 +39,7 @@ class TradeDesk:
 
     accounts: AccountsRepository
     trades: TradesRepository
-    keys: IdempotencyKeys
+    keys: IdempotencyKeys | None  # None where no caller sends an Idempotency-Key (a sync's halt)
     queue: TradeQueue
     access: MetaApiAccess
     market: MarketCache
@@ -59,10 +59,16 @@ class TradeDesk:
 
 
 def get_trade_desk() -> TradeDesk:
+    """The API's desk, which takes Idempotency-Keys."""
+    return replace(get_keyless_desk(), keys=get_idempotency_keys())
+
+
+def get_keyless_desk() -> TradeDesk:
+    """The desk of a caller that never sends an Idempotency-Key (a sync halting on a breach)."""
     return TradeDesk(
         accounts=get_accounts_repository(),
         trades=get_trades_repository(),
-        keys=get_idempotency_keys(),
+        keys=None,
         queue=get_trade_queue(),
         access=get_metaapi_access(),
         market=get_market_cache(),
@@ -105,6 +111,8 @@ def accept(call: TradeCall, intent: Intent, *, desk: TradeDesk) -> TradeRequest:
     account = desk.accounts.get(call.user_id, call.account_id)
     if call.idempotency_key is None:
         return _record(desk, intent.build(desk, account, new_ulid()))
+    if desk.keys is None:
+        raise RuntimeError("this desk takes no Idempotency-Key")
     trade_id = desk.keys.claim(
         tenant=account.user_id,
         route=intent.route,

@@ -11,7 +11,15 @@ from mtcore.metaapi.models import TradeAction
 from mtcore.models import CamelModel, JsonDecimal
 from mtcore.risk import Sizing
 from mtcore.trading.checks import MARKET, PENDING
-from mtcore.trading.models import COMMENT_MAX, Expiration, LevelUnits, Price, PriceBase, TrailingStopLoss
+from mtcore.trading.models import (
+    COMMENT_MAX,
+    Expiration,
+    LevelUnits,
+    Price,
+    PriceBase,
+    SizeAt,
+    TrailingStopLoss,
+)
 
 SYMBOL = r"^[A-Za-z0-9._#+-]{1,32}$"
 Lots = Annotated[JsonDecimal, Field(gt=0, le=1000, max_digits=12, decimal_places=4, description="Lots")]
@@ -52,6 +60,11 @@ class NewOrder(Levels):
         description="How to size the order instead of a volume: fixed, risk_percent, risk_amount, "
         "margin_percent or notional (rounded down to the volume step)",
     )
+    size_at: SizeAt = Field(
+        default="acceptance",
+        description="With sizing: when it is resolved. `execution` sizes the order again right before "
+        "it is sent, with the account's money and the price as they are then",
+    )
     open_price: Price | None = Field(default=None, description="Pending orders: the trigger price")
     stop_limit_price: Price | None = Field(
         default=None, description="Stop-limit orders: the limit order placed once the open price is reached"
@@ -70,6 +83,8 @@ class NewOrder(Levels):
     def _fields_of_the_type(self) -> NewOrder:
         if (self.volume is None) == (self.sizing is None):
             raise ValueError("send volume or sizing, one of them")
+        if self.size_at == "execution" and self.sizing is None:
+            raise ValueError("sizeAt is for an order sent with sizing")
         is_market = self.action_type in MARKET
         if is_market and (self.open_price, self.stop_limit_price, self.expiration) != (None, None, None):
             raise ValueError("openPrice, stopLimitPrice and expiration are for pending orders only")

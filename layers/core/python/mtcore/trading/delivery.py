@@ -7,10 +7,9 @@ and a failure of our own side comes back after a short wait."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -22,8 +21,9 @@ from mtcore.observability import logger, metrics
 from mtcore.redelivery import RetryLater
 from mtcore.risk import refuse_entry
 from mtcore.trading import checks
-from mtcore.trading.executor import Done, Executor, RetrySoon, Step
+from mtcore.trading.executor import Done, Executor, Recheck, RetrySoon, Step
 from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
+from mtcore.trading.pretrade import PreTrade
 from mtcore.trading.risk_gate import Entry, RiskGate
 
 _CHANGED_THE_ACCOUNT = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
@@ -157,18 +157,27 @@ def _refresh(
     positions.store_open(request.account_id, live, positions.list_open(request.account_id), read_at=read_at)
 
 
-def _recheck(
-    account: Account, market: MarketCache, risk: RiskRepository, gate: RiskGate
-) -> Callable[[TradeRequest, MetaApiClient], str | None]:
+def _recheck(account: Account, market: MarketCache, risk: RiskRepository, gate: RiskGate) -> Recheck:
     """Between acceptance and sending, a session may close, a symbol turn close-only or the spread
     widen past the account's limit (market orders), and any entry may go over a risk limit (the
     open positions, today's loss, the trading window): checked again, from the container's cache
-    and, for position limits, the positions as they are now."""
+    and, for position limits, the positions as they are now. An entry sized at execution is sized
+    again first (a failed read of the money it is sized by is retried, never sent unsized)."""
     remote = (account.metaapi_account_id, account.region)
 
-    def recheck(request: TradeRequest, client: MetaApiClient) -> str | None:
+    def recheck(request: TradeRequest, client: MetaApiClient) -> TradeRefused | dict[str, Any]:
         if request.symbol is None:
-            return None
+            return {}
+        changes: dict[str, Any] = {}
+        volume, risk_percent = request.volume or Decimal(0), request.risk_percent
+        try:
+            if request.size_at == "execution" and request.sizing is not None:
+                pretrade = PreTrade(client=client, account=account, cache=market)
+                volume, sized = pretrade.resize(request, request.symbol, request.sizing)
+                risk_percent = sized.risk_percent
+                changes = {"volume": volume, "risk_amount": sized.risk_amount, "risk_percent": risk_percent}
+        except TradeRefused as refusal:
+            return refusal
         try:
             if request.kind is TradeKind.OPEN:
                 spec = market.specification(client, remote, request.symbol)
@@ -178,22 +187,21 @@ def _recheck(
                 checks.spread_within(spec, price, account.max_spread_points)
             profile, state = risk.read(account.id)
             has_stop_loss = request.stop_loss is not None or request.trailing_stop_loss is not None
-            entry = Entry(request.symbol, request.volume or Decimal(0), has_stop_loss, request.risk_percent)
             facts = gate.facts(
                 account,
                 client,
                 profile,
                 state,
-                entry,
+                Entry(request.symbol, volume, has_stop_loss, risk_percent),
                 now=datetime.now(UTC),
                 open_positions=lambda: client.positions(remote, refresh=True),
                 count_trades=False,  # this request is one of today's already
             )
             refuse_entry(profile, facts)
         except TradeRefused as refusal:
-            return f"{refusal.code}: {refusal.message}"
+            return refusal
         except MetaApiError:
-            return None  # the broker judges it when it arrives
-        return None
+            pass  # the broker judges it when it arrives
+        return changes
 
     return recheck

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from mtcore.errors import TradeRefused
 from mtcore.metaapi.errors import (
     MetaApiError,
     MetaApiNotConnected,
@@ -84,6 +85,11 @@ class ExecutorPolicy:
         return self.read_budget_seconds + self.send_budget_seconds + after_send + self.read_budget_seconds
 
 
+# An entry judged again right before its send: the changes to send it with (its volume, when it
+# is sized at execution), or why it is not sent.
+Recheck = Callable[["TradeRequest", "MetaApiClient"], "TradeRefused | dict[str, Any]"]
+
+
 @dataclass(frozen=True)
 class Done:
     request: TradeRequest
@@ -115,7 +121,7 @@ class Executor:
     trading_halted: bool = False
     # What may have changed since an entry was accepted (a session closed, the spread widened, a
     # risk limit reached): a reason not to send it, or None. It reads through the client given.
-    recheck: Callable[[TradeRequest, MetaApiClient], str | None] | None = None
+    recheck: Recheck | None = None
     policy: ExecutorPolicy = ExecutorPolicy()
     deliveries: int = 1  # how often the queue has delivered this message, this time included
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -137,16 +143,16 @@ class Executor:
         if request.expires_at and now >= request.expires_at:
             return self._finish(request, TradeStatus.EXPIRED, "not sent: it expired before it could be sent")
         if self.trading_halted and request.kind in OPENING:
-            return self._finish(request, TradeStatus.REJECTED, "not sent: trading is halted on this account")
+            return self._not_sent(request, "RISK_HALTED", "trading is halted on this account")
         if request.kind in OPENING and request.attempts >= self.policy.max_attempts:
             return self._finish(
                 request, TradeStatus.REJECTED, f"not sent: gave up after {request.attempts} attempts"
             )
         reads = self.client.with_budget(self.policy.read_budget_seconds)
         try:
-            refusal = self.recheck(request, reads) if self.recheck and request.kind in OPENING else None
-            if refusal:
-                return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
+            rechecked = self.recheck(request, reads) if self.recheck and request.kind in OPENING else {}
+            if isinstance(rechecked, TradeRefused):
+                return self._not_sent(request, rechecked.code, rechecked.message)
             now_at_broker, refusal = self._as_it_is_now(request, reads)
         except _REFUSED_READS as error:
             return self._finish(
@@ -172,7 +178,7 @@ class Executor:
             note=SENT,
             count_attempt=True,
             # Looks count per send: a new send gets the full number again.
-            changes={**now_at_broker, "looks": 0},
+            changes={**rechecked, **now_at_broker, "looks": 0},
         )
         return self._send(sending)
 
@@ -377,6 +383,10 @@ class Executor:
         )
         return self._wait(later, wait)
 
+    def _not_sent(self, request: TradeRequest, code: str, message: str) -> Done:
+        """Refused by a rule before any send: `REJECTED` with the rule's code."""
+        return self._finish(request, TradeStatus.REJECTED, f"not sent: {code}: {message}", code=code)
+
     def _finish(
         self,
         request: TradeRequest,
@@ -385,8 +395,11 @@ class Executor:
         *,
         broker: BrokerAnswer | None = None,
         price: Decimal | None = None,
+        code: str | None = None,
     ) -> Done:
         changes: dict[str, object] = {"reason": reason}
+        if code is not None:
+            changes["code"] = code
         if broker is not None:
             changes["broker"] = broker
         if price is not None:

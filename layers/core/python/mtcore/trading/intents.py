@@ -84,6 +84,7 @@ class PlaceOrder:
             if order.volume is not None and checked.volume != order.volume
             else None,
             sizing=order.sizing,
+            size_at="execution" if order.size_at == "execution" else None,
             risk_amount=checked.risk_amount,
             risk_percent=checked.risk_percent,
             open_price=order.open_price,

@@ -138,6 +138,10 @@ def client_id_of(request_id: str) -> str:
     return "T" + request_id[-(CLIENT_ID_LENGTH - 1) :]
 
 
+# When an order's sizing is resolved: when it is accepted, or again right before it is sent.
+SizeAt = Literal["acceptance", "execution"]
+
+
 class TradeRequest(CamelModel):
     id: str = Field(default_factory=new_ulid)
     account_id: str
@@ -176,6 +180,9 @@ class TradeRequest(CamelModel):
     not_before: datetime | None = None
     broker: BrokerAnswer | None = None
     sizing: Sizing | None = Field(default=None, description="How the volume was sized, when it was")
+    size_at: SizeAt | None = Field(
+        default=None, description="`execution`: sized again right before the send, its volume then"
+    )
     risk_amount: JsonDecimal | None = Field(
         default=None, description="Money lost at the stop loss, in the account's currency"
     )
@@ -191,6 +198,9 @@ class TradeRequest(CamelModel):
         default=None, description="Executed against requested price, in pips; positive is worse"
     )
     reason: str | None = None
+    code: str | None = Field(
+        default=None, description="Why it was refused before being sent, by the rule's code (RISK_HALTED)"
+    )
     timeline: list[Transition] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime

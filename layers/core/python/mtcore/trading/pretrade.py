@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from mtcore.accounts import Account
     from mtcore.market import MarketCache
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.metaapi.models import Order, Position, SymbolPrice, SymbolSpecification
+    from mtcore.metaapi.models import AccountInformation, Order, Position, SymbolPrice, SymbolSpecification
+    from mtcore.risk import Sizing
     from mtcore.trading.bodies import NewOrder, OrderChanges, PositionChanges
+    from mtcore.trading.models import TradeRequest
 
 HEDGING_MODES = frozenset({"ACCOUNT_MARGIN_MODE_RETAIL_HEDGING"})
 ValueT = TypeVar("ValueT")
@@ -165,7 +167,7 @@ class PreTrade:
             )
         for distance in distances:
             verdicts.run("stopsLevel", partial(checks.far_enough, spec, distance), None)
-        market = self._sizing_market(spec, price, order)
+        market = self._sizing_market(spec, price, order.sizing, is_buy=is_buy)
         smallest = spec.min_volume or Decimal("0.01")
         sized = verdicts.run(
             "sizing",
@@ -195,10 +197,30 @@ class PreTrade:
             risk_percent=sized.risk_percent,
         )
 
-    def _sizing_market(self, spec: SymbolSpecification, price: SymbolPrice, order: NewOrder) -> SizingMarket:
-        """What sizing reads, from the cache: the account's money, a conversion rate when the quote
-        has no tick values, the margin of a lot when margin is what the order is sized by."""
-        info = self.cache.account_information(self.client, self.remote)
+    def resize(self, request: TradeRequest, symbol: str, sizing: Sizing) -> tuple[Decimal, Sized]:
+        """An entry (of `symbol`, sized by `sizing`) sized again right before its send, with the
+        account's money read now and the price from the cache; its stop loss is the price it was
+        accepted with."""
+        spec, price = self._market(symbol)
+        is_buy = request.action in BUYS
+        entry = request.stop_limit_price or request.open_price or (price.ask if is_buy else price.bid)
+        info = self.client.account_information(self.remote)
+        market = self._sizing_market(spec, price, sizing, is_buy=is_buy, info=info)
+        sized = size(sizing, market, entry=entry, stop_loss=request.stop_loss)
+        return checks.volume_within(spec, sized.volume, "body.sizing"), sized
+
+    def _sizing_market(
+        self,
+        spec: SymbolSpecification,
+        price: SymbolPrice,
+        sizing: Sizing | None,
+        *,
+        is_buy: bool,
+        info: AccountInformation | None = None,
+    ) -> SizingMarket:
+        """What sizing reads, from the cache unless given: the account's money, a conversion rate
+        when the quote has no tick values, the margin of a lot when margin is what it sizes by."""
+        info = info or self.cache.account_information(self.client, self.remote)
         conversion = None
         profit_currency = (spec.model_extra or {}).get("profitCurrency")
         if (
@@ -209,9 +231,9 @@ class PreTrade:
         ):
             conversion = self._rate(str(profit_currency), info.currency)
         margin = None
-        if isinstance(order.sizing, MarginPercentSizing):
-            action = TradeAction.BUY if order.action_type in BUYS else TradeAction.SELL
-            entry = price.ask if action is TradeAction.BUY else price.bid
+        if isinstance(sizing, MarginPercentSizing):
+            action = TradeAction.BUY if is_buy else TradeAction.SELL
+            entry = price.ask if is_buy else price.bid
             margin = self.cache.margin_per_lot(
                 self.client, self.remote, spec.symbol, action, Decimal(1), entry
             )

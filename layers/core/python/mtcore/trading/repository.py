@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from mtcore.aws import dynamodb_client
 from mtcore.errors import Conflict, NotFound
 from mtcore.ids import ulid_floor
 from mtcore.settings import get_settings
-from mtcore.store.codec import from_item, to_item
+from mtcore.store.codec import from_item, plain, to_item
 from mtcore.store.keys import IN_FLIGHT_ATTRIBUTE, account_pk, trade_sk
 from mtcore.store.pagination import decode_token, encode_token
 from mtcore.trading.models import SETTLED, TradeRequest, TradeStatus, Transition
@@ -33,19 +31,6 @@ class TransitionRefused(Conflict):
     code = "TRADE_STATUS_CHANGED"
 
 
-def _plain(value: Any) -> Any:
-    """A value as DynamoDB stores it: models as maps, times as ISO text, numbers as Decimal."""
-    if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="python", by_alias=True, exclude_none=True))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {name: _plain(item) for name, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 class TradesRepository:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -54,7 +39,7 @@ class TradesRepository:
     def put_new(self, request: TradeRequest) -> bool:
         """Write a new request; False when one with its id is stored already (a repeat of the
         call that created it, or the client's own retry of a write that had gone through)."""
-        item = _plain(request) | {
+        item = plain(request) | {
             "pk": account_pk(request.account_id),
             "sk": trade_sk(request.id),
             "entity": ENTITY,
@@ -103,13 +88,13 @@ class TradesRepository:
             ":to": to.value,
             ":at": at.isoformat(),
             ":seen": request.updated_at.isoformat(),
-            ":entry": [_plain(Transition(status=to, at=at, note=note))],
+            ":entry": [plain(Transition(status=to, at=at, note=note))],
         }
         assignments = ["#status = :to", "#updatedAt = :at", "#timeline = list_append(#timeline, :entry)"]
         for number, (field, value) in enumerate((changes or {}).items()):
             alias = TradeRequest.model_fields[field].alias or field
             names[f"#c{number}"] = alias
-            values[f":c{number}"] = _plain(value)
+            values[f":c{number}"] = plain(value)
             assignments.append(f"#c{number} = :c{number}")
         names |= {"#sweepShard": "sweepShard", "#sweepAt": "sweepAt"}
         removals = []

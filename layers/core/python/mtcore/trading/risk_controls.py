@@ -1,6 +1,6 @@
 """The kill switch (halt, with or without closing everything, and resume, per account or for all
-of a user's accounts), where an account stands against its risk limits, and an order previewed
-against every check without being queued."""
+of a user's accounts), the loss guards acted on after a sync, where an account stands against its
+risk limits, and an order previewed against every check without being queued."""
 
 from __future__ import annotations
 
@@ -12,8 +12,20 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from mtcore.models import CamelModel, JsonDecimal
+from mtcore.observability import logger
 from mtcore.portfolio import realized_since
-from mtcore.risk import RiskProfile, entry_checks, loss_per_lot, standing, today_pnl, trading_day
+from mtcore.risk import (
+    Breach,
+    OnBreach,
+    RiskProfile,
+    TradingDay,
+    entry_checks,
+    evaluate,
+    loss_per_lot,
+    standing,
+    today_pnl,
+    trading_day,
+)
 from mtcore.trading.acceptance import TradeCall, accept
 from mtcore.trading.intents import Flatten
 from mtcore.trading.models import OPENING, SETTLED, TradeRequest
@@ -102,6 +114,46 @@ def _state(account: Account, flattening: TradeRequest | None) -> HaltState:
     )
 
 
+# The loss guards ------------------------------------------------------------------------------
+
+
+def guard(account: Account, *, desk: TradeDesk, now: datetime) -> Breach | None:
+    """The loss guards against the balance and equity a sync just stored: the day's starting
+    equity and the high-water mark move on, and a limit newly breached applies `onBreach`, once.
+    Answers that breach."""
+    if account.balance is None or account.equity is None:
+        return None
+    profile, state = desk.risk.read(account.id)
+    day = _trading_day(account, desk, now)
+    pnl = _today_pnl(account, desk, day, balance=account.balance, equity=account.equity, now=now)
+    updated, breach = evaluate(profile, state, day=day.day, equity=account.equity, pnl=pnl, now=now)
+    if not desk.risk.put_state(account.id, updated, read=state):
+        return None  # another sync evaluated alongside: it acts on what it found
+    if breach is not None:
+        logger.warning(
+            "risk limit breached",
+            extra={"code": breach.code, "limit": breach.limit, "value": breach.value},
+        )
+        halt_account(
+            account,
+            HaltRequest(flatten=profile.on_breach is OnBreach.FLATTEN, reason=breach.message),
+            desk=desk,
+        )
+    return breach
+
+
+def _trading_day(account: Account, desk: TradeDesk, now: datetime) -> TradingDay:
+    remote = (account.metaapi_account_id, account.region)
+    return trading_day(now, desk.market.broker_now(desk.client(account), remote))
+
+
+def _today_pnl(
+    account: Account, desk: TradeDesk, day: TradingDay, *, balance: Decimal, equity: Decimal, now: datetime
+) -> Decimal:
+    realized = realized_since(desk.history, account.id, day.start, now)
+    return today_pnl(realized_today=realized, balance=balance, equity=equity)
+
+
 # Where the account stands ----------------------------------------------------------------------
 
 
@@ -133,15 +185,11 @@ def status(user_id: str, account_id: str, *, desk: TradeDesk) -> RiskStatus:
     client, remote = desk.client(account), (account.metaapi_account_id, account.region)
     profile, state = desk.risk.read(account.id)
     now = datetime.now(UTC)
-    day = trading_day(now, desk.market.broker_now(client, remote))
-    info = desk.market.account_information(client, remote)
-    pnl = today_pnl(
-        realized_today=realized_since(desk.history, account.id, day.start, now),
-        balance=info.balance,
-        equity=info.equity,
-    )
+    day = _trading_day(account, desk, now)
+    info = client.account_information(remote)  # as it is now, not as cached for orders
+    pnl = _today_pnl(account, desk, day, balance=info.balance, equity=info.equity, now=now)
     now_standing = standing(state, day=day.day, equity=info.equity, pnl=pnl)
-    positions = desk.positions.list_open(account.id)
+    positions = client.positions(remote)
     trades_today = sum(
         request.kind in OPENING and did_trade(request)
         for request in desk.trades.created_since(account.id, day.start)
@@ -181,14 +229,30 @@ def status(user_id: str, account_id: str, *, desk: TradeDesk) -> RiskStatus:
 
 
 def _limits(profile: RiskProfile, usage: dict[str, str]) -> list[LimitUsage]:
-    settings = profile.model_dump(
-        mode="json", by_alias=True, exclude_none=True, exclude={"updated_at", "on_breach"}
-    )
+    settings = profile.model_dump(exclude_none=True, exclude={"updated_at", "on_breach"}, by_alias=True)
     if not profile.require_stop_loss:
         settings.pop("requireStopLoss", None)
     return [
-        LimitUsage(limit=name, value=str(value), current=usage.get(name)) for name, value in settings.items()
+        LimitUsage(limit=name, value=_setting(value), current=usage.get(name))
+        for name, value in settings.items()
     ]
+
+
+def _setting(value: object) -> str:
+    """A limit as a trader reads it: 3%, 200, EURUSD, GBPUSD, Mon-Fri 08:00-17:00 Europe/London."""
+    if isinstance(value, dict) and "timeZone" in value:
+        windows = "; ".join(
+            f"{', '.join(day[:3].title() for day in w['days'])} {w['from']:%H:%M}-{w['to']:%H:%M}"
+            for w in value["windows"]
+        )
+        return f"{windows} ({value['timeZone']})"
+    if isinstance(value, dict):  # the daily loss: an amount or a percent
+        return f"{value['percent']}%" if "percent" in value else str(value["amount"])
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "required"
+    return str(value)
 
 
 # Preview ----------------------------------------------------------------------------------------
