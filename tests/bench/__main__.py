@@ -16,6 +16,7 @@ import requests
 from infra.local.stack import free_port
 from tests.bench.calls import (
     live_positions_calls,
+    loss_guard_calls,
     market_order_calls,
     pretrade_check_microseconds,
     risk_check_microseconds,
@@ -103,6 +104,7 @@ def main() -> None:
     latency = order_latencies(200)
     sync, sync_calls, sync_writes = sync_figures(SYNC_ACCOUNTS, SYNC_POSITIONS)
     fan_out = fan_out_seconds(FAN_OUT_ACCOUNTS)
+    guard_calls = loss_guard_calls()
 
     rows = [(f"`import {module}`", f"{median_ms[module]:.0f} ms") for module in MODULES]
     rows += [
@@ -119,6 +121,11 @@ def main() -> None:
     order_rows = "\n".join(
         f"- {label}: " + ", ".join(f"`{name}` x {count}" for name, count in sorted(counts.items()))
         for label, counts in order_calls.items()
+    )
+    guard_rows = "\n".join(
+        f"- {label}: "
+        + (", ".join(f"`{name}` x {count}" for name, count in sorted(counts.items())) or "none")
+        for label, counts in guard_calls.items()
     )
     call_rows = "\n".join(
         f"| {label} | {counts['metaapi']} | "
@@ -189,6 +196,11 @@ then measured over a second full sync of every account, prices moving:
 | accounts synced per minute, one worker | {sync["accounts_per_minute"]:.0f} |
 | scheduler: fan-out of {FAN_OUT_ACCOUNTS:,} due accounts in one tick | {fan_out:.1f} s |
 | local stack: a trade's EXECUTED to the end of its sync (median, max of {sync_count}) | {sync_latency} |
+
+What the loss guards add after a sync that read the balance (the worker's figures above leave
+them out), for an account with a daily loss limit:
+
+{guard_rows}
 
 ## How to read them
 

@@ -293,3 +293,43 @@ def risk_check_microseconds(orders: int) -> dict[str, float]:
         for order in mix:  # warm the cache
             judge(order)
         return _timed(orders, metaapi, lambda number: judge(mix[number % len(mix)]))
+
+
+def loss_guard_calls() -> dict[str, Counter[str]]:
+    """MetaApi and DynamoDB calls the loss guards add to a sync: the first evaluation of an
+    account in a container, then one in the steady state (nothing moved since)."""
+    from datetime import UTC, datetime
+
+    from mtcore.accounts.repository import get_accounts_repository
+    from mtcore.aws import dynamodb_client
+    from mtcore.sync.models import SyncMessage, SyncReason, SyncType
+    from mtcore.sync.worker import get_sync_worker
+    from mtcore.trading import get_keyless_desk, guard
+
+    with _environment() as (api, metaapi, metaapi_id, _):
+        account_id = api.call(
+            "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}
+        ).body["id"]
+        api.call(
+            "PUT",
+            f"/api/metatrader/accounts/{account_id}/risk",
+            user="alice",
+            body={"maxDailyLoss": {"percent": 5}},
+        )
+        get_sync_worker().run(
+            SyncMessage(account_id=account_id, type=SyncType.FULL, reason=SyncReason.SCHEDULE)
+        )
+        account, desk = get_accounts_repository().get("alice", account_id), get_keyless_desk()
+        dynamodb: Counter[str] = Counter()
+        dynamodb_client().meta.events.register(
+            "before-call", lambda model, **_: dynamodb.update([model.name])
+        )
+        figures: dict[str, Counter[str]] = {}
+        for label in ("first evaluation", "steady state"):
+            metaapi.requests.clear()
+            dynamodb.clear()
+            guard(account, desk=desk, now=datetime.now(UTC))
+            figures[label] = Counter(metaapi.requests) + Counter(
+                {f"DynamoDB {k}": v for k, v in dynamodb.items()}
+            )
+        return figures

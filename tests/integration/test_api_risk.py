@@ -309,6 +309,22 @@ def test_an_entry_that_went_over_a_limit_after_it_was_queued_is_rejected_unsent(
     assert [entry["body"]["clientId"] for entry in trades_log(simulator, metaapi_id)] == [first["clientId"]]
 
 
+def test_an_entry_whose_risk_cannot_be_read_before_the_send_waits_unsent(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = linked
+    simulator.open_position(metaapi_id)  # not synced: acceptance counts none open
+    _set_risk(api, account_id, maxOpenPositions=1)
+    accepted = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER).body
+    simulator.fault(metaapi_id, "positions", "http_500", count=100)
+
+    executor_poller.poll_once()
+    waiting = _trade(api, account_id, accepted["id"])
+
+    assert waiting["status"] in ("QUEUED", "WAITING"), waiting
+    assert trades_log(simulator, metaapi_id) == []  # never sent unjudged
+
+
 # The kill switch ---------------------------------------------------------------------------------
 
 
@@ -352,6 +368,34 @@ def test_a_halt_stops_queued_entries_and_refuses_new_ones_but_never_a_close(
     assert after.status == 202
 
 
+def test_on_a_netting_account_an_order_that_only_reduces_is_never_refused_by_a_risk_rule(
+    api: Api, simulator: Simulator, sync_poller: QueuePoller, executor_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = _link(api, simulator, margin_mode="ACCOUNT_MARGIN_MODE_RETAIL_NETTING")
+    simulator.open_position(metaapi_id, volume=0.3)
+    api.call("POST", f"{ACCOUNTS}/{account_id}/sync/full", user="alice")
+    sync_poller.poll_once()
+    _set_risk(api, account_id, requireStopLoss=True, maxOpenPositions=0)
+    orders = f"{ACCOUNTS}/{account_id}/orders"
+    sell = {"symbol": "EURUSD", "actionType": "ORDER_TYPE_SELL"}
+
+    reducing = api.call("POST", orders, user="alice", body={**sell, "volume": 0.1})
+    api.call("POST", f"{ACCOUNTS}/{account_id}/risk/halt", user="alice", body={})
+    queued_reduce = api.call("POST", orders, user="alice", body={**sell, "volume": 0.1})
+    reversing = api.call("POST", orders, user="alice", body={**sell, "volume": 0.5})
+    adding = api.call("POST", orders, user="alice", body={**ORDER, "volume": 0.1})
+    _drain(executor_poller)
+
+    assert (reducing.status, queued_reduce.status) == (202, 202), (reducing.body, queued_reduce.body)
+    assert [_trade(api, account_id, a.body["id"])["status"] for a in (reducing, queued_reduce)] == [
+        "EXECUTED",
+        "EXECUTED",
+    ]
+    assert [p["volume"] for p in simulator.sim_positions(metaapi_id)] == [0.1]
+    assert (reversing.status, reversing.body["code"]) == (409, "RISK_HALTED")  # past the position: an entry
+    assert (adding.status, adding.body["code"]) == (409, "RISK_HALTED")
+
+
 def test_a_flatten_closes_every_position_and_cancels_every_order_exactly_once(
     api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
 ) -> None:
@@ -378,6 +422,29 @@ def test_a_flatten_closes_every_position_and_cancels_every_order_exactly_once(
     assert sorted(sent) == ["ORDER_CANCEL", "ORDER_TYPE_BUY_LIMIT", *["POSITION_CLOSE_ID"] * 3]
     assert simulator.sim_positions(metaapi_id) == []
     assert api.call("GET", f"{ACCOUNTS}/{account_id}", user="alice").body["tradingHalted"] is True
+
+
+def test_of_two_halts_at_once_only_one_starts_a_flatten(
+    api: Api, simulator: Simulator, linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    from mtcore.accounts import get_accounts_repository
+    from mtcore.trading import get_trade_desk
+    from mtcore.trading.risk_controls import HaltRequest, halt_account
+
+    metaapi_id, account_id = linked
+    simulator.open_position(metaapi_id)
+    read_before = get_accounts_repository().get("alice", account_id)  # the other halt's copy
+
+    first = api.call("POST", f"{ACCOUNTS}/{account_id}/risk/halt", user="alice", body={"flatten": True}).body
+    second = halt_account(read_before, HaltRequest(flatten=True), desk=get_trade_desk())
+    _drain(executor_poller)
+
+    assert second.flatten is not None
+    assert second.flatten.id == first["flatten"]["id"]
+    assert [entry["body"]["actionType"] for entry in trades_log(simulator, metaapi_id)] == [
+        "POSITION_CLOSE_ID"
+    ]
+    assert len(api.call("GET", f"{ACCOUNTS}/{account_id}/trades", user="alice").body["items"]) == 2
 
 
 def test_a_users_halt_and_resume_reach_all_their_accounts_and_only_theirs(

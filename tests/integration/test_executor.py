@@ -33,12 +33,11 @@ def account(api: Api, simulator: Simulator) -> Account:
     return get_accounts_repository().get("alice", linked.body["id"])
 
 
-def _executor(account: Account, *, halted: bool = False) -> Executor:
+def _executor(account: Account) -> Executor:
     return Executor(
         trades=get_trades_repository(),
         client=get_metaapi_access().for_account(account),
         remote=(account.metaapi_account_id, account.region),
-        trading_halted=halted,
         policy=FAST,
     )
 
@@ -188,17 +187,6 @@ def test_an_expired_order_is_never_sent(simulator: Simulator, account: Account) 
 
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXPIRED
-    assert trades_log(simulator, account.metaapi_account_id) == []
-
-
-def test_a_halted_account_refuses_new_positions_before_sending(
-    simulator: Simulator, account: Account
-) -> None:
-    step = _drive(_executor(account, halted=True), _queue(account))
-
-    assert isinstance(step, Done)
-    assert step.request.status is TradeStatus.REJECTED
-    assert "halted" in (step.request.reason or "")
     assert trades_log(simulator, account.metaapi_account_id) == []
 
 

@@ -248,3 +248,16 @@ def test_without_tick_values_a_tick_is_converted_at_the_given_rate_or_the_order_
 
     assert (converted.volume, same_currency.volume) == (Decimal("0.5"), Decimal("0.2"))
     assert unknown.value.code == "SIZING_NO_TICK_VALUE"
+
+
+@pytest.mark.parametrize("max_volume", [Decimal(100), None])
+def test_a_budget_beyond_any_volume_is_sized_to_the_most_the_broker_takes(max_volume: Decimal | None) -> None:
+    # 10^17 EUR over 0.008 EUR a tick, one tick away: far more lots than Decimal's 28 digits hold.
+    sized = size(
+        SIZING.validate_python({"mode": "risk_amount", "amount": 10**17}),
+        _market("BTCUSD", "EUR", spec={"maxVolume": max_volume}),
+        entry=Decimal("67000.00"),
+        stop_loss=Decimal("66999.99"),
+    )
+
+    assert sized.volume == (max_volume or Decimal(10) ** 9)

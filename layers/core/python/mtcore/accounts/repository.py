@@ -116,6 +116,25 @@ class AccountsRepository:
             raise NotFound(f"No account {account.id}") from None
         return _account_of(answer["Attributes"])
 
+    def claim_flatten(self, account: Account, trade_id: str) -> bool:
+        """Name `trade_id` the account's flatten, if its flatten is still the one `account` was
+        read with: of two halts closing everything at once, one starts the flatten."""
+        previous = account.flatten_trade_id
+        condition, values = "attribute_not_exists(flattenTradeId)", {":new": trade_id}
+        if previous is not None:
+            condition, values = "flattenTradeId = :previous", values | {":previous": previous}
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": user_pk(account.user_id)}, "sk": {"S": account_sk(account.id)}},
+                UpdateExpression="SET flattenTradeId = :new",
+                ConditionExpression=f"attribute_exists(pk) AND {condition}",
+                ExpressionAttributeValues=to_item(values),
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def get(self, user_id: str, account_id: str) -> Account:
         """The caller's account; another user's account is NotFound, exactly like a missing one."""
         answer = self._client.get_item(

@@ -1,7 +1,9 @@
 """The loss guards: today's loss against the day's starting equity, and the drawdown from the
-equity high-water mark, evaluated at every sync. A limit newly breached is answered once, to be
-acted on (`onBreach`); one breached already is not acted on again until it has recovered (a new
-broker day for the daily loss, equity back inside the drawdown limit)."""
+equity high-water mark, evaluated at every sync. Each limit is tracked on its own: one newly
+breached is answered to be acted on (`onBreach`), and once acted on it is not acted on again
+until it has recovered (a new broker day for the daily loss, however the day goes on; equity back
+inside the limit for the drawdown). A breach found but never acted on (the halt failed) is
+answered again."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from mtcore.risk.models import Breach, RiskProfile, RiskState
 from mtcore.risk.rules import daily_loss_limit
 
 CENT = Decimal("0.01")
+DAILY_LOSS, DRAWDOWN = "RISK_DAILY_LOSS", "RISK_DRAWDOWN"
 _OFFSET_STEP = timedelta(minutes=15)  # broker time zones are whole quarter hours from UTC
 
 
@@ -64,48 +67,55 @@ def standing(state: RiskState, *, day: str, equity: Decimal, pnl: Decimal) -> St
 
 def evaluate(
     profile: RiskProfile, state: RiskState, *, day: str, equity: Decimal, pnl: Decimal, now: datetime
-) -> tuple[RiskState, Breach | None]:
-    """The guards' new state, and the breach to act on (None when nothing newly breached)."""
+) -> tuple[RiskState, list[Breach]]:
+    """The guards' new state, and the breaches to act on (none when nothing newly breached)."""
     now_standing = standing(state, day=day, equity=equity, pnl=pnl)
-    breach = _breach(profile, now_standing, now)
-    kept = state.breach
-    if kept is not None and (
-        (kept.code == "RISK_DAILY_LOSS" and state.day != day) or (breach is None or breach.code != kept.code)
-    ):
-        kept = None  # recovered: a new breach is acted on again
-    new = breach if breach is not None and kept is None else None
+    found = {breach.code: breach for breach in _breaches(profile, now_standing, now)}
+    kept = [
+        breach
+        for breach in state.breaches
+        if breach.acted_at is not None
+        and (state.day == day if breach.code == DAILY_LOSS else breach.code in found)
+    ]
+    acted = {breach.code for breach in kept}
+    new = [breach for code, breach in found.items() if code not in acted]
     updated = state.model_copy(
         update={
             "day": day,
             "day_start_equity": now_standing.day_start_equity,
             "high_water_mark": now_standing.high_water_mark,
-            "breach": new or kept,
+            "breaches": [*kept, *new],
             "evaluated_at": now,
         }
     )
     return updated, new
 
 
-def _breach(profile: RiskProfile, now_standing: Standing, now: datetime) -> Breach | None:
+def _breaches(profile: RiskProfile, now_standing: Standing, now: datetime) -> list[Breach]:
+    found = []
     limit = daily_loss_limit(profile, now_standing.day_start_equity)
     if limit is not None and now_standing.today_loss >= limit:
-        return Breach(
-            code="RISK_DAILY_LOSS",
-            message=f"today's loss of {now_standing.today_loss} reached the daily limit of {limit}",
-            limit=str(limit),
-            value=str(now_standing.today_loss),
-            at=now,
+        found.append(
+            Breach(
+                code=DAILY_LOSS,
+                message=f"today's loss of {now_standing.today_loss} reached the daily limit of {limit}",
+                limit=str(limit),
+                value=str(now_standing.today_loss),
+                at=now,
+            )
         )
     most = profile.max_drawdown_percent
     if most is not None and now_standing.drawdown_percent >= most:
-        return Breach(
-            code="RISK_DRAWDOWN",
-            message=(
-                f"equity fell {now_standing.drawdown_percent}% below its high of "
-                f"{now_standing.high_water_mark}, over the limit of {most}%"
-            ),
-            limit=f"{most}%",
-            value=f"{now_standing.drawdown_percent}%",
-            at=now,
+        found.append(
+            Breach(
+                code=DRAWDOWN,
+                message=(
+                    f"equity fell {now_standing.drawdown_percent}% below its high of "
+                    f"{now_standing.high_water_mark}, over the limit of {most}%"
+                ),
+                limit=f"{most}%",
+                value=f"{now_standing.drawdown_percent}%",
+                at=now,
+            )
         )
-    return None
+    return found

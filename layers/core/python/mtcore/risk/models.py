@@ -113,7 +113,8 @@ class Breach(CamelModel):
     message: str
     limit: str
     value: str
-    at: datetime
+    at: datetime = Field(description="When it was found")
+    acted_at: datetime | None = Field(default=None, description="When `onBreach` was applied")
 
 
 class RiskState(CamelModel):
@@ -122,7 +123,9 @@ class RiskState(CamelModel):
     day: str | None = Field(default=None, description="The broker's trading day, YYYY-MM-DD")
     day_start_equity: JsonDecimal | None = None
     high_water_mark: JsonDecimal | None = None
-    breach: Breach | None = None
+    breaches: list[Breach] = Field(
+        default_factory=list, description="The loss limits breached and not yet recovered, one per code"
+    )
     evaluated_at: datetime | None = None
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 LOT_PRECISION = Decimal("1e-8")
+LOTS_CEILING = Decimal(10) ** 9  # for a symbol whose broker names no maximum volume
 FIELD = "body.sizing"
 
 
@@ -137,10 +138,10 @@ def _within_budget(
     step = spec.volume_step or CENT
     # Tick values carry a few decimals (0.66666667 for 1/150): a budget of exactly 0.5 lots must not
     # floor to 0.49 for the last digit of a rounded rate.
+    # Never more than the broker takes: this also keeps a huge budget within Decimal's precision.
+    lots = min(lots, spec.max_volume or LOTS_CEILING)
     lots = lots.quantize(LOT_PRECISION)
     volume = (lots / step).to_integral_value(rounding=ROUND_DOWN) * step
-    if spec.max_volume is not None:
-        volume = min(volume, spec.max_volume)
     smallest = spec.min_volume or step
     if volume < smallest:
         cost = cost_of(smallest)

@@ -53,14 +53,24 @@ def detail_type_of(record: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         elif any(new.get(name) != old.get(name) for name in _ACCOUNT_FIELDS):
             kind = "AccountUpdated"
     elif entity == "RISK":
-        breach = (new.get("state") or {}).get("breach")
-        if breach and breach != (old.get("state") or {}).get("breach"):
-            return "RiskLimitBreached", {"pk": new["pk"], **breach}
+        acted = _newly_acted(new, old)
+        if acted:
+            return "RiskLimitBreached", {"pk": new["pk"], **acted[0]}
     elif entity == "ACCOUNT_META" and new.get("disconnectedSince") and not old.get("disconnectedSince"):
         kind = "AccountDisconnected"
     elif entity == "SYNC_LOG" and new.get("status") == "error" and old.get("status") != "error":
         kind = "SyncFailed"
     return (kind, new) if kind else None
+
+
+def _newly_acted(new: dict[str, Any], old: dict[str, Any]) -> list[dict[str, Any]]:
+    """Breaches `onBreach` was applied for by this write: each is announced once, when acted on."""
+
+    def acted(item: dict[str, Any]) -> list[dict[str, Any]]:
+        return [b for b in (item.get("state") or {}).get("breaches") or [] if b.get("actedAt")]
+
+    before = {(b["code"], b["at"]) for b in acted(old)}
+    return [b for b in acted(new) if (b["code"], b["at"]) not in before]
 
 
 def _json_value(value: object) -> object:

@@ -102,15 +102,15 @@ class Intent(Protocol):
         ...
 
 
-def accept(call: TradeCall, intent: Intent, *, desk: TradeDesk) -> TradeRequest:
-    """Build, record and queue the intent's request under a new id, or with an Idempotency-Key
-    under the id the key was first claimed for: a repeat answers the request the first call
-    created (even one that failed or died after writing it) and creates it only if the first
-    call never did. Checks run only while nothing is written yet, so a repeat answers the first
-    request even if the market moved."""
+def accept(call: TradeCall, intent: Intent, *, desk: TradeDesk, trade_id: str | None = None) -> TradeRequest:
+    """Build, record and queue the intent's request under a new id (or the `trade_id` the
+    caller claimed for it), or with an Idempotency-Key under the id the key was first claimed
+    for: a repeat answers the request the first call created (even one that failed or died after
+    writing it) and creates it only if the first call never did. Checks run only while nothing is
+    written yet, so a repeat answers the first request even if the market moved."""
     account = desk.accounts.get(call.user_id, call.account_id)
     if call.idempotency_key is None:
-        return _record(desk, intent.build(desk, account, new_ulid()))
+        return _record(desk, intent.build(desk, account, trade_id or new_ulid()))
     if desk.keys is None:
         raise RuntimeError("this desk takes no Idempotency-Key")
     trade_id = desk.keys.claim(

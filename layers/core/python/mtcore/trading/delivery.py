@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,7 +25,7 @@ from mtcore.trading import checks
 from mtcore.trading.executor import Done, Executor, Recheck, RetrySoon, Step
 from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
 from mtcore.trading.pretrade import PreTrade
-from mtcore.trading.risk_gate import Entry, RiskGate
+from mtcore.trading.risk_gate import Entry, RiskGate, only_reduces
 
 _CHANGED_THE_ACCOUNT = frozenset({TradeStatus.EXECUTED, TradeStatus.PARTIAL, TradeStatus.PLACED})
 _CHANGES_ORDERS = frozenset({TradeKind.PLACE, TradeKind.MODIFY_ORDER, TradeKind.CANCEL})
@@ -74,7 +75,6 @@ def execute_trade_message(
             trades=trades,
             client=client,
             remote=(account.metaapi_account_id, account.region),
-            trading_halted=account.trading_halted,
             recheck=_recheck(account, market, risk, RiskGate(trades=trades, history=history, market=market)),
             deliveries=receive_count,
         )
@@ -162,7 +162,8 @@ def _recheck(account: Account, market: MarketCache, risk: RiskRepository, gate: 
     widen past the account's limit (market orders), and any entry may go over a risk limit (the
     open positions, today's loss, the trading window): checked again, from the container's cache
     and, for position limits, the positions as they are now. An entry sized at execution is sized
-    again first (a failed read of the money it is sized by is retried, never sent unsized)."""
+    again first. A failed read for the market checks leaves them to the broker; one for sizing or
+    the risk rules is retried, never sent unsized or unjudged."""
     remote = (account.metaapi_account_id, account.region)
 
     def recheck(request: TradeRequest, client: MetaApiClient) -> TradeRefused | dict[str, Any]:
@@ -170,21 +171,31 @@ def _recheck(account: Account, market: MarketCache, risk: RiskRepository, gate: 
             return {}
         changes: dict[str, Any] = {}
         volume, risk_percent = request.volume or Decimal(0), request.risk_percent
+        pretrade = PreTrade(client=client, account=account, cache=market)
+        is_market, is_buy = request.kind is TradeKind.OPEN, request.action is TradeAction.BUY
+        positions = cache(lambda: client.positions(remote, refresh=True))  # read once, if at all
         try:
+            if is_market:
+                try:
+                    spec = market.specification(client, remote, request.symbol)
+                    price = market.price(client, remote, request.symbol)
+                    checks.trade_mode_allows(spec, is_buy=is_buy, opening=True)
+                    checks.market_open(spec, market.broker_now(client, remote))
+                    checks.spread_within(spec, price, account.max_spread_points)
+                except MetaApiError:
+                    pass  # the broker judges these when it arrives
             if request.size_at == "execution" and request.sizing is not None:
-                pretrade = PreTrade(client=client, account=account, cache=market)
                 volume, sized = pretrade.resize(request, request.symbol, request.sizing)
                 risk_percent = sized.risk_percent
                 changes = {"volume": volume, "risk_amount": sized.risk_amount, "risk_percent": risk_percent}
-        except TradeRefused as refusal:
-            return refusal
-        try:
-            if request.kind is TradeKind.OPEN:
-                spec = market.specification(client, remote, request.symbol)
-                price = market.price(client, remote, request.symbol)
-                checks.trade_mode_allows(spec, is_buy=request.action is TradeAction.BUY, opening=True)
-                checks.market_open(spec, market.broker_now(client, remote))
-                checks.spread_within(spec, price, account.max_spread_points)
+            # What the risk rules read must be read: an entry is never sent unjudged (a MetaApi
+            # error here reaches the executor, which tries again shortly).
+            if (
+                is_market
+                and pretrade.nets_positions()
+                and only_reduces(positions(), request.symbol, is_buy, volume)
+            ):
+                return changes
             profile, state = risk.read(account.id)
             has_stop_loss = request.stop_loss is not None or request.trailing_stop_loss is not None
             facts = gate.facts(
@@ -194,14 +205,12 @@ def _recheck(account: Account, market: MarketCache, risk: RiskRepository, gate: 
                 state,
                 Entry(request.symbol, volume, has_stop_loss, risk_percent),
                 now=datetime.now(UTC),
-                open_positions=lambda: client.positions(remote, refresh=True),
+                open_positions=positions,
                 count_trades=False,  # this request is one of today's already
             )
             refuse_entry(profile, facts)
         except TradeRefused as refusal:
             return refusal
-        except MetaApiError:
-            pass  # the broker judges it when it arrives
         return changes
 
     return recheck

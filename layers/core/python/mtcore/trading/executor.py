@@ -118,7 +118,6 @@ class Executor:
     trades: TradesRepository
     client: MetaApiClient
     remote: tuple[str, str | None]
-    trading_halted: bool = False
     # What may have changed since an entry was accepted (a session closed, the spread widened, a
     # risk limit reached): a reason not to send it, or None. It reads through the client given.
     recheck: Recheck | None = None
@@ -142,8 +141,6 @@ class Executor:
             return self._reconcile(request, "found in SENDING on delivery")
         if request.expires_at and now >= request.expires_at:
             return self._finish(request, TradeStatus.EXPIRED, "not sent: it expired before it could be sent")
-        if self.trading_halted and request.kind in OPENING:
-            return self._not_sent(request, "RISK_HALTED", "trading is halted on this account")
         if request.kind in OPENING and request.attempts >= self.policy.max_attempts:
             return self._finish(
                 request, TradeStatus.REJECTED, f"not sent: gave up after {request.attempts} attempts"

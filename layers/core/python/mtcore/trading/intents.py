@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mtcore.errors import NotFound
@@ -16,9 +17,9 @@ from mtcore.metaapi.models import TradeAction
 from mtcore.risk import refuse_entry
 from mtcore.trading.acceptance import new_request
 from mtcore.trading.bodies import CloseBy, NewOrder, OrderChanges, PositionChanges, given, zero_if_none
-from mtcore.trading.checks import MARKET
+from mtcore.trading.checks import BUYS, MARKET
 from mtcore.trading.models import TradeKind
-from mtcore.trading.risk_gate import Entry
+from mtcore.trading.risk_gate import Entry, only_reduces
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account
@@ -56,23 +57,31 @@ class PlaceOrder:
 
     def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
         order = self.order
-        checked = desk.pretrade(account).new_order(order)
-        has_stop_loss = checked.stop_loss is not None or order.trailing_stop_loss is not None
-        profile, state = desk.risk.read(account.id)
-        entry = Entry(order.symbol, checked.volume, has_stop_loss, checked.risk_percent)
-        refuse_entry(
-            profile,
-            desk.gate.facts(
-                account,
-                desk.client(account),
-                profile,
-                state,
-                entry,
-                now=datetime.now(UTC),
-                open_positions=lambda: desk.positions.list_open(account.id),
-            ),
-        )
+        pretrade = desk.pretrade(account)
+        checked = pretrade.new_order(order)
         is_market = order.action_type in MARKET
+        positions = cache(lambda: desk.positions.list_open(account.id))  # read once, if at all
+        is_buy = order.action_type in BUYS
+        if not (
+            is_market
+            and pretrade.nets_positions()
+            and only_reduces(positions(), order.symbol, is_buy, checked.volume)
+        ):
+            has_stop_loss = checked.stop_loss is not None or order.trailing_stop_loss is not None
+            profile, state = desk.risk.read(account.id)
+            entry = Entry(order.symbol, checked.volume, has_stop_loss, checked.risk_percent)
+            refuse_entry(
+                profile,
+                desk.gate.facts(
+                    account,
+                    desk.client(account),
+                    profile,
+                    state,
+                    entry,
+                    now=datetime.now(UTC),
+                    open_positions=positions,
+                ),
+            )
         request = new_request(
             account,
             trade_id,
@@ -252,6 +261,19 @@ class ClosePositionBy:
         return [request]
 
 
+def _close_child(account: Account, position: Position) -> TradeRequest:
+    """One position closed whole, as a child of a close-all or a flatten."""
+    return new_request(
+        account,
+        new_ulid(),
+        TradeKind.CLOSE,
+        TradeAction.POSITION_CLOSE_ID,
+        symbol=position.symbol,
+        position_id=position.id,
+        position_volume=position.volume,
+    )
+
+
 @dataclass(frozen=True)
 class CloseAll:
     """Every open position (or every one of a symbol) closed: one child request per position,
@@ -266,15 +288,7 @@ class CloseAll:
     def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
         open_now = desk.client(account).positions(_remote(account))
         children = [
-            new_request(
-                account,
-                new_ulid(),
-                TradeKind.CLOSE,
-                TradeAction.POSITION_CLOSE_ID,
-                symbol=position.symbol,
-                position_id=position.id,
-                position_volume=position.volume,
-            )
+            _close_child(account, position)
             for position in open_now
             if self.symbol is None or position.symbol == self.symbol
         ]
@@ -291,8 +305,9 @@ class CloseAll:
 
 @dataclass(frozen=True)
 class Flatten:
-    """Everything closed: a child request per open position and per pending order, queued in
-    order, then the parent, which settles from them (the kill switch's flatten)."""
+    """Everything closed: a child request per pending order and per open position, queued in
+    that order, then the parent, which settles from them (the kill switch's flatten). Orders are
+    read and canceled first: one that fills meanwhile is then among the positions closed."""
 
     route: ClassVar[str] = "POST /accounts/{account_id}/risk/halt"
 
@@ -301,18 +316,6 @@ class Flatten:
 
     def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
         client = desk.client(account)
-        closes = [
-            new_request(
-                account,
-                new_ulid(),
-                TradeKind.CLOSE,
-                TradeAction.POSITION_CLOSE_ID,
-                symbol=position.symbol,
-                position_id=position.id,
-                position_volume=position.volume,
-            )
-            for position in client.positions(_remote(account))
-        ]
         cancels = [
             new_request(
                 account,
@@ -324,7 +327,8 @@ class Flatten:
             )
             for order in client.orders(_remote(account))
         ]
-        children = [*closes, *cancels]
+        closes = [_close_child(account, position) for position in client.positions(_remote(account))]
+        children = [*cancels, *closes]
         parent = new_request(
             account,
             trade_id,

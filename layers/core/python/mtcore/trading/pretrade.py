@@ -273,9 +273,9 @@ class PreTrade:
     def _margin(self, symbol: str, action: str, volume: Decimal, price: Decimal) -> None:
         """Hedging accounts only: on a netting account an order may reduce a position and need
         no margin at all, which only the broker can tell."""
-        info = self.cache.account_information(self.client, self.remote)
-        if info.margin_mode not in HEDGING_MODES and info.platform != "mt4":
+        if self.nets_positions():
             return
+        info = self.cache.account_information(self.client, self.remote)
         per_lot = self.cache.margin_per_lot(self.client, self.remote, symbol, action, volume, price)
         needed = None if per_lot is None else per_lot * volume
         checks.margin_within(needed, info.free_margin, info.currency)
@@ -333,18 +333,23 @@ class PreTrade:
         adjusted = checks.volume_within(spec, volume, "query.volume")
         return None if adjusted >= position.volume else adjusted
 
-    def hedging_required(self) -> None:
-        """A netting account holds one position per symbol: there is never an opposite one."""
+    def nets_positions(self) -> bool:
+        """Whether the account holds one position per symbol (MT5 netting; MT4 always hedges)."""
         info = self.cache.account_information(self.client, self.remote)
         mode = info.margin_mode or self.account.margin_mode
-        if mode not in HEDGING_MODES and info.platform != "mt4":
+        return mode not in HEDGING_MODES and info.platform != "mt4"
+
+    def hedging_required(self) -> None:
+        """A netting account holds one position per symbol: there is never an opposite one."""
+        if self.nets_positions():
+            info = self.cache.account_information(self.client, self.remote)
             raise TradeRefused(
                 "NETTING_ACCOUNT",
                 "path.positionId",
                 "close-by needs a hedging account; this account nets positions per symbol, "
                 "so close the position instead",
                 limit="ACCOUNT_MARGIN_MODE_RETAIL_HEDGING",
-                value=mode,
+                value=info.margin_mode or self.account.margin_mode,
             )
 
     def close_by(self, position: Position, opposite: Position) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from mtcore.ids import new_ulid
 from mtcore.models import CamelModel, JsonDecimal
 from mtcore.observability import logger
 from mtcore.portfolio import realized_since
@@ -71,13 +72,26 @@ def halt_account(account: Account, request: HaltRequest, *, desk: TradeDesk) -> 
     )
     flattening = None
     if request.flatten:
+        flattening = _flatten(halted, desk)
+    return _state(halted, flattening)
+
+
+def _flatten(account: Account, desk: TradeDesk) -> TradeRequest | None:
+    """The account's flatten under way, or a new one, started by one halt only: the one that
+    claims its id on the account. None while another halt's flatten is being written."""
+    while True:
         running = desk.trades.find(account.id, account.flatten_trade_id) if account.flatten_trade_id else None
         if running is not None and running.status not in SETTLED:
-            flattening = running
-        else:
-            flattening = accept(TradeCall(account.user_id, account.id), Flatten(), desk=desk)
-            halted = desk.accounts.update(halted, {"flatten_trade_id": flattening.id})
-    return _state(halted, flattening)
+            return running
+        trade_id = new_ulid()
+        if desk.accounts.claim_flatten(account, trade_id):
+            return accept(TradeCall(account.user_id, account.id), Flatten(), desk=desk, trade_id=trade_id)
+        account = desk.accounts.get(account.user_id, account.id)
+        if (
+            account.flatten_trade_id is not None
+            and desk.trades.find(account.id, account.flatten_trade_id) is None
+        ):
+            return None  # claimed by a halt this instant, its requests not yet written
 
 
 def resume(user_id: str, account_id: str, *, desk: TradeDesk) -> HaltState:
@@ -119,26 +133,37 @@ def _state(account: Account, flattening: TradeRequest | None) -> HaltState:
 
 def guard(account: Account, *, desk: TradeDesk, now: datetime) -> Breach | None:
     """The loss guards against the balance and equity a sync just stored: the day's starting
-    equity and the high-water mark move on, and a limit newly breached applies `onBreach`, once.
-    Answers that breach."""
+    equity and the high-water mark move on, and a limit newly breached applies `onBreach`, then
+    is marked acted on (a halt that fails leaves it to the next sync). Answers the breach acted
+    on."""
     if account.balance is None or account.equity is None:
         return None
     profile, state = desk.risk.read(account.id)
     day = _trading_day(account, desk, now)
     pnl = _today_pnl(account, desk, day, balance=account.balance, equity=account.equity, now=now)
-    updated, breach = evaluate(profile, state, day=day.day, equity=account.equity, pnl=pnl, now=now)
+    updated, new = evaluate(profile, state, day=day.day, equity=account.equity, pnl=pnl, now=now)
+    if updated.model_copy(update={"evaluated_at": state.evaluated_at}) == state:
+        return None  # nothing moved (no new day, high or breach): nothing written
     if not desk.risk.put_state(account.id, updated, read=state):
         return None  # another sync evaluated alongside: it acts on what it found
-    if breach is not None:
-        logger.warning(
-            "risk limit breached",
-            extra={"code": breach.code, "limit": breach.limit, "value": breach.value},
-        )
-        halt_account(
-            account,
-            HaltRequest(flatten=profile.on_breach is OnBreach.FLATTEN, reason=breach.message),
-            desk=desk,
-        )
+    if not new:
+        return None
+    breach = new[0]
+    logger.warning(
+        "risk limit breached",
+        extra={"code": breach.code, "limit": breach.limit, "value": breach.value},
+    )
+    halt_account(
+        account,
+        HaltRequest(flatten=profile.on_breach is OnBreach.FLATTEN, reason=breach.message),
+        desk=desk,
+    )
+    codes = {found.code for found in new}
+    acted = [
+        found.model_copy(update={"acted_at": now}) if found.code in codes else found
+        for found in updated.breaches
+    ]
+    desk.risk.put_state(account.id, updated.model_copy(update={"breaches": acted}), read=updated)
     return breach
 
 
@@ -176,7 +201,7 @@ class RiskStatus(CamelModel):
     drawdown_percent: JsonDecimal
     trades_today: int
     open_positions: int
-    breach: str | None = Field(default=None, description="The limit last breached, while it still is")
+    breaches: list[Breach] = Field(description="The loss limits breached and not yet recovered")
     limits: list[LimitUsage]
 
 
@@ -223,7 +248,7 @@ def status(user_id: str, account_id: str, *, desk: TradeDesk) -> RiskStatus:
         drawdown_percent=now_standing.drawdown_percent,
         trades_today=trades_today,
         open_positions=len(positions),
-        breach=state.breach.message if state.breach else None,
+        breaches=state.breaches,
         limits=_limits(profile, usage),
     )
 

@@ -33,6 +33,13 @@ def did_trade(request: TradeRequest) -> bool:
     return request.status not in _DID_NOT_TRADE
 
 
+def only_reduces(positions: Sequence[Position], symbol: str, is_buy: bool, volume: Decimal) -> bool:
+    """On a netting account, whether a market order only reduces the symbol's one position (an
+    opposite order up to its volume): that adds no risk, so no risk rule judges it."""
+    held = next((position for position in positions if position.symbol == symbol), None)
+    return held is not None and (held.type == "POSITION_TYPE_BUY") != is_buy and volume <= held.volume
+
+
 @dataclass(frozen=True)
 class Entry:
     symbol: str
