@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from mtcore.errors import InvalidInput
 from mtcore.models import CamelModel
-from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncType
+from mtcore.sync.queue import queue_requested
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,14 +98,4 @@ def _import(
     message = SyncMessage(
         account_id=account_id, type=SyncType.HISTORY, reason=SyncReason.REQUEST, start=start, end=end
     )
-    log = SyncLog(
-        sync_id=message.sync_id,
-        account_id=account_id,
-        type=SyncType.HISTORY,
-        reason=SyncReason.REQUEST,
-        status=SyncStatus.QUEUED,
-        started_at=datetime.now(UTC),
-    )
-    state.queue_log(log)
-    queue.send(message)
-    return log
+    return queue_requested(message, state=state, queue=queue)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mtcore.aws import sqs_client
 from mtcore.settings import get_settings
-from mtcore.sync.models import SyncMessage
+from mtcore.sync.models import SyncLog, SyncMessage, SyncStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from mypy_boto3_sqs import SQSClient
+
+    from mtcore.sync.state import SyncStateRepository
 
 BATCH = 10  # SQS's largest batch
 MAX_JITTER_SECONDS = 20
@@ -74,3 +77,19 @@ def get_sync_queue() -> SyncQueue:
     if not queue_url:
         raise RuntimeError("SYNC_QUEUE_URL is not configured")
     return SyncQueue(sqs_client(), queue_url)
+
+
+def queue_requested(message: SyncMessage, *, state: SyncStateRepository, queue: SyncQueue) -> SyncLog:
+    """Queue a sync asked for, with its log showing it queued until a worker runs it."""
+    log = SyncLog(
+        sync_id=message.sync_id,
+        account_id=message.account_id,
+        type=message.type,
+        reason=message.reason,
+        status=SyncStatus.QUEUED,
+        started_at=datetime.now(UTC),
+    )
+    # The log first: a message whose log is missing could not be followed.
+    state.queue_log(log)
+    queue.send(message)
+    return log

@@ -15,6 +15,7 @@ from mtcore.observability import logger
 from mtcore.redelivery import RetryLater
 from mtcore.sync.audit import audit_account
 from mtcore.sync.models import SYNC_SETTLED, SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+from mtcore.sync.queue import queue_requested
 from mtcore.sync.reading import READS_INFO
 from mtcore.sync.worker import SyncBackedOff, SyncBusy
 from mtcore.trading import guard
@@ -48,18 +49,7 @@ def request_sync(
     """Queue a sync of the caller's account now; its log shows it queued until a worker runs it."""
     account = accounts.get(user_id, account_id)
     message = SyncMessage(account_id=account.id, type=kind, reason=SyncReason.REQUEST)
-    log = SyncLog(
-        sync_id=message.sync_id,
-        account_id=account.id,
-        type=kind,
-        reason=SyncReason.REQUEST,
-        status=SyncStatus.QUEUED,
-        started_at=datetime.now(UTC),
-    )
-    # The log first: a message whose log is missing could not be followed.
-    state.queue_log(log)
-    queue.send(message)
-    return log
+    return queue_requested(message, state=state, queue=queue)
 
 
 def get_sync(

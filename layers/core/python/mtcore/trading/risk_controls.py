@@ -29,9 +29,9 @@ from mtcore.risk import (
 )
 from mtcore.trading.acceptance import TradeCall, accept
 from mtcore.trading.intents import Flatten
-from mtcore.trading.models import OPENING, SETTLED, TradeRequest
+from mtcore.trading.models import SETTLED, TradeRequest
 from mtcore.trading.pretrade import Verdicts
-from mtcore.trading.risk_gate import Entry, did_trade
+from mtcore.trading.risk_gate import Entry
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account
@@ -139,6 +139,8 @@ def guard(account: Account, *, desk: TradeDesk, now: datetime) -> Breach | None:
     if account.balance is None or account.equity is None:
         return None
     profile, state = desk.risk.read(account.id)
+    if profile.max_daily_loss is None and profile.max_drawdown_percent is None:
+        return None  # no loss limit to guard: nothing read, nothing written
     day = _trading_day(account, desk, now)
     pnl = _today_pnl(account, desk, day, balance=account.balance, equity=account.equity, now=now)
     updated, new = evaluate(profile, state, day=day.day, equity=account.equity, pnl=pnl, now=now)
@@ -215,10 +217,7 @@ def status(user_id: str, account_id: str, *, desk: TradeDesk) -> RiskStatus:
     pnl = _today_pnl(account, desk, day, balance=info.balance, equity=info.equity, now=now)
     now_standing = standing(state, day=day.day, equity=info.equity, pnl=pnl)
     positions = client.positions(remote)
-    trades_today = sum(
-        request.kind in OPENING and did_trade(request)
-        for request in desk.trades.created_since(account.id, day.start)
-    )
+    trades_today = desk.gate.entries_since(account.id, day.start)
     per_symbol: dict[str, list[Decimal]] = {}
     for position in positions:
         per_symbol.setdefault(position.symbol, []).append(position.volume)

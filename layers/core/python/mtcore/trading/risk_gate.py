@@ -19,18 +19,12 @@ if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.metaapi.models import Position
     from mtcore.portfolio import HistoryRepository
-    from mtcore.trading.models import TradeRequest
     from mtcore.trading.repository import TradesRepository
 
 # Entries that did not trade do not count against the day's trades.
 _DID_NOT_TRADE = frozenset(
     {TradeStatus.REJECTED, TradeStatus.EXPIRED, TradeStatus.FAILED, TradeStatus.CANCELED}
 )
-
-
-def did_trade(request: TradeRequest) -> bool:
-    """Whether an entry counts against the day's trades: it is on its way or it traded."""
-    return request.status not in _DID_NOT_TRADE
 
 
 def only_reduces(positions: Sequence[Position], symbol: str, is_buy: bool, volume: Decimal) -> bool:
@@ -53,6 +47,13 @@ class RiskGate:
     trades: TradesRepository
     history: HistoryRepository
     market: MarketCache
+
+    def entries_since(self, account_id: str, start: datetime) -> int:
+        """The entries since `start` that count against the day's trades: on their way or traded."""
+        return sum(
+            request.kind in OPENING and request.status not in _DID_NOT_TRADE
+            for request in self.trades.created_since(account_id, start)
+        )
 
     def facts(
         self,
@@ -92,10 +93,7 @@ class RiskGate:
         if counts_by_day or guards:
             day = trading_day(now, self.market.broker_now(client, remote))
             if counts_by_day:
-                trades_today = sum(
-                    request.kind in OPENING and did_trade(request)
-                    for request in self.trades.created_since(account.id, day.start)
-                )
+                trades_today = self.entries_since(account.id, day.start)
             if guards and state.day == day.day and state.day_start_equity is not None:
                 # Since the last sync's evaluation, what equity moved is today's profit or loss.
                 equity = self.market.account_information(client, remote).equity
