@@ -33,3 +33,5 @@ CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 API_ROOT = "api"
 # Routes API Gateway serves without the Cognito authorizer (method, resource path).
 PUBLIC_ROUTES = {("GET", "/api/health")}
+# The webhook intake: public, its own function; each webhook authenticates its senders.
+WEBHOOK_INTAKE_RESOURCE = "/api/webhooks/{id}"

@@ -29,6 +29,9 @@ class StageConfig:
     log_retention_days: int = 30
     api_rate_limit: int = 50
     api_burst_limit: int = 100
+    # The public webhook intake's own method throttling (each webhook also limits itself).
+    webhook_rate_limit: int = 20
+    webhook_burst_limit: int = 40
     # Single-operator deployments: these users may link any account the platform token reads.
     operator_user_ids: list[str] = field(default_factory=list)
     # How often the sync scheduler runs, and how many sync workers may run at once.
@@ -66,6 +69,8 @@ class StageConfig:
             log_retention_days=int(value("logRetentionDays", defaults.log_retention_days)),  # type: ignore[call-overload]
             api_rate_limit=int(value("apiRateLimit", defaults.api_rate_limit)),  # type: ignore[call-overload]
             api_burst_limit=int(value("apiBurstLimit", defaults.api_burst_limit)),  # type: ignore[call-overload]
+            webhook_rate_limit=int(value("webhookRateLimit", defaults.webhook_rate_limit)),  # type: ignore[call-overload]
+            webhook_burst_limit=int(value("webhookBurstLimit", defaults.webhook_burst_limit)),  # type: ignore[call-overload]
             sync_rate_minutes=int(value("syncRateMinutes", defaults.sync_rate_minutes)),  # type: ignore[call-overload]
             sync_max_concurrency=int(value("syncMaxConcurrency", defaults.sync_max_concurrency)),  # type: ignore[call-overload]
         )

@@ -12,9 +12,10 @@ from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
-from infra.constructs.monitoring import SyncMonitoring, TradeMonitoring
+from infra.constructs.monitoring import SignalMonitoring, SyncMonitoring, TradeMonitoring
 from infra.constructs.packaging import Packaging
 from infra.constructs.secrets import Secrets
+from infra.constructs.signals import SignalIntake
 from infra.constructs.sync import SyncPipeline
 from infra.constructs.trading import TradePipeline
 from infra.nag import accept
@@ -43,6 +44,7 @@ class BackendStack(Stack):
             stage=config.stage,
         )
         sync = SyncPipeline(self, "Sync", functions=functions, environment=metaapi_environment, config=config)
+        signals = SignalIntake(self, "Signals", functions=functions, table=data.table, orders=trading.orders)
         api = Api(
             self,
             "Api",
@@ -57,6 +59,7 @@ class BackendStack(Stack):
                 Env.CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
             },
             user_pool=auth.user_pool,
+            webhook_intake=signals.function,
         )
         api_function = api.function
         data.table.grant_read_write_data(trading.sweeper)
@@ -91,6 +94,7 @@ class BackendStack(Stack):
 
         TradeMonitoring(self, "Monitoring", trading=trading)
         SyncMonitoring(self, "SyncMonitoring", sync=sync)
+        SignalMonitoring(self, "SignalMonitoring", intake=signals)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id, key="UserPoolId")

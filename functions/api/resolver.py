@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from functions.api import bodies
 from functions.api.openapi import API_PREFIX, COGNITO_SCHEME, METATRADER_PREFIX
-from functions.api.routes import accounts, health, market, risk, settings, sync, trading
+from functions.api.routes import accounts, health, market, risk, settings, sync, trading, webhooks
 from mtcore import SERVICE_NAME, __version__
 from mtcore.errors import DomainError, ErrorBody, http_error_of, validation_problems
 from mtcore.observability import logger
@@ -43,6 +43,7 @@ app.include_router(settings.router, prefix=METATRADER_PREFIX)
 app.include_router(trading.router, prefix=METATRADER_PREFIX)
 app.include_router(risk.router, prefix=METATRADER_PREFIX)
 app.include_router(sync.router, prefix=METATRADER_PREFIX)
+app.include_router(webhooks.router, prefix=METATRADER_PREFIX)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:

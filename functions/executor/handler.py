@@ -10,17 +10,13 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 
-from mtcore.accounts.access import get_metaapi_access
-from mtcore.accounts.repository import get_accounts_repository
-from mtcore.market.cache import get_market_cache
 from mtcore.observability import logger, metrics, tracer
-from mtcore.portfolio import get_history_repository, get_orders_repository, get_positions_repository
+from mtcore.portfolio import get_orders_repository
 from mtcore.redelivery import delivered
-from mtcore.risk import get_risk_repository
+from mtcore.trading.acceptance import get_keyless_desk
 from mtcore.trading.delivery import execute_trade_message
 from mtcore.trading.executor import Done
 from mtcore.trading.queue import TradeMessage, get_trade_queue
-from mtcore.trading.repository import get_trades_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -43,14 +39,8 @@ def record_handler(record: SQSRecord) -> None:
         lambda: execute_trade_message(
             message,
             receive_count=int(record.attributes.approximate_receive_count),
-            accounts=get_accounts_repository(),
-            trades=get_trades_repository(),
-            access=get_metaapi_access(),
-            positions=get_positions_repository(),
+            desk=get_keyless_desk(),
             orders=get_orders_repository(),
-            market=get_market_cache(),
-            risk=get_risk_repository(),
-            history=get_history_repository(),
         ),
     )
     if isinstance(step, Done):

@@ -12,7 +12,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.api_contract import API_ROOT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
+from infra.api_contract import API_ROOT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS, WEBHOOK_INTAKE_RESOURCE
 from infra.nag import accept
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class Api(Construct):
         functions: FunctionFactory,
         environment: dict[str, str],
         user_pool: cognito.IUserPool,
+        webhook_intake: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function: lambda_.Function = functions.create(
@@ -80,6 +81,13 @@ class Api(Construct):
                 data_trace_enabled=False,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS)),
+                # The public intake has its own, lower limit: a flood there never starves the API.
+                method_options={
+                    f"{WEBHOOK_INTAKE_RESOURCE}/POST": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=config.webhook_rate_limit,
+                        throttling_burst_limit=config.webhook_burst_limit,
+                    )
+                },
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=config.cors_allow_origins,
@@ -114,6 +122,18 @@ class Api(Construct):
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
             accept(
                 health, rule, "The health check is public by design: it reads nothing and returns no data."
+            )
+        intake = (
+            api.add_resource("webhooks")
+            .add_resource("{id}")
+            .add_method("POST", apigw.LambdaIntegration(webhook_intake, proxy=True))
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            accept(
+                intake,
+                rule,
+                "Webhook senders (TradingView) cannot sign in: each webhook authenticates them itself "
+                "(its secret, optional IP allow list and HMAC), under this method's own throttling.",
             )
         api.add_resource("{proxy+}").add_method(
             "ANY",

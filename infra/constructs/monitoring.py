@@ -12,11 +12,14 @@ from constructs import Construct
 from infra.constructs.function_factory import METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
+    from infra.constructs.signals import SignalIntake
     from infra.constructs.sync import SyncPipeline
     from infra.constructs.trading import TradePipeline
 
 # A market order expires after a minute by default: older messages mean the queue is stuck.
 OLDEST_ORDER_SECONDS = 120
+# Refused webhook requests in five minutes that look like someone trying secrets.
+UNAUTHORIZED_BURST = 50
 
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -136,5 +139,37 @@ class SyncMonitoring(Construct):
                 "AccountsDisconnected",
                 "An account's terminal lost its broker connection",
                 count("AccountDisconnected"),
+            ),
+        ]
+
+
+class SignalMonitoring(Construct):
+    """Alarms on the webhook intake: alerts it could not take, and a burst of refused senders."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, intake: SignalIntake) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms = [
+            at_least_one(
+                self,
+                "IntakeErrors",
+                "The webhook intake failed to take alerts",
+                cloudwatch.MathExpression(
+                    expression="errors + failed",
+                    using_metrics={
+                        "errors": intake.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                        "failed": count("SignalIntakeErrors"),
+                    },
+                    period=FIVE_MINUTES,
+                ),
+            ),
+            cloudwatch.Alarm(
+                self,
+                "UnauthorizedBurst",
+                alarm_description=f"Over {UNAUTHORIZED_BURST} webhook requests refused in five minutes",
+                metric=count("SignalsUnauthorized"),
+                threshold=UNAUTHORIZED_BURST,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
         ]

@@ -54,6 +54,7 @@ class _Expiring(Generic[ValueT]):
 class MarketCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._specifications: _Expiring[SymbolSpecification] = _Expiring(SPECIFICATION_SECONDS, clock)
+        self._symbols: _Expiring[list[str]] = _Expiring(SPECIFICATION_SECONDS, clock)
         self._prices: _Expiring[SymbolPrice] = _Expiring(PRICE_SECONDS, clock)
         self._accounts: _Expiring[AccountInformation] = _Expiring(ACCOUNT_SECONDS, clock)
         self._margins: _Expiring[Decimal | None] = _Expiring(MARGIN_SECONDS, clock)
@@ -62,6 +63,10 @@ class MarketCache:
 
     def specification(self, client: MetaApiClient, remote: Remote, symbol: str) -> SymbolSpecification:
         return self._specifications.get((remote[0], symbol), lambda: client.specification(remote, symbol))
+
+    def symbols(self, client: MetaApiClient, remote: Remote) -> list[str]:
+        """The account's symbol names as its broker spells them."""
+        return self._symbols.get((remote[0],), lambda: client.symbols(remote))
 
     def price(self, client: MetaApiClient, remote: Remote, symbol: str) -> SymbolPrice:
         return self._prices.get((remote[0], symbol), lambda: client.current_price(remote, symbol))

@@ -36,27 +36,21 @@ if TYPE_CHECKING:
     from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
     from mtcore.market import MarketCache
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.portfolio import HistoryRepository, OrdersRepository, PositionsRepository
+    from mtcore.portfolio import OrdersRepository, PositionsRepository
     from mtcore.risk import RiskRepository
+    from mtcore.trading.acceptance import TradeDesk
     from mtcore.trading.models import TradeRequest
     from mtcore.trading.queue import TradeMessage
     from mtcore.trading.repository import TradesRepository
 
 
 def execute_trade_message(
-    message: TradeMessage,
-    *,
-    receive_count: int,
-    accounts: AccountsRepository,
-    trades: TradesRepository,
-    access: MetaApiAccess,
-    positions: PositionsRepository,
-    orders: OrdersRepository,
-    market: MarketCache,
-    risk: RiskRepository,
-    history: HistoryRepository,
+    message: TradeMessage, *, receive_count: int, desk: TradeDesk, orders: OrdersRepository
 ) -> Step | None:
     """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
+    from mtcore.signals.dispatch import SignalDispatch
+
+    trades = desk.trades
 
     def execute() -> Step | None:
         request = trades.find(message.account_id, message.trade_id)
@@ -67,7 +61,7 @@ def execute_trade_message(
             return None
         if request.status in SETTLED:
             return Done(request)
-        reached = broker_for(request, accounts=accounts, trades=trades, access=access)
+        reached = broker_for(request, accounts=desk.accounts, trades=trades, access=desk.access)
         if not isinstance(reached, tuple):
             return Done(reached)
         account, client = reached
@@ -75,14 +69,15 @@ def execute_trade_message(
             trades=trades,
             client=client,
             remote=(account.metaapi_account_id, account.region),
-            recheck=_recheck(account, market, risk, RiskGate(trades=trades, history=history, market=market)),
+            recheck=_recheck(account, desk.market, desk.risk, desk.gate),
+            signals=SignalDispatch(account, desk),
             deliveries=receive_count,
         )
         step = executor.run(request.account_id, request.id)
         if isinstance(step, Done) and step.request.status in _CHANGED_THE_ACCOUNT:
             # The dashboard shows the result at once, not at the next scheduled sync.
             try:
-                _refresh(step, executor, positions, orders)
+                _refresh(step, executor, desk.positions, orders)
             except MetaApiError as error:
                 logger.warning("store not refreshed after a trade", extra={"errorCode": error.code})
         return step

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mtcore.errors import TradeRefused
 from mtcore.metaapi.errors import (
@@ -91,6 +91,44 @@ Recheck = Callable[["TradeRequest", "MetaApiClient"], "TradeRefused | dict[str, 
 
 
 @dataclass(frozen=True)
+class Resolved:
+    """What a signal became on its account: the requests to run (in order), and what the signal
+    itself records (the broker's symbol, what it would send)."""
+
+    children: list[TradeRequest]
+    changes: dict[str, Any]
+    note: str
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A signal that ends here: refused, ignored, expired, or (shadow mode) checked and not sent."""
+
+    status: TradeStatus
+    code: str
+    reason: str
+    changes: dict[str, Any] | None = None
+
+
+class SignalResolver(Protocol):
+    def resolve(self, request: TradeRequest, client: MetaApiClient) -> Resolved | Unresolved:
+        """The signal's children, built from the broker's state now (reads through `client`)."""
+        ...
+
+    def record(self, parent: TradeRequest, children: list[TradeRequest]) -> None:
+        """Write and queue the children, then the parent again behind them."""
+        ...
+
+    def entry_due(self, parent: TradeRequest) -> bool:
+        """An entry that waited for the opposite side's closes, not made yet."""
+        ...
+
+    def outcome(self, parent: TradeRequest, children: list[TradeRequest | None]) -> Unresolved:
+        """The signal's final status from its settled children."""
+        ...
+
+
+@dataclass(frozen=True)
 class Done:
     request: TradeRequest
     # The account's positions as read right after a market order executed, when they were.
@@ -121,6 +159,8 @@ class Executor:
     # What may have changed since an entry was accepted (a session closed, the spread widened, a
     # risk limit reached): a reason not to send it, or None. It reads through the client given.
     recheck: Recheck | None = None
+    # Turns a webhook signal into the requests it asks for; without one a signal is not handled.
+    signals: SignalResolver | None = None
     policy: ExecutorPolicy = ExecutorPolicy()
     deliveries: int = 1  # how often the queue has delivered this message, this time included
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -130,6 +170,8 @@ class Executor:
         request = self.trades.get(account_id, request_id)
         if request.status in SETTLED:
             return Done(request)
+        if request.kind is TradeKind.SIGNAL and request.children is None:
+            return self._resolve(request)
         if request.kind in PARENTS:
             return self._settle_group(request)
         now = self.clock()
@@ -311,14 +353,74 @@ class Executor:
 
     # A parent ---------------------------------------------------------------------------------
 
+    def _resolve(self, request: TradeRequest) -> Step:
+        """A signal (or an entry waiting for its opposite side's closes) resolved into the
+        requests it asks for: claimed on the signal first, so a redelivery never makes them twice,
+        then written and queued ahead of the signal, which then settles from them."""
+        if self.signals is None:
+            raise RuntimeError("this executor takes no signals")
+        try:
+            resolution = self.signals.resolve(
+                request, self.client.with_budget(self.policy.read_budget_seconds)
+            )
+        except _REFUSED_READS as error:
+            return self._finish(
+                request,
+                TradeStatus.REJECTED,
+                f"not sent: MetaApi refused to read the account ({error.message})",
+            )
+        except MetaApiError as error:
+            logger.warning("signal not resolved", extra={"errorCode": error.code})
+            wait = (
+                error.retry_after_seconds
+                if isinstance(error, MetaApiRateLimited)
+                else self.policy.short_wait_seconds
+            )
+            return self._retry(request, wait, f"the broker's state could not be read ({error.message})")
+        if isinstance(resolution, Unresolved):
+            return self._finish(
+                request,
+                resolution.status,
+                resolution.reason,
+                code=resolution.code,
+                changes=resolution.changes,
+            )
+        now = self.clock()
+        until = now + timedelta(seconds=self.policy.short_wait_seconds)
+        known = list(request.children or [])
+        claimed = self.trades.transition(
+            request,
+            TradeStatus.WAITING,
+            expected=SENDABLE,
+            at=now,
+            note=resolution.note,
+            changes={
+                **resolution.changes,
+                "children": [*known, *(child.id for child in resolution.children)],
+                "not_before": until,
+            },
+        )
+        self.signals.record(claimed, resolution.children)
+        return Parked(claimed, until)
+
     def _settle_group(self, request: TradeRequest) -> Step:
         """Queued after its children in the account's group, a parent usually finds them settled.
         If one is not (parked, or sent again behind the parent), the parent is parked: waiting in
         the group would hold back the very child it waits for."""
         children = children_of(request, self.trades)
-        outcome = outcome_of(children)
-        if outcome is not None:
-            return self._finish(request, outcome[0], outcome[1])
+        if request.kind is TradeKind.SIGNAL and self.signals is not None:
+            settled = all(child is None or child.status in SETTLED for child in children)
+            if settled and self.signals.entry_due(request):
+                return self._resolve(request)  # the opposite side's closes are done: now the entry
+            ended = self.signals.outcome(request, children) if settled else None
+            if ended is not None:
+                return self._finish(
+                    request, ended.status, ended.reason, code=ended.code, changes=ended.changes
+                )
+        else:
+            outcome = outcome_of(children)
+            if outcome is not None:
+                return self._finish(request, outcome[0], outcome[1])
         now = self.clock()
         due = [child.not_before for child in children if child is not None and child.not_before]
         until = max([*due, now]) + timedelta(seconds=self.policy.short_wait_seconds)
@@ -393,8 +495,9 @@ class Executor:
         broker: BrokerAnswer | None = None,
         price: Decimal | None = None,
         code: str | None = None,
+        changes: dict[str, Any] | None = None,
     ) -> Done:
-        changes: dict[str, object] = {"reason": reason}
+        changes = {**(changes or {}), "reason": reason}
         if code is not None:
             changes["code"] = code
         if broker is not None:

@@ -261,7 +261,7 @@ class ClosePositionBy:
         return [request]
 
 
-def _close_child(account: Account, position: Position) -> TradeRequest:
+def close_child(account: Account, position: Position) -> TradeRequest:
     """One position closed whole, as a child of a close-all or a flatten."""
     return new_request(
         account,
@@ -288,7 +288,7 @@ class CloseAll:
     def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
         open_now = desk.client(account).positions(_remote(account))
         children = [
-            _close_child(account, position)
+            close_child(account, position)
             for position in open_now
             if self.symbol is None or position.symbol == self.symbol
         ]
@@ -327,7 +327,7 @@ class Flatten:
             )
             for order in client.orders(_remote(account))
         ]
-        closes = [_close_child(account, position) for position in client.positions(_remote(account))]
+        closes = [close_child(account, position) for position in client.positions(_remote(account))]
         children = [*cancels, *closes]
         parent = new_request(
             account,

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
 from mtcore.models import CamelModel, JsonDecimal
-from mtcore.risk import Sizing
+from mtcore.risk.models import Lots, Sizing, SymbolName
 
 
 class TradeStatus(StrEnum):
@@ -53,6 +53,7 @@ class TradeKind(StrEnum):
     CLOSE_BY = "close_by"  # closing a position by an opposite one (hedging accounts)
     CLOSE_ALL = "close_all"  # a parent: one CLOSE child per position; it settles from them
     FLATTEN = "flatten"  # a parent: a CLOSE child per position and a CANCEL child per pending order
+    SIGNAL = "signal"  # a parent: a webhook alert's command, resolved into children when executed
     MODIFY_POSITION = "modify_position"  # a position's stop loss, take profit, trailing stop
     MODIFY_ORDER = "modify_order"  # a pending order's price, stop loss, take profit, expiration
     CANCEL = "cancel"  # a pending order removed
@@ -61,7 +62,7 @@ class TradeKind(StrEnum):
 # Kinds that create something at the broker, found again by their clientId.
 OPENING = frozenset({TradeKind.OPEN, TradeKind.PLACE})
 # Kinds that never reach the broker themselves: they settle from their children.
-PARENTS = frozenset({TradeKind.CLOSE_ALL, TradeKind.FLATTEN})
+PARENTS = frozenset({TradeKind.CLOSE_ALL, TradeKind.FLATTEN, TradeKind.SIGNAL})
 
 
 Price = Annotated[JsonDecimal, Field(gt=0, max_digits=20, decimal_places=10)]
@@ -142,6 +143,84 @@ def client_id_of(request_id: str) -> str:
 SizeAt = Literal["acceptance", "execution"]
 
 
+class Command(StrEnum):
+    """What a webhook alert asks for (PineConnector's words)."""
+
+    BUY = "buy"
+    SELL = "sell"
+    BUY_LIMIT = "buylimit"
+    SELL_LIMIT = "selllimit"
+    BUY_STOP = "buystop"
+    SELL_STOP = "sellstop"
+    CLOSE_LONG = "closelong"
+    CLOSE_SHORT = "closeshort"
+    CLOSE_ALL = "closeall"
+    CANCEL_LONG = "cancellong"
+    CANCEL_SHORT = "cancelshort"
+    NEW_SLTP_LONG = "newsltplong"
+    NEW_SLTP_SHORT = "newsltpshort"
+
+
+PENDING_COMMANDS = frozenset({Command.BUY_LIMIT, Command.SELL_LIMIT, Command.BUY_STOP, Command.SELL_STOP})
+ENTRY_COMMANDS = frozenset({Command.BUY, Command.SELL, *PENDING_COMMANDS})
+SLTP_COMMANDS = frozenset({Command.NEW_SLTP_LONG, Command.NEW_SLTP_SHORT})
+LONG_COMMANDS = frozenset(
+    {
+        Command.BUY,
+        Command.BUY_LIMIT,
+        Command.BUY_STOP,
+        Command.CLOSE_LONG,
+        Command.CANCEL_LONG,
+        Command.NEW_SLTP_LONG,
+    }
+)
+
+
+class AlertCommand(CamelModel):
+    """One command of an alert, in the order API's terms (levels in their units)."""
+
+    command: Command
+    symbol: SymbolName
+    volume: Lots | None = None
+    sizing: Sizing | None = None
+    risk: Annotated[JsonDecimal | None, Field(gt=0, le=100_000)] = Field(
+        default=None, description="PineConnector's risk=, read through the webhook's sizing mode"
+    )
+    open_price: Price | None = None
+    stop_loss: Price | None = None
+    take_profit: Price | None = None
+    stop_loss_units: LevelUnits | None = None
+    take_profit_units: LevelUnits | None = None
+    comment: Annotated[str | None, Field(max_length=COMMENT_MAX, pattern=r"^[\x20-\x7e]*$")] = None
+    max_spread_pips: Annotated[JsonDecimal | None, Field(gt=0, le=10_000)] = None
+
+    @property
+    def is_long(self) -> bool:
+        return self.command in LONG_COMMANDS
+
+    @property
+    def both_sides(self) -> bool:
+        return self.command is Command.CLOSE_ALL
+
+
+class SignalOrder(CamelModel):
+    """What a webhook's alert asks of one account, resolved on it when the executor reaches it:
+    the symbol as the account's broker names it, the volume from its money then, its risk rules."""
+
+    webhook_id: str
+    signal_id: str = Field(description="The signal log's id")
+    command: AlertCommand = Field(
+        description="Sizing and levels already resolved with the webhook's defaults"
+    )
+    symbol_map: dict[str, str] | None = None
+    pyramiding: bool = True
+    close_opposite: bool = False
+    shadow: bool = False
+    entry_after: list[str] | None = Field(
+        default=None, description="The closes of the opposite side an entry waits for"
+    )
+
+
 class TradeRequest(CamelModel):
     id: str = Field(default_factory=new_ulid)
     account_id: str
@@ -169,8 +248,9 @@ class TradeRequest(CamelModel):
     position_volume: JsonDecimal | None = None
     close_by_volume: JsonDecimal | None = None
     children: list[str] | None = Field(
-        default=None, description="For close_all and flatten: the child requests"
+        default=None, description="For close_all, flatten and signal: the child requests"
     )
+    signal: SignalOrder | None = Field(default=None, description="For signal: the webhook alert's command")
     max_slippage_points: int | None = Field(default=None, description="Sent with market orders")
     client_id: str = ""
     status: TradeStatus = TradeStatus.QUEUED

@@ -47,6 +47,32 @@ class TradeQueue:
             MessageDeduplicationId=request.id,
         )
 
+    def send_all(self, requests: list[TradeRequest]) -> bool:
+        """Queue each request's message, ten a call, in order; False when any was not queued (the
+        sweeper sends those)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        sent = True
+        for start in range(0, len(requests), 10):
+            entries = [
+                {
+                    "Id": str(number),
+                    "MessageBody": TradeMessage(
+                        account_id=request.account_id, trade_id=request.id
+                    ).model_dump_json(),
+                    "MessageGroupId": request.account_id,
+                    "MessageDeduplicationId": request.id,
+                }
+                for number, request in enumerate(requests[start : start + 10])
+            ]
+            try:
+                answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)  # type: ignore[arg-type]
+            except (BotoCoreError, ClientError):
+                sent = False
+                continue
+            sent = sent and not answer.get("Failed")
+        return sent
+
     def send_again(self, request: TradeRequest, at: datetime) -> None:
         """A new message for a request whose message is gone; a duplicate delivery is harmless
         (the executor acts on the request's status), a lost one is not."""

@@ -31,6 +31,20 @@ class TransitionRefused(Conflict):
     code = "TRADE_STATUS_CHANGED"
 
 
+def item_of(request: TradeRequest) -> dict[str, Any]:
+    """A new request as stored: in the sweep index until it settles (a crash before its message
+    is sent leaves it for the sweeper)."""
+    item = plain(request) | {
+        "pk": account_pk(request.account_id),
+        "sk": trade_sk(request.id),
+        "entity": ENTITY,
+        "userId": request.user_id,
+        IN_FLIGHT_ATTRIBUTE: sweep_shard(request.account_id),
+        "sweepAt": sweep_at(request.status, request.created_at, request.not_before).isoformat(),
+    }
+    return to_item(item)
+
+
 class TradesRepository:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -39,17 +53,11 @@ class TradesRepository:
     def put_new(self, request: TradeRequest) -> bool:
         """Write a new request; False when one with its id is stored already (a repeat of the
         call that created it, or the client's own retry of a write that had gone through)."""
-        item = plain(request) | {
-            "pk": account_pk(request.account_id),
-            "sk": trade_sk(request.id),
-            "entity": ENTITY,
-            "userId": request.user_id,
-            IN_FLIGHT_ATTRIBUTE: sweep_shard(request.account_id),
-            "sweepAt": sweep_at(request.status, request.created_at, request.not_before).isoformat(),
-        }
         try:
             self._client.put_item(
-                TableName=self._table_name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+                TableName=self._table_name,
+                Item=item_of(request),
+                ConditionExpression="attribute_not_exists(pk)",
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False

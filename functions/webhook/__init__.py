@@ -1,0 +1,1 @@
+"""The webhook intake: alerts in, trade requests queued."""
