@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from mtcore.observability import logger, metrics, tracer
 from mtcore.portfolio import get_orders_repository
 from mtcore.redelivery import delivered
+from mtcore.signals import SignalDispatch
 from mtcore.trading.acceptance import get_keyless_desk
 from mtcore.trading.delivery import execute_trade_message
 from mtcore.trading.executor import Done
@@ -41,6 +42,7 @@ def record_handler(record: SQSRecord) -> None:
             receive_count=int(record.attributes.approximate_receive_count),
             desk=get_keyless_desk(),
             orders=get_orders_repository(),
+            signals=SignalDispatch,
         ),
     )
     if isinstance(step, Done):

@@ -27,6 +27,7 @@ from infra.api_contract import (
     NO_ROUTE,
     PUBLIC_ROUTES,
     UNAUTHORIZED,
+    WEBHOOK_INTAKE_RESOURCE,
     GatewayError,
 )
 from infra.local.tokens import TOKEN_LIFETIME_S, DevTokens
@@ -37,6 +38,7 @@ DEV_TOKEN_PATH = "/api/dev/token"  # noqa: S105 - a route, not a secret
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+_INTAKE_PATH = re.compile("^" + WEBHOOK_INTAKE_RESOURCE.replace("{id}", "(?P<id>[^/]+)") + "$")
 _SWAGGER_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>MetaTrader backend API</title>
 <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
@@ -68,6 +70,7 @@ class LocalGateway:
         self,
         handler: Handler,
         *,
+        intake: Handler,
         tokens: DevTokens,
         stage: str,
         cors_allow_origins: list[str],
@@ -75,13 +78,15 @@ class LocalGateway:
         timeout_s: float = 25.0,
     ) -> None:
         self._handler = handler
+        self._intake = intake
         self._tokens = tokens
         self._stage = stage
         self._origins = cors_allow_origins
         self._openapi = openapi
         self._timeout_s = timeout_s
-        # One Lambda container handles one request at a time; so does this one.
+        # One Lambda container handles one request at a time; so does each function here.
         self._container = threading.Lock()
+        self._intake_container = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -108,6 +113,9 @@ class LocalGateway:
             return self._gateway_error(request, NO_ROUTE)
         if (request.method, path) in PUBLIC_ROUTES:
             return self._invoke(request, resource=path, claims=None)
+        intake = _INTAKE_PATH.match(path)
+        if intake is not None and request.method == "POST":
+            return self._invoke_intake(request, intake.group("id"))
         claims = self._claims_of(request)
         if claims is None:
             return self._gateway_error(request, UNAUTHORIZED)
@@ -167,6 +175,17 @@ class LocalGateway:
             result = self._handler(event, context)
         return self._response_of(result)
 
+    def _invoke_intake(self, request: Request, webhook_id: str) -> Response:
+        """The webhook intake, public as deployed; its source IP is the socket's peer."""
+        event = self._event(request, resource=WEBHOOK_INTAKE_RESOURCE, claims=None)
+        event["pathParameters"] = {"id": webhook_id}
+        with self._intake_container:
+            context = LambdaContext(
+                "webhook", time.monotonic() + self._timeout_s, event["requestContext"]["requestId"]
+            )
+            result = self._intake(event, context)
+        return self._response_of(result)
+
     def _event(self, request: Request, *, resource: str, claims: dict[str, str] | None) -> dict[str, Any]:
         raw_body = request.get_data()
         try:
@@ -186,7 +205,8 @@ class LocalGateway:
             "requestTimeEpoch": int(time.time() * 1000),
             "resourcePath": resource,
             "httpMethod": request.method,
-            "path": f"/{self._stage}{request.path}",
+            # The path as called: the local URL has no stage in it (a custom domain's mapping).
+            "path": request.path,
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
             "identity": {"sourceIp": request.remote_addr, "userAgent": request.user_agent.string},
         }

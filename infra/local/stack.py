@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from infra.local.queues import QueuePoller, StreamPoller, Timer
 
 API_HANDLER = "functions.api.handler.lambda_handler"
+WEBHOOK_HANDLER = "functions.webhook.handler.lambda_handler"
 LOCAL_REGION = "us-east-1"
 # The simulator's MetaApi user that plays the platform; its token is the platform token here.
 SIMULATED_PLATFORM_TOKEN = "local-platform-token"  # noqa: S105 - a simulator user, not a real token
@@ -123,6 +124,7 @@ class LocalStack:
         # One process plays every function: their environments (all from the template) merge.
         functions = [
             API_HANDLER,
+            WEBHOOK_HANDLER,
             *(s.handler for s in subscriptions),
             *(s.handler for s in streams),
             *(s.handler for s in schedules(template)),
@@ -144,9 +146,11 @@ class LocalStack:
 
         from functions.api.handler import lambda_handler
         from functions.api.resolver import openapi_json
+        from functions.webhook.handler import lambda_handler as intake_handler
 
         gateway = LocalGateway(
             lambda_handler,
+            intake=intake_handler,
             tokens=DevTokens(),
             stage=LOCAL_STAGE,
             cors_allow_origins=self.cors_allow_origins,

@@ -104,14 +104,17 @@ def _methods(resources: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[
     ]
 
 
-def test_every_route_but_health_and_preflight_uses_the_cognito_authorizer(
+def test_every_route_but_health_the_webhook_intake_and_preflight_uses_the_cognito_authorizer(
     resources: dict[str, dict[str, Any]],
 ) -> None:
     methods = _methods(resources)
     public = {(verb, path) for verb, path, m in methods if m.get("AuthorizationType", "NONE") == "NONE"}
     guarded = [(verb, path, m) for verb, path, m in methods if (verb, path) not in public]
 
-    assert {(verb, path) for verb, path in public if verb != "OPTIONS"} == {("GET", "/api/health")}
+    assert {(verb, path) for verb, path in public if verb != "OPTIONS"} == {
+        ("GET", "/api/health"),
+        ("POST", "/api/webhooks/{id}"),
+    }
     assert ("ANY", "/api/{proxy+}") in {(verb, path) for verb, path, _ in guarded}
     for verb, path, method in guarded:
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS", f"{verb} {path}"
@@ -414,7 +417,7 @@ def test_sync_is_watched(template: Template, description: str) -> None:
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})
 
 
-def test_only_the_api_the_sweeper_and_the_sync_worker_queue_orders(
+def test_only_the_api_the_sweeper_the_sync_worker_and_the_webhook_intake_queue_orders(
     resources: dict[str, dict[str, Any]],
 ) -> None:
     """The sync worker closes everything through the order queue when a loss limit says so."""
@@ -433,8 +436,44 @@ def test_only_the_api_the_sweeper_and_the_sync_worker_queue_orders(
         "functions.api.handler.lambda_handler",
         "functions.sweeper.handler.lambda_handler",
         "functions.sync_worker.handler.lambda_handler",
+        "functions.webhook.handler.lambda_handler",
     }
     worker = next(
         f for f in functions.values() if f["Handler"] == "functions.sync_worker.handler.lambda_handler"
     )
     assert worker["Environment"]["Variables"]["TRADE_QUEUE_URL"] == {"Ref": orders}
+
+
+def test_the_webhook_intake_is_its_own_function_with_its_own_throttling(
+    template: Template, resources: dict[str, dict[str, Any]]
+) -> None:
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    intake_id, intake = next(
+        (name, f)
+        for name, f in functions.items()
+        if f["Handler"] == "functions.webhook.handler.lambda_handler"
+    )
+    methods = {(verb, path): method for verb, path, method in _methods(resources)}
+    route = methods[("POST", "/api/webhooks/{id}")]
+    assert route["AuthorizationType"] == "NONE"
+    assert intake_id in json.dumps(route["Integration"]["Uri"])
+    # It never calls MetaApi: no token, only the table and the order queue.
+    variables = intake["Environment"]["Variables"]
+    assert set(variables) >= {"TABLE_NAME", "TRADE_QUEUE_URL"}
+    assert "PLATFORM_TOKEN_SECRET_ID" not in variables
+    assert intake.get("Timeout", 3) <= 10
+    stage = next(iter(template.find_resources("AWS::ApiGateway::Stage").values()))["Properties"]
+    by_path = {setting["ResourcePath"]: setting for setting in stage["MethodSettings"]}
+    intake_setting = by_path["/~1api~1webhooks~1{id}"]
+    assert intake_setting["HttpMethod"] == "POST"
+    assert intake_setting["ThrottlingRateLimit"] == 20
+    assert intake_setting["ThrottlingBurstLimit"] == 40
+
+
+def test_alarms_watch_intake_errors_and_bursts_of_refused_senders(template: Template) -> None:
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    descriptions = {alarm["Properties"]["AlarmDescription"]: alarm["Properties"] for alarm in alarms.values()}
+    assert "The webhook intake failed to take alerts" in descriptions
+    burst = next(props for text, props in descriptions.items() if "webhook requests refused" in text)
+    assert burst["MetricName"] == "SignalsUnauthorized"
+    assert burst["Threshold"] == 50

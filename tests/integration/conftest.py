@@ -26,6 +26,8 @@ API_HANDLER = "functions.api.handler.lambda_handler"
 EXECUTOR_HANDLER = "functions.executor.handler.lambda_handler"
 DEAD_LETTER_HANDLER = "functions.dead_letters.handler.lambda_handler"
 TRADE_EVENTS_HANDLER = "functions.trade_events.handler.lambda_handler"
+WEBHOOK_HANDLER = "functions.webhook.handler.lambda_handler"
+TRADINGVIEW_IP = "52.89.214.238"
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,13 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[L
             sqs=boto3.client("sqs"),
             events=boto3.client("events"),
         )
-        for handler in (API_HANDLER, EXECUTOR_HANDLER, DEAD_LETTER_HANDLER, TRADE_EVENTS_HANDLER):
+        for handler in (
+            API_HANDLER,
+            EXECUTOR_HANDLER,
+            DEAD_LETTER_HANDLER,
+            TRADE_EVENTS_HANDLER,
+            WEBHOOK_HANDLER,
+        ):
             for name, value in function_environment(template, handler, resources).items():
                 monkeypatch.setenv(name, value)
         yield resources
@@ -124,6 +132,42 @@ class Api:
 @pytest.fixture
 def api(aws: LocalResources) -> Api:
     return Api()
+
+
+def post_alert(
+    webhook_id: str,
+    body: str | bytes,
+    *,
+    content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
+    source_ip: str = TRADINGVIEW_IP,
+) -> Answer:
+    """An alert to the webhook intake, as API Gateway hands it to the function: the source IP
+    from the connection, in the request context."""
+    from functions.webhook.handler import lambda_handler
+
+    data = body.encode() if isinstance(body, str) else body
+    all_headers = ({"Content-Type": content_type} if content_type else {}) | (headers or {})
+    try:
+        text, is_base64 = data.decode(), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(data).decode(), True
+    request_id = str(uuid.uuid4())
+    event = {
+        "resource": "/api/webhooks/{id}",
+        "path": f"/api/webhooks/{webhook_id}",
+        "httpMethod": "POST",
+        "headers": all_headers,
+        "pathParameters": {"id": webhook_id},
+        "requestContext": {"requestId": request_id, "identity": {"sourceIp": source_ip}},
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+    context = LambdaContext("webhook", deadline_s=time.monotonic() + 10, aws_request_id=request_id)
+    result = lambda_handler(event, context)
+    return Answer(
+        result["statusCode"], {k: [v] for k, v in result["headers"].items()}, json.loads(result["body"])
+    )
 
 
 @pytest.fixture
@@ -224,6 +268,13 @@ class Simulator:
         assert answer.status_code == 200, answer.text
         specification: dict[str, Any] = answer.json()
         return specification
+
+    def name_symbols(self, account_id: str, names: dict[str, str]) -> None:
+        """What this account's broker calls its symbols: broker name -> catalogue symbol."""
+        answer = self.session.put(
+            f"{self.url}/_sim/accounts/{account_id}/symbols", json={"symbols": names}, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
 
     def reset_symbol(self, symbol: str) -> None:
         answer = self.session.delete(f"{self.url}/_sim/symbols/{symbol}", timeout=5)

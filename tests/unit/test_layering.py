@@ -20,8 +20,9 @@ RANKS = {
     "risk": 3,
     "trading": 4,
     "sync": 5,
+    "signals": 5,
 }
-CAPABILITIES = {"accounts", "market", "portfolio", "risk", "trading", "sync"}
+CAPABILITIES = {"accounts", "market", "portfolio", "risk", "trading", "sync", "signals"}
 
 
 def _package_of(module: str) -> str:

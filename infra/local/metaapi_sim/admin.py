@@ -81,6 +81,23 @@ def change_account(account: Account, body: dict[str, Any]) -> None:
         terminal.set_balance(positive(body, "balance"))
 
 
+def name_symbols(symbols: Catalogue, market: Market, account: Account, body: dict[str, Any]) -> list[str]:
+    """What this account's broker calls its symbols: `{"symbols": {"EURUSD.m": "EURUSD", ...}}`
+    lists exactly these names, each trading as the catalogue symbol it names."""
+    names = body.get("symbols")
+    if not isinstance(names, dict) or not names:
+        raise invalid("must map each broker name to a catalogue symbol", parameter="symbols")
+    for name, base in names.items():
+        spec_of = symbols.get(base) if isinstance(base, str) else None
+        if spec_of is None or not isinstance(name, str) or not name:
+            raise invalid("must name a catalogue symbol", parameter=f"symbols.{name}", value=base)
+        if name != base:
+            symbols.alias(name, base)
+            market.alias(name, base)
+    account.terminal.symbol_names = sorted(names)
+    return account.terminal.symbol_names
+
+
 def pin_price(symbols: Catalogue, market: Market, symbol: str, body: dict[str, Any]) -> dict[str, Any]:
     spec = client.spec_of(symbols, symbol)
     bid, ask = positive(body, "bid"), positive(body, "ask")

@@ -102,6 +102,7 @@ class MetaApiSimulator:
             "clear_faults": self._clear_faults,
             "open_position": self._open_position,
             "change_account": self._change_account,
+            "name_symbols": self._name_symbols,
             "trades": self._trades,
             "pin_price": self._pin_price,
             "override_symbol": self._override_symbol,
@@ -206,6 +207,7 @@ class MetaApiSimulator:
             Rule("/_sim/accounts/<account_id>/faults", methods=["DELETE"], endpoint="clear_faults"),
             Rule("/_sim/accounts/<account_id>/positions", methods=["POST"], endpoint="open_position"),
             Rule("/_sim/accounts/<account_id>", methods=["PUT"], endpoint="change_account"),
+            Rule("/_sim/accounts/<account_id>/symbols", methods=["PUT"], endpoint="name_symbols"),
             Rule("/_sim/accounts/<account_id>/trades", methods=["GET"], endpoint="trades"),
             Rule("/_sim/prices/<symbol>", methods=["PUT"], endpoint="pin_price"),
             Rule("/_sim/symbols/<symbol>", methods=["PUT"], endpoint="override_symbol"),
@@ -267,7 +269,9 @@ class MetaApiSimulator:
                     account.terminal.deals, position_id
                 ),
             ),
-            "symbols": reading("symbols", lambda _account, _request: self._symbols.names()),
+            "symbols": reading(
+                "symbols", lambda account, _request: account.terminal.symbol_names or self._symbols.names()
+            ),
             "specification": reading(
                 "specification",
                 lambda _account, _request, symbol: client.spec_of(self._symbols, symbol).specification(),
@@ -506,6 +510,12 @@ class MetaApiSimulator:
             catch_up(account.terminal)
             admin.change_account(account, parse_object(request.get_data()))
             return _json(client.account_information(account))
+
+    def _name_symbols(self, request: Request, account_id: str) -> Response:
+        with self._lock:
+            account = self._existing(account_id)
+            names = admin.name_symbols(self._symbols, self._market, account, parse_object(request.get_data()))
+            return _json(names)
 
     def _trades(self, _request: Request, account_id: str) -> Response:
         with self._lock:

@@ -60,6 +60,10 @@ class Market:
         now = clock()
         self._walks = {symbol: _Walk(spec, seed, now) for symbol, spec in SYMBOLS.items()}
 
+    def alias(self, name: str, base: str) -> None:
+        """A broker's own name for a symbol quotes as the symbol does."""
+        self._walks[name] = self._walks[base]
+
     def quote(self, symbol: str) -> Quote:
         walk = self._walks[symbol]
         walk.advance(self._clock())

@@ -3,6 +3,7 @@ its profit currency; the terminal converts it to the account's (see `Market.rate
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -301,12 +302,23 @@ class Catalogue:
 
     def __init__(self) -> None:
         self._specs = dict(SYMBOLS)
+        # A broker's own name for a symbol (`EURUSD.m`, `GOLD`): the same rules and prices.
+        self._aliases: dict[str, str] = {}
 
     def get(self, symbol: str) -> SymbolSpec | None:
-        return self._specs.get(symbol)
+        if symbol in self._specs:
+            return self._specs[symbol]
+        base = self._aliases.get(symbol)
+        return None if base is None else dataclasses.replace(self._specs[base], symbol=symbol)
 
     def __getitem__(self, symbol: str) -> SymbolSpec:
-        return self._specs[symbol]
+        spec = self.get(symbol)
+        if spec is None:
+            raise KeyError(symbol)
+        return spec
+
+    def alias(self, name: str, base: str) -> None:
+        self._aliases[name] = base
 
     def names(self) -> list[str]:
         return sorted(self._specs)

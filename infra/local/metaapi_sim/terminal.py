@@ -86,6 +86,8 @@ class Terminal:
         self.margin_mode = margin_mode
         self.market = market
         self.symbols = symbols
+        # The names this broker lists (GET /symbols); None lists the whole catalogue.
+        self.symbol_names: list[str] | None = None
         self.tickets = tickets
         self.clock = clock
         self.positions: dict[str, Position] = {}

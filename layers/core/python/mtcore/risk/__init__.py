@@ -5,12 +5,14 @@ from mtcore.risk.guards import Standing, TradingDay, evaluate, standing, today_p
 from mtcore.risk.models import (
     Breach,
     FixedSizing,
+    Lots,
     MarginPercentSizing,
     OnBreach,
     RiskProfile,
     RiskState,
     Sized,
     Sizing,
+    SymbolName,
 )
 from mtcore.risk.repository import RiskRepository, get_risk_repository
 from mtcore.risk.rules import EntryFacts, OpenPosition, RiskRefused, RuleCheck, entry_checks, refuse_entry
@@ -20,6 +22,7 @@ __all__ = [
     "Breach",
     "EntryFacts",
     "FixedSizing",
+    "Lots",
     "MarginPercentSizing",
     "OnBreach",
     "OpenPosition",
@@ -32,6 +35,7 @@ __all__ = [
     "Sizing",
     "SizingMarket",
     "Standing",
+    "SymbolName",
     "TradingDay",
     "entry_checks",
     "evaluate",

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mtcore.trading.models import (
+from mtcore.trading import (
     ENTRY_COMMANDS,
     PENDING_COMMANDS,
     SLTP_COMMANDS,

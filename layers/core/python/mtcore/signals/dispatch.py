@@ -15,27 +15,31 @@ from mtcore.errors import TradeRefused
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
 from mtcore.signals.symbols import broker_symbol
-from mtcore.trading.acceptance import new_request
-from mtcore.trading.bodies import NewOrder, PositionChanges
-from mtcore.trading.checks import pip_of, point_of
-from mtcore.trading.executor import Resolved, Unresolved
-from mtcore.trading.groups import outcome_of
-from mtcore.trading.intents import ChangePosition, PlaceOrder, close_child
-from mtcore.trading.models import (
+from mtcore.trading import (
     ENTRY_COMMANDS,
     PENDING_COMMANDS,
     SLTP_COMMANDS,
+    ChangePosition,
     Command,
+    NewOrder,
+    PlaceOrder,
+    PositionChanges,
+    Resolved,
     TradeKind,
     TradeStatus,
+    Unresolved,
+    close_child,
+    new_request,
+    outcome_of,
+    pip_of,
+    point_of,
 )
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.metaapi.models import Order, Position
-    from mtcore.trading.acceptance import TradeDesk
-    from mtcore.trading.models import AlertCommand, SignalOrder, TradeRequest
+    from mtcore.trading import AlertCommand, SignalOrder, TradeDesk, TradeRequest
 
 SHADOW = "SIGNAL_SHADOW"
 IGNORED = "SIGNAL_IGNORED"

@@ -24,7 +24,7 @@ from mtcore.signals.alerts import AlertInvalid, read_alert, redact
 from mtcore.signals.auth import ip_allowed, secret_matches, signature_problem
 from mtcore.signals.models import Outcome, Signal, SignalTarget
 from mtcore.signals.repository import SIGNAL_ID_KEEP, Accepted, Refusal
-from mtcore.trading.models import (
+from mtcore.trading import (
     ENTRY_COMMANDS,
     AlertCommand,
     Command,
@@ -34,10 +34,10 @@ from mtcore.trading.models import (
 )
 
 if TYPE_CHECKING:
-    from mtcore.risk.models import Sizing
+    from mtcore.risk import Sizing
     from mtcore.signals.models import StoredWebhook
     from mtcore.signals.repository import SignalsRepository
-    from mtcore.trading.queue import TradeQueue
+    from mtcore.trading import TradeQueue
 
 UNAUTHORIZED_BODY = {"code": "UNAUTHORIZED", "message": "Unknown webhook or wrong credentials"}
 _WEBHOOK_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -128,7 +128,7 @@ def receive(
         rate_limit=webhook.rate_limit_per_minute,
         trades=trades,
     )
-    from mtcore.trading.repository import item_of
+    from mtcore.trading import item_of
 
     refusal = signals.accept(accepted, [item_of(trade) for trade in trades])
     if refusal is Refusal.RATE_LIMITED:
@@ -229,7 +229,7 @@ def _unauthenticated(
 def _sizing(webhook: StoredWebhook, command: AlertCommand) -> Sizing | None:
     """An entry's sizing: the alert's volume or sizing, else the webhook's, with risk= read as
     the webhook's mode's number (lots, percent or money)."""
-    from mtcore.risk.models import FixedSizing
+    from mtcore.risk import FixedSizing
 
     if command.command not in ENTRY_COMMANDS:
         return None

@@ -8,12 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from mtcore.models import CamelModel, JsonDecimal
-from mtcore.risk import FixedSizing, Sizing
-from mtcore.risk.models import SymbolName
-from mtcore.trading.models import AlertCommand, Command, LevelUnits, Price
+from mtcore.risk import FixedSizing, Sizing, SymbolName
+from mtcore.trading import AlertCommand, Command, LevelUnits, Price
 
 TRADINGVIEW = "tradingview"
 # TradingView's published webhook senders (IPv4 only).
@@ -25,6 +24,8 @@ DEFAULT_VOLUME = Decimal("0.01")
 class WebhookAuth(CamelModel):
     """Checks on top of the secret: where the request comes from, and a signature over its body
     for senders that can sign (TradingView cannot)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelled check is refused, never silently off
 
     allowed_ips: Annotated[
         Literal["tradingview"] | Annotated[list[str], Field(min_length=1, max_length=50)] | None,
@@ -52,6 +53,8 @@ class WebhookAuth(CamelModel):
 
 class WebhookSettings(CamelModel):
     """What a trader sets on a webhook (the body of POST and PUT)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
     account_ids: Annotated[
@@ -105,6 +108,8 @@ class NewWebhook(Webhook):
 
 class StoredWebhook(Webhook):
     """The webhook as stored: the owner and the secret's digest, never the secret."""
+
+    model_config = ConfigDict(extra="ignore")  # read from an item, with its keys
 
     user_id: str
     secret_digest: str

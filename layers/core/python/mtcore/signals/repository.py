@@ -30,7 +30,7 @@ from mtcore.store.pagination import decode_token, encode_token
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from mtcore.trading.models import TradeRequest
+    from mtcore.trading import TradeRequest
 
 SIGNAL_KEEP = timedelta(days=30)
 SIGNAL_ID_KEEP = timedelta(days=30)  # a sender's signalId is refused again for as long as its log

@@ -21,7 +21,7 @@ from mtcore.signals.models import (
 if TYPE_CHECKING:
     from mtcore.accounts import AccountsRepository
     from mtcore.signals.repository import SignalsRepository
-    from mtcore.trading.repository import TradesRepository
+    from mtcore.trading import TradesRepository
 
 INTAKE_PATH = "/api/webhooks/{id}"
 

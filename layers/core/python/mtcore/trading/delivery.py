@@ -22,7 +22,7 @@ from mtcore.observability import logger, metrics
 from mtcore.redelivery import RetryLater
 from mtcore.risk import refuse_entry
 from mtcore.trading import checks
-from mtcore.trading.executor import Done, Executor, Recheck, RetrySoon, Step
+from mtcore.trading.executor import Done, Executor, Recheck, RetrySoon, SignalResolver, Step
 from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
 from mtcore.trading.pretrade import PreTrade
 from mtcore.trading.risk_gate import Entry, RiskGate, only_reduces
@@ -33,6 +33,8 @@ _CHANGES_ORDERS = frozenset({TradeKind.PLACE, TradeKind.MODIFY_ORDER, TradeKind.
 _FIRST_RETRY_S, _MAX_RETRY_S = 5.0, 60.0
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
     from mtcore.market import MarketCache
     from mtcore.metaapi.client import MetaApiClient
@@ -45,11 +47,15 @@ if TYPE_CHECKING:
 
 
 def execute_trade_message(
-    message: TradeMessage, *, receive_count: int, desk: TradeDesk, orders: OrdersRepository
+    message: TradeMessage,
+    *,
+    receive_count: int,
+    desk: TradeDesk,
+    orders: OrdersRepository,
+    signals: Callable[[Account, TradeDesk], SignalResolver] | None = None,
 ) -> Step | None:
-    """The delivery's outcome; None for a message whose request is not stored (nothing to do)."""
-    from mtcore.signals.dispatch import SignalDispatch
-
+    """The delivery's outcome; None for a message whose request is not stored (nothing to do).
+    `signals` resolves webhook signals on an account (the signals capability, above this one)."""
     trades = desk.trades
 
     def execute() -> Step | None:
@@ -70,7 +76,7 @@ def execute_trade_message(
             client=client,
             remote=(account.metaapi_account_id, account.region),
             recheck=_recheck(account, desk.market, desk.risk, desk.gate),
-            signals=SignalDispatch(account, desk),
+            signals=signals(account, desk) if signals else None,
             deliveries=receive_count,
         )
         step = executor.run(request.account_id, request.id)

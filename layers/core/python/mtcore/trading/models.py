@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
 from mtcore.models import CamelModel, JsonDecimal
-from mtcore.risk.models import Lots, Sizing, SymbolName
+from mtcore.risk import Lots, Sizing, SymbolName
 
 
 class TradeStatus(StrEnum):
