@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from infra.local.serial_writes import serialize_dynamodb_writes
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
@@ -56,6 +58,7 @@ def create_resources(
     sqs: SQSClient,
     events: EventBridgeClient,
 ) -> LocalResources:
+    serialize_dynamodb_writes()
     created = LocalResources()
     _create_queues(sqs, template, created)
     for logical_id, bus in resources_of(template, "AWS::Events::EventBus").items():
