@@ -4,8 +4,11 @@ Gateway calls it, and the executor resolving each account's part against the sim
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +17,9 @@ import pytest
 
 from infra.local.queues import QueuePoller
 from mtcore.signals.auth import signature_of
+from mtcore.trading.queue import get_trade_queue
+from mtcore.trading.repository import get_trades_repository
+from mtcore.trading.sweeper import sweep
 from tests.conftest import LogCapture
 from tests.integration.conftest import TRADINGVIEW_IP, Answer, Api, Simulator, post_alert, trades_log
 
@@ -576,3 +582,48 @@ def test_the_secret_is_in_no_log_line_item_or_response_after_creation(
     assert secret[:-1] not in stored
     assert secret not in logs.text
     assert secret[:-1] not in logs.text
+
+
+# Nothing lost -----------------------------------------------------------------------------------
+
+
+def test_an_alert_whose_trades_could_not_be_queued_is_sent_by_the_sweeper(
+    api: Api,
+    simulator: Simulator,
+    account: tuple[str, str],
+    executor_poller: QueuePoller,
+    new_container: Callable[[str, str], None],
+) -> None:
+    metaapi_id, account_id = account
+    hook = _webhook(api, [account_id])
+    queue_url = os.environ["TRADE_QUEUE_URL"]
+    new_container("TRADE_QUEUE_URL", queue_url + "-gone")
+    answer = post_alert(hook["id"], _json_alert(hook["secret"], volume=0.1))
+    assert answer.status == 202, answer.body
+    new_container("TRADE_QUEUE_URL", queue_url)
+    _drain(executor_poller)
+    assert trades_log(simulator, metaapi_id) == []
+    later = datetime.now(UTC) + timedelta(minutes=4)
+    assert sweep(later, trades=get_trades_repository(), queue=get_trade_queue()) == 1
+    _drain(executor_poller)
+    assert len(simulator.sim_positions(metaapi_id)) == 1
+    assert _signal(api, hook, answer.body["signalId"])["targets"][0]["status"] == "EXECUTED"
+
+
+def test_a_signal_the_queue_gave_up_on_before_it_was_resolved_ends_rejected(
+    api: Api, account: tuple[str, str], dead_letter_poller: QueuePoller
+) -> None:
+    _, account_id = account
+    hook = _webhook(api, [account_id])
+    answer = post_alert(hook["id"], _json_alert(hook["secret"], volume=0.1))
+    (target,) = answer.body["accounts"]
+    message = json.dumps({"accountId": account_id, "tradeId": target["tradeId"]})
+    boto3.client("sqs").send_message(
+        QueueUrl=dead_letter_poller.queue_url, MessageBody=message, MessageGroupId=account_id,
+        MessageDeduplicationId=target["tradeId"],
+    )  # fmt: skip
+    while dead_letter_poller.poll_once():
+        pass
+    ended = _signal(api, hook, answer.body["signalId"])["targets"][0]
+    assert ended["status"] == "REJECTED"
+    assert "gave up on it before it could be resolved" in ended["reason"]

@@ -9,7 +9,7 @@ from mtcore.observability import logger
 from mtcore.trading.broker_truth import ABSENT_AFTER, Absent, Found, find_at_broker, last_sent_at
 from mtcore.trading.delivery import broker_for
 from mtcore.trading.groups import children_of, outcome_of
-from mtcore.trading.models import PARENTS, SETTLED, TradeRequest, TradeStatus
+from mtcore.trading.models import PARENTS, SETTLED, TradeKind, TradeRequest, TradeStatus
 
 if TYPE_CHECKING:
     from mtcore.accounts import AccountsRepository, MetaApiAccess
@@ -35,6 +35,17 @@ def conclude(
     if request.status in SETTLED:
         return request
     at = now or datetime.now(UTC)
+    if request.kind is TradeKind.SIGNAL and request.children is None:
+        # Nothing was made of it, so nothing reached the broker.
+        summary = "not sent: the order queue gave up on it before it could be resolved on the account"
+        return trades.transition(
+            request,
+            TradeStatus.REJECTED,
+            expected={request.status},
+            at=at,
+            note=summary,
+            changes={"reason": summary},
+        )
     if request.kind in PARENTS:
         # A parent never reached the broker itself: its children's outcomes are its own.
         status, summary = outcome_of(children_of(request, trades)) or (
