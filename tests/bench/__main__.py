@@ -15,13 +15,14 @@ import requests
 
 from infra.local.stack import free_port
 from tests.bench.calls import (
+    intake_calls,
     live_positions_calls,
     loss_guard_calls,
     market_order_calls,
     pretrade_check_microseconds,
     risk_check_microseconds,
 )
-from tests.bench.latency import order_latencies
+from tests.bench.latency import intake_latencies, order_latencies
 from tests.bench.sync import fan_out_seconds, sync_figures
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,8 @@ MODULES = (
     "functions.executor.handler",
     "functions.sync_worker.handler",
     "functions.sync_scheduler.handler",
+    "functions.webhook.handler",
+    "functions.webhook.handler, boto3",
     "pydantic",
     "aws_lambda_powertools.event_handler.openapi.models",
     "aws_xray_sdk.core",
@@ -107,11 +110,16 @@ def main() -> None:
     sync, sync_calls, sync_writes = sync_figures(SYNC_ACCOUNTS, SYNC_POSITIONS)
     fan_out = fan_out_seconds(FAN_OUT_ACCOUNTS)
     guard_calls = loss_guard_calls()
+    intake_alone = intake_latencies(500, shadow=True, one_at_a_time=True)
+    intake_shadow = intake_latencies(500, shadow=True)
+    intake = intake_latencies(500, shadow=False)
+    intake_aws = intake_calls()
 
     rows = [(f"`import {module}`", f"{median_ms[module]:.0f} ms") for module in MODULES]
     rows += [
         ("handler ÷ boto3", f"{handler_ms / boto3_ms:.2f}"),
         ("executor ÷ boto3", f"{median_ms['functions.executor.handler'] / boto3_ms:.2f}"),
+        ("webhook intake, boto3 ÷ boto3", f"{median_ms['functions.webhook.handler, boto3'] / boto3_ms:.2f}"),
         ("local stack start, template cached (median of 3)", f"{starts[1]:.2f} s"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
@@ -130,6 +138,23 @@ def main() -> None:
         f"- {label}: "
         + (", ".join(f"`{name}` x {count}" for name, count in sorted(counts.items())) or "none")
         for label, counts in guard_calls.items()
+    )
+    intake_table = "\n".join(
+        f"| {label} | {figures['p50_ms']:.0f} ms | {figures['p99_ms']:.0f} ms |"
+        for label, figures in (
+            ("nothing (each alert sent once the one before has been resolved)", intake_alone),
+            ("checks and sizes the alerts before it (a shadow webhook)", intake_shadow),
+            ("trades the alerts before it, and the sync worker syncs each trade", intake),
+        )
+    )
+    intake_table = (
+        "| while the stack's executor, in the same process, … | p50 | p99 |\n|---|---|---|\n" + intake_table
+    )
+    intake_rows = "\n".join(
+        f"- {label}: {sum(counts.values())} ("
+        + ", ".join(f"`{name}` x {n}" for name, n in sorted(counts.items()))
+        + ")"
+        for label, counts in intake_aws.items()
     )
     call_rows = "\n".join(
         f"| {label} | {counts['metaapi']} | "
@@ -207,6 +232,19 @@ them out), for an account with a daily loss limit:
 
 {guard_rows}
 
+## Webhook intake
+
+Local stack, an alert to one account sent to `POST /api/webhooks/{{id}}` to its 202, one after
+another as a TradingView alert fires (TradingView gives up after 3 s), over
+{intake["count"]:.0f} alerts each:
+
+{intake_table}
+
+AWS calls of the intake for an accepted alert to one account, in-process (moto, the real
+handler); it makes no MetaApi call:
+
+{intake_rows}
+
 ## How to read them
 
 - **Cold import.** Lambda imports the handler module once per container (the init phase). The
@@ -245,6 +283,16 @@ them out), for an account with a daily loss limit:
   parallel takers and 8 parallel senders spread out. `BENCH_SYNC_ACCOUNTS` (default 1,000) and
   `BENCH_FAN_OUT_ACCOUNTS` (default 10,000) scale the runs down; the per-account figures do not
   depend on them.
+- **Webhook intake.** The local stack is one Python process: the intake shares it (and its
+  interpreter lock) with the executor and the sync worker, which in Lambda run in containers of
+  their own. The first row is what the intake costs by itself (three calls to moto's server over
+  HTTP); the others add the wait for the executor's and the sync worker's threads. Its calls: one
+  consistent `GetItem` of the webhook (a rotated secret stops working at once), one
+  `TransactWriteItems` (the minute's rate count, the duplicate guard, the signal and its trade
+  requests: all or nothing) and one `SendMessageBatch` (up to ten trade requests a call).
+  Everything that needs the broker waits for the executor. Its cold import carries no Tracer (so
+  no X-Ray SDK) and neither the API's validation models nor the MetaApi client; the "webhook
+  intake, boto3" row is what a container pays before its first alert.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.

@@ -4,6 +4,7 @@ In-process: moto for AWS, the MetaApi simulator on a local port, the real API ha
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -332,4 +333,45 @@ def loss_guard_calls() -> dict[str, Counter[str]]:
             figures[label] = Counter(metaapi.requests) + Counter(
                 {f"DynamoDB {k}": v for k, v in dynamodb.items()}
             )
+        return figures
+
+
+def intake_calls() -> dict[str, Counter[str]]:
+    """AWS calls of the webhook intake for an accepted alert to one account: the first one in a
+    new container and a second one."""
+    from mtcore.aws import dynamodb_client, sqs_client
+    from tests.integration.conftest import WEBHOOK_HANDLER, post_alert
+
+    with _environment() as (api, _, metaapi_id, resources):
+        os.environ.update(function_environment(synthesized_template(), WEBHOOK_HANDLER, resources))
+        accounts = "/api/metatrader/accounts"
+        account_id = api.call("POST", accounts, user="alice", body={"metaapiAccountId": metaapi_id}).body[
+            "id"
+        ]
+        hook = api.call(
+            "POST",
+            "/api/metatrader/webhooks",
+            user="alice",
+            body={"name": "bench", "accountIds": [account_id]},
+        ).body
+        new_container()
+        aws: Counter[str] = Counter()
+        figures: dict[str, Counter[str]] = {}
+        for number, label in enumerate(("first alert, new container", "second alert")):
+            if number == 0:
+                for client in (dynamodb_client(), sqs_client()):
+                    client.meta.events.register("before-call", lambda model, **_: aws.update([model.name]))
+            aws.clear()
+            alert = json.dumps(
+                {
+                    "action": "buy",
+                    "symbol": "BTCUSD",
+                    "volume": 0.01,
+                    "signalId": str(number),
+                    "secret": hook["secret"],
+                }
+            )
+            answer = post_alert(hook["id"], alert)
+            assert answer.status == 202, answer.body
+            figures[label] = Counter(aws)
         return figures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -19,7 +20,7 @@ ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
 SYNCED_ORDERS = 10
 
 
-def order_latencies(count: int = 200) -> dict[str, float]:
+def _start_local_stack() -> tuple[str, str, subprocess.Popen[bytes]]:
     api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     api, simulator = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}"
     process = subprocess.Popen(
@@ -38,20 +39,40 @@ def order_latencies(count: int = 200) -> dict[str, float]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return api, simulator, process
+
+
+def _demo_account(api: str, simulator: str) -> tuple[requests.Session, str]:
+    """The demo user's session and its linked demo account's id."""
+    _wait_for(f"{api}/api/health")
+    token = requests.post(f"{api}/api/dev/token", json={"userId": DEMO_USER}, timeout=10).json()["token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    listed = requests.get(
+        f"{simulator}/users/current/accounts",
+        headers={"auth-token": SIMULATED_PLATFORM_TOKEN},
+        timeout=10,
+    ).json()
+    linked = session.post(
+        f"{api}/api/metatrader/accounts", json={"metaapiAccountId": listed[0]["_id"]}, timeout=10
+    )
+    return session, linked.json()["id"]
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "count": len(ordered),
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[max(0, round(len(ordered) * 0.99) - 1)] * 1000,
+    }
+
+
+def order_latencies(count: int = 200) -> dict[str, float]:
+    api, simulator, process = _start_local_stack()
     try:
-        _wait_for(f"{api}/api/health")
-        token = requests.post(f"{api}/api/dev/token", json={"userId": DEMO_USER}, timeout=10).json()["token"]
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
-        listed = requests.get(
-            f"{simulator}/users/current/accounts",
-            headers={"auth-token": SIMULATED_PLATFORM_TOKEN},
-            timeout=10,
-        ).json()
-        linked = session.post(
-            f"{api}/api/metatrader/accounts", json={"metaapiAccountId": listed[0]["_id"]}, timeout=10
-        )
-        account = f"{api}/api/metatrader/accounts/{linked.json()['id']}"
+        session, account_id = _demo_account(api, simulator)
+        account = f"{api}/api/metatrader/accounts/{account_id}"
         samples = []
         for _ in range(count):
             started = time.perf_counter()
@@ -66,15 +87,54 @@ def order_latencies(count: int = 200) -> dict[str, float]:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    ordered = sorted(samples)
     return {
-        "count": len(ordered),
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": ordered[max(0, round(len(ordered) * 0.99) - 1)] * 1000,
+        **_percentiles(samples),
         "sync_count": len(synced),
         "sync_p50_ms": statistics.median(synced) * 1000,
         "sync_max_ms": max(synced) * 1000,
     }
+
+
+def intake_latencies(count: int = 500, *, shadow: bool, one_at_a_time: bool = False) -> dict[str, float]:
+    """From sending an alert to the intake's 202, one alert after another as TradingView sends
+    them, while the stack's executor resolves the alerts before them on the account: checked and
+    sized only (`shadow`), or traded, each trade then synced. `one_at_a_time` waits for each
+    alert's trade to end before sending the next, so nothing else runs meanwhile."""
+    api, simulator, process = _start_local_stack()
+    try:
+        session, account_id = _demo_account(api, simulator)
+        hook = session.post(
+            f"{api}/api/metatrader/webhooks",
+            json={"name": "bench", "accountIds": [account_id], "rateLimitPerMinute": 600, "shadow": shadow},
+            timeout=10,
+        ).json()
+        sender = requests.Session()
+        samples = []
+        for number in range(count):
+            alert = json.dumps(
+                {
+                    "action": "buy",
+                    "symbol": "BTCUSD",
+                    "volume": 0.01,
+                    "signalId": str(number),
+                    "secret": hook["secret"],
+                }
+            )
+            started = time.perf_counter()
+            answer = sender.post(
+                hook["url"], data=alert, headers={"Content-Type": "application/json"}, timeout=10
+            )
+            samples.append(time.perf_counter() - started)
+            if answer.status_code != 202:
+                raise RuntimeError(f"an alert was answered {answer.status_code}: {answer.text}")
+            if one_at_a_time:
+                (target,) = answer.json()["accounts"]
+                trade = f"{api}/api/metatrader/accounts/{account_id}/trades/{target['tradeId']}"
+                session.get(trade, params={"wait": 10}, timeout=20).raise_for_status()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return _percentiles(samples)
 
 
 def _trade_to_sync_seconds(session: requests.Session, api: str, account: str) -> float:

@@ -1,21 +1,17 @@
 """Moto at the bench's scale. Moto answers a query on the table's own key by sorting every item
-in the table and keeping the partition's, and copies the whole table before every transaction
-(to roll it back); DynamoDB reads just the partition and copies nothing. At 1,000 accounts of 50
-positions each query and each transaction would cost as much as the whole table, and the bench
-would measure moto (and run out of memory). Within `moto_at_scale()` such a query reads the
-partition only and a transaction keeps no copy, so one that fails is not rolled back: the bench's
-transactions (linking an account) do not fail. Queries on an index are left as moto makes them."""
+in the table and keeping the partition's; DynamoDB reads just the partition. At 1,000 accounts of
+50 positions each query would cost as much as the whole table, and the bench would measure moto.
+Within `moto_at_scale()` such a query reads the partition only. Queries on an index are left as
+moto makes them. (Transactions back up only the items they name everywhere moto runs here: see
+`infra/local/serial_writes.py`.)"""
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest.mock import patch
 
-from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
 
 _INDEX_NAME_POSITION = (
@@ -46,16 +42,6 @@ def moto_at_scale() -> Iterator[None]:
 
     Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
     try:
-        with patch.object(dynamodb_models, "copy", _NoTableCopies()):
-            yield
+        yield
     finally:
         Table.query, Table.all_items = original_query, original_all_items  # type: ignore[method-assign]
-
-
-class _NoTableCopies:
-    """Stands in for the `copy` module inside moto's DynamoDB backend: copies anything but a
-    table, which it copies only to back it up before a transaction."""
-
-    @staticmethod
-    def deepcopy(value: Any) -> Any:
-        return value if isinstance(value, Table) else copy.deepcopy(value)

@@ -18,6 +18,7 @@ HOT_PATH = (
     "functions.sync_worker.handler",
     "functions.sync_scheduler.handler",
     "functions.trade_events.handler",
+    "functions.webhook.handler",
 )
 _PROBE = (
     "import json, sys; import {module}; "
