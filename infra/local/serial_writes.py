@@ -104,5 +104,5 @@ def serialize_dynamodb_writes() -> None:
 
         setattr(DynamoDBBackend, name, functools.wraps(original)(serialized))
     DynamoDBBackend.transact_write_items = _transact_write_items(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
-    models.copy = _CopyOutsideTransactions  # type: ignore[assignment]
+    models.copy = _CopyOutsideTransactions  # type: ignore[attr-defined,assignment]
     _applied = True

@@ -43,7 +43,8 @@ def _link(api: Api, simulator: Simulator, user: str = "alice", **fields: Any) ->
 def _webhook(api: Api, account_ids: list[str], user: str = "alice", **settings: Any) -> dict[str, Any]:
     answer = api.call("POST", WEBHOOKS, user=user, body={"name": "tv", "accountIds": account_ids, **settings})
     assert answer.status == 201, answer.body
-    return answer.body
+    created: dict[str, Any] = answer.body
+    return created
 
 
 def _json_alert(secret: str, **fields: Any) -> str:
@@ -53,7 +54,8 @@ def _json_alert(secret: str, **fields: Any) -> str:
 def _signal(api: Api, hook: dict[str, Any], signal_id: str) -> dict[str, Any]:
     answer = api.call("GET", f"{WEBHOOKS}/{hook['id']}/signals/{signal_id}", user="alice")
     assert answer.status == 200, answer.body
-    return answer.body
+    signal: dict[str, Any] = answer.body
+    return signal
 
 
 def _sides(simulator: Simulator, metaapi_id: str) -> list[tuple[str, str, float]]:
@@ -211,7 +213,8 @@ def test_every_command(
         answer = post_alert(hook["id"], f"{secret},{line}", content_type="text/plain")
         assert answer.status == 202, (line, answer.body)
         _drain(executor_poller)
-        return _signal(api, hook, answer.body["signalId"])["targets"][0]
+        target: dict[str, Any] = _signal(api, hook, answer.body["signalId"])["targets"][0]
+        return target
 
     quote = simulator.session.get(
         f"{simulator.url}/users/current/accounts/{metaapi_id}/symbols/EURUSD/current-price",
