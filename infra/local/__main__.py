@@ -37,6 +37,7 @@ def _banner(stack: LocalStack) -> str:
   ------------------------------------------------------------------
   API            {api}/api            (health: {api}/api/health)
   API docs       {api}/api/docs       (OpenAPI: {api}/api/openapi.json)
+  Webhooks       {api}/api/webhooks/<id>   (alerts in; no sign-in, each webhook's secret)
   AWS (moto)     {stack.aws_url}
 {_metaapi_lines(stack)}
   Stop with Ctrl-C.

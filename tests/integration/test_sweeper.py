@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import boto3
+
 from infra.local.queues import QueuePoller
 from mtcore.metaapi.models import TradeAction
 from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
@@ -77,3 +79,27 @@ def test_a_parked_order_runs_after_its_delay_and_never_blocks_a_close(
     assert get_trades_repository().get(account_id, order["id"]).status is TradeStatus.EXECUTED
     executed = [entry for entry in trades_log(simulator, metaapi_id) if entry["executed"]]
     assert len(executed) == 2  # the close and the order, once each
+
+
+def test_a_request_handed_back_twice_within_a_second_gets_two_messages(
+    linked: tuple[str, str], executor_poller: QueuePoller
+) -> None:
+    """A signal is handed back behind each batch of its children, sometimes twice in a second:
+    neither message may be dropped as a duplicate."""
+    _, account_id = linked
+    now = datetime.now(UTC).replace(microsecond=100)
+    request = TradeRequest(
+        account_id=account_id, user_id="alice", kind=TradeKind.CLOSE, action=TradeAction.POSITION_CLOSE_ID,
+        position_id="1", created_at=now, updated_at=now,
+    )  # fmt: skip
+    queue = get_trade_queue()
+    queue.send_again(request, now)
+    queue.send_again(request, now + timedelta(microseconds=500))
+    sqs = boto3.client("sqs")
+    received = sqs.receive_message(QueueUrl=executor_poller.queue_url, MaxNumberOfMessages=10)["Messages"]
+    for message in received:
+        sqs.delete_message(QueueUrl=executor_poller.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    received += sqs.receive_message(QueueUrl=executor_poller.queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    )
+    assert len(received) == 2

@@ -563,7 +563,11 @@ def test_the_secret_is_in_no_log_line_item_or_response_after_creation(
         post_alert(hook["id"], f"{secret},sell,EURUSD", content_type="text/plain"),
         post_alert(hook["id"], f"{secret},buy,EURUSD,risk=x", content_type="text/plain"),
         post_alert(hook["id"], _json_alert(secret[:-1])),
+        # The right secret in the wrong place: refused, and still not kept.
+        post_alert(hook["id"], f"buy,{secret},EURUSD", content_type="text/plain"),
+        post_alert(hook["id"], f"{secret},buy,EURUSD,comment=" + "x" * 20_000, content_type="text/plain"),
     ]
+    assert [answer.status for answer in answers] == [202, 202, 422, 401, 401, 422]
     _drain(executor_poller)
     reads = [
         api.call("GET", WEBHOOKS, user="alice"),
@@ -585,6 +589,9 @@ def test_the_secret_is_in_no_log_line_item_or_response_after_creation(
     assert secret[:-1] not in stored
     assert secret not in logs.text
     assert secret[:-1] not in logs.text
+    log = api.call("GET", f"{WEBHOOKS}/{hook['id']}/signals", user="alice").body["items"]
+    assert log[0]["body"].endswith(f"({len(secret) + 20 + 20_000} characters in all)")
+    assert len(log[0]["body"]) < 4200
 
 
 # Nothing lost -----------------------------------------------------------------------------------

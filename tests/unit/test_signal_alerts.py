@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from mtcore.signals.alerts import AlertInvalid, read_alert
+from mtcore.signals.alerts import AlertInvalid, read_alert, redact
 from mtcore.trading import Command
 
 
@@ -113,3 +113,8 @@ def test_an_alert_that_cannot_be_read_says_what_is_wrong(body: str, says: str) -
 def test_an_alert_too_long_is_refused() -> None:
     with pytest.raises(AlertInvalid, match="longer than"):
         read_alert("S,buy,EURUSD," + "comment=x," * 3000)
+
+
+def test_anything_shaped_like_an_issued_secret_is_redacted() -> None:
+    assert redact("buy,whsec_abc-DEF_1,EURUSD", None) == "buy,***,EURUSD"
+    assert redact('{"secret": "plain"}', "plain") == '{"secret": "***"}'

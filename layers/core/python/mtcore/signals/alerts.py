@@ -5,6 +5,7 @@ one command a line."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -64,8 +65,14 @@ def read_alert(body: str) -> Alert:
     return _line_alert(text)
 
 
+_ISSUED_SECRET = re.compile(r"whsec_[A-Za-z0-9_-]+")
+
+
 def redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
+    """The text without `secret` and without anything shaped like a secret this service issues
+    (a sender may put the right one in the wrong place, or an old one)."""
+    text = text.replace(secret, "***") if secret else text
+    return _ISSUED_SECRET.sub("***", text)
 
 
 def _json_alert(text: str) -> Alert:

@@ -46,14 +46,6 @@ IGNORED = "SIGNAL_IGNORED"
 NOTHING_TO_DO = "SIGNAL_NOTHING_TO_DO"
 # What the signal log reads as "ignored" rather than "rejected".
 IGNORED_CODES = frozenset({IGNORED, NOTHING_TO_DO})
-_ACTIONS = {
-    Command.BUY: TradeAction.BUY,
-    Command.SELL: TradeAction.SELL,
-    Command.BUY_LIMIT: TradeAction.BUY_LIMIT,
-    Command.SELL_LIMIT: TradeAction.SELL_LIMIT,
-    Command.BUY_STOP: TradeAction.BUY_STOP,
-    Command.SELL_STOP: TradeAction.SELL_STOP,
-}
 
 
 def _side(command: AlertCommand) -> str:
@@ -130,7 +122,7 @@ class SignalDispatch:
             spec = self.desk.market.specification(client, self.remote, symbol)
             points = int(command.max_spread_pips * pip_of(spec) / point_of(spec))
             account = account.model_copy(update={"max_spread_points": points})
-        built = PlaceOrder(_new_order(command, symbol)).build(self.desk, account, new_ulid())
+        built = PlaceOrder(_new_order(command, request.action, symbol)).build(self.desk, account, new_ulid())
         entry = built[0]
         shown = {
             "symbol": symbol,
@@ -194,18 +186,7 @@ class SignalDispatch:
         if not positions:
             why = f"ignored: no open {_side(command)} position on {symbol}"
             return Unresolved(TradeStatus.CANCELED, NOTHING_TO_DO, why, {"symbol": symbol})
-        fields: dict[str, Any] = {}
-        if command.stop_loss is not None:
-            fields |= {
-                "stop_loss": command.stop_loss,
-                "stop_loss_units": command.stop_loss_units or "ABSOLUTE_PRICE",
-            }
-        if command.take_profit is not None:
-            fields |= {
-                "take_profit": command.take_profit,
-                "take_profit_units": command.take_profit_units or "ABSOLUTE_PRICE",
-            }
-        changes = PositionChanges.model_validate(fields)
+        changes = PositionChanges.model_validate(_levels(command))
         children = [
             ChangePosition(position.id, changes).build(self.desk, self.account, new_ulid())[0]
             for position in positions
@@ -230,11 +211,10 @@ class SignalDispatch:
         """An entry's outcome is its order's; closes, cancels and changes settle as a group."""
         order = _order_of(parent)
         written = [child for child in children if child is not None]
-        if (
-            order.command.command in ENTRY_COMMANDS
-            and written
-            and written[-1].kind in (TradeKind.OPEN, TradeKind.PLACE)
-        ):
+        if order.command.command in ENTRY_COMMANDS:
+            if not written or written[-1].kind not in (TradeKind.OPEN, TradeKind.PLACE):
+                why = "not sent: the order it became was never written (the executor stopped while making it)"
+                return Unresolved(TradeStatus.REJECTED, "", why)
             entry = written[-1]
             before = f"closed {len(written) - 1} opposite positions; " if len(written) > 1 else ""
             shown = {"volume": entry.volume, "stop_loss": entry.stop_loss, "take_profit": entry.take_profit}
@@ -270,24 +250,31 @@ def _order_of(request: TradeRequest) -> SignalOrder:
     return request.signal
 
 
-def _new_order(command: AlertCommand, symbol: str) -> NewOrder:
-    fields: dict[str, Any] = {
-        "symbol": symbol,
-        "action_type": _ACTIONS[command.command],
-        "sizing": command.sizing,
-        "open_price": command.open_price,
-        "comment": command.comment,
-    }
+def _levels(command: AlertCommand) -> dict[str, Any]:
+    """The alert's stop loss and take profit, in their units (a price unless it said otherwise)."""
+    levels: dict[str, Any] = {}
     if command.stop_loss is not None:
-        fields |= {
+        levels |= {
             "stop_loss": command.stop_loss,
             "stop_loss_units": command.stop_loss_units or "ABSOLUTE_PRICE",
         }
     if command.take_profit is not None:
-        fields |= {
+        levels |= {
             "take_profit": command.take_profit,
             "take_profit_units": command.take_profit_units or "ABSOLUTE_PRICE",
         }
+    return levels
+
+
+def _new_order(command: AlertCommand, action: TradeAction, symbol: str) -> NewOrder:
+    fields: dict[str, Any] = {
+        "symbol": symbol,
+        "action_type": action,
+        "sizing": command.sizing,
+        "open_price": command.open_price,
+        "comment": command.comment,
+        **_levels(command),
+    }
     try:
         return NewOrder.model_validate(fields)
     except ValidationError as error:

@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from mtcore.ids import new_ulid
 from mtcore.metaapi.models import TradeAction
 from mtcore.observability import logger, metrics
-from mtcore.signals.alerts import AlertInvalid, read_alert, redact
+from mtcore.signals.alerts import MAX_BODY_BYTES, AlertInvalid, read_alert, redact
 from mtcore.signals.auth import ip_allowed, secret_matches, signature_problem
 from mtcore.signals.models import Outcome, Signal, SignalTarget
 from mtcore.signals.repository import SIGNAL_ID_KEEP, Accepted, Refusal
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from mtcore.signals.repository import SignalsRepository
     from mtcore.trading import TradeQueue
 
+LOGGED_BODY_CHARACTERS = 4096
 UNAUTHORIZED_BODY = {"code": "UNAUTHORIZED", "message": "Unknown webhook or wrong credentials"}
 _WEBHOOK_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _JSON_SECRET = re.compile(r'"secret"\s*:\s*"([^"]{1,256})"')
@@ -177,6 +178,9 @@ class _Log:
         body = self.delivery.body
         for secret in self.secrets:
             body = redact(body, secret)
+        body = redact(body, None)
+        if len(body) > LOGGED_BODY_CHARACTERS:
+            body = body[:LOGGED_BODY_CHARACTERS] + f"… ({len(self.delivery.body)} characters in all)"
         return Signal(
             id=new_ulid(),
             webhook_id=self.webhook.id,
@@ -200,7 +204,7 @@ class _Log:
 
 def _loose_secret(body: str) -> str | None:
     """The secret of an alert that could not be read, to tell its owner what is wrong with it."""
-    found = _JSON_SECRET.search(body)
+    found = _JSON_SECRET.search(body[:MAX_BODY_BYTES])
     if found:
         return found.group(1)
     first = body.strip().split(",", 1)[0].strip()
@@ -305,7 +309,10 @@ def _dedupe(
     the webhook's window."""
     if signal_id is not None:
         return "ID#" + hashlib.sha256(signal_id.encode()).hexdigest(), now + SIGNAL_ID_KEEP
-    normalized = json.dumps([command.model_dump(mode="json") for command in commands], sort_keys=True)
+    normalized = json.dumps(
+        [command.model_dump(mode="json") | {"symbol": command.symbol.upper()} for command in commands],
+        sort_keys=True,
+    )
     fingerprint = hashlib.sha256(normalized.encode()).hexdigest()
     return "FP#" + fingerprint, now + timedelta(seconds=webhook.dedupe_window_seconds)
 

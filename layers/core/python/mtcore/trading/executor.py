@@ -193,20 +193,8 @@ class Executor:
             if isinstance(rechecked, TradeRefused):
                 return self._not_sent(request, rechecked.code, rechecked.message)
             now_at_broker, refusal = self._as_it_is_now(request, reads)
-        except _REFUSED_READS as error:
-            return self._finish(
-                request,
-                TradeStatus.REJECTED,
-                f"not sent: MetaApi refused to read the account ({error.message})",
-            )
         except MetaApiError as error:
-            logger.warning("broker state not read before a send", extra={"errorCode": error.code})
-            wait = (
-                error.retry_after_seconds
-                if isinstance(error, MetaApiRateLimited)
-                else self.policy.short_wait_seconds
-            )
-            return self._retry(request, wait, f"the broker's state could not be read ({error.message})")
+            return self._not_read(request, error)
         if refusal:
             return self._finish(request, TradeStatus.REJECTED, f"not sent: {refusal}")
         sending = self.trades.transition(
@@ -220,6 +208,23 @@ class Executor:
             changes={**rechecked, **now_at_broker, "looks": 0},
         )
         return self._send(sending)
+
+    def _not_read(self, request: TradeRequest, error: MetaApiError) -> Step:
+        """The broker's state could not be read before a send: refused for good when reading will
+        not succeed by trying again, else tried again after MetaApi's wait or a short one."""
+        if isinstance(error, _REFUSED_READS):
+            return self._finish(
+                request,
+                TradeStatus.REJECTED,
+                f"not sent: MetaApi refused to read the account ({error.message})",
+            )
+        logger.warning("broker state not read before a send", extra={"errorCode": error.code})
+        wait = (
+            error.retry_after_seconds
+            if isinstance(error, MetaApiRateLimited)
+            else self.policy.short_wait_seconds
+        )
+        return self._retry(request, wait, f"the broker's state could not be read ({error.message})")
 
     def _as_it_is_now(self, request: TradeRequest, reads: MetaApiClient) -> tuple[dict[str, Any], str | None]:
         """Closes and changes are sent against the broker's state right before the send: the
@@ -363,20 +368,8 @@ class Executor:
             resolution = self.signals.resolve(
                 request, self.client.with_budget(self.policy.read_budget_seconds)
             )
-        except _REFUSED_READS as error:
-            return self._finish(
-                request,
-                TradeStatus.REJECTED,
-                f"not sent: MetaApi refused to read the account ({error.message})",
-            )
         except MetaApiError as error:
-            logger.warning("signal not resolved", extra={"errorCode": error.code})
-            wait = (
-                error.retry_after_seconds
-                if isinstance(error, MetaApiRateLimited)
-                else self.policy.short_wait_seconds
-            )
-            return self._retry(request, wait, f"the broker's state could not be read ({error.message})")
+            return self._not_read(request, error)
         if isinstance(resolution, Unresolved):
             return self._finish(
                 request,

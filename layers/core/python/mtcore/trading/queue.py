@@ -80,7 +80,9 @@ class TradeQueue:
             QueueUrl=self._queue_url,
             MessageBody=TradeMessage(account_id=request.account_id, trade_id=request.id).model_dump_json(),
             MessageGroupId=request.account_id,
-            MessageDeduplicationId=f"{request.id}-{int(at.timestamp())}",
+            # A new message each time (to the microsecond): a request handed back twice in one
+            # second, as a signal behind each batch of its children is, must not be dropped.
+            MessageDeduplicationId=f"{request.id}-{int(at.timestamp() * 1_000_000)}",
         )
 
     def retry_in(self, receipt_handle: str, seconds: float) -> None:
