@@ -129,9 +129,7 @@ def receive(
         rate_limit=webhook.rate_limit_per_minute,
         trades=trades,
     )
-    from mtcore.trading import item_of
-
-    refusal = signals.accept(accepted, [item_of(trade) for trade in trades])
+    refusal = signals.accept(accepted)
     if refusal is Refusal.RATE_LIMITED:
         wait = 60 - int(now.timestamp()) % 60
         log.write(Outcome.RATE_LIMITED, f"over {webhook.rate_limit_per_minute} alerts a minute")

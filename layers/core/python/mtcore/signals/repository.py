@@ -26,6 +26,7 @@ from mtcore.signals.models import Signal, StoredWebhook
 from mtcore.store.codec import from_item, plain, to_item
 from mtcore.store.keys import META_SK, user_pk
 from mtcore.store.pagination import decode_token, encode_token
+from mtcore.trading import item_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -139,7 +140,7 @@ class SignalsRepository:
         """A request that made no trade (refused, invalid, a duplicate): logged on its own."""
         self._client.put_item(TableName=self._table_name, Item=self._signal_item(signal))
 
-    def accept(self, accepted: Accepted, trade_items: list[dict[str, Any]]) -> Refusal | None:
+    def accept(self, accepted: Accepted) -> Refusal | None:
         """Record the alert with its trade requests in one transaction; or why nothing was."""
         signal = accepted.signal
         pk = {"S": webhook_pk(signal.webhook_id)}
@@ -184,7 +185,7 @@ class SignalsRepository:
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
-                for item in trade_items
+                for item in map(item_of, accepted.trades)
             ),
         ]
         try:
