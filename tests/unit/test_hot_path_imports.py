@@ -35,3 +35,12 @@ def test_importing_a_hot_path_handler_loads_no_sdk_boto3_or_requests(module: str
 
     assert module.split(".")[0] in loaded
     assert loaded.isdisjoint({"metaapi_cloud_sdk", "boto3", "requests"})
+
+
+def test_the_webhook_intake_loads_no_xray_sdk() -> None:
+    """It never traces, so the tracer (and the X-Ray SDK behind it) is never made."""
+    probe = [sys.executable, "-c", _PROBE.format(module="functions.webhook.handler")]
+    out = subprocess.run(probe, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+
+    assert loaded.isdisjoint({"aws_xray_sdk", "metaapi_cloud_sdk", "boto3", "requests"})

@@ -214,12 +214,12 @@ class SignalDispatch:
         if order.command.command in ENTRY_COMMANDS:
             if not written or written[-1].kind not in (TradeKind.OPEN, TradeKind.PLACE):
                 why = "not sent: the order it became was never written (the executor stopped while making it)"
-                return Unresolved(TradeStatus.REJECTED, "", why)
+                return Unresolved(TradeStatus.REJECTED, None, why)
             entry = written[-1]
             before = f"closed {len(written) - 1} opposite positions; " if len(written) > 1 else ""
             shown = {"volume": entry.volume, "stop_loss": entry.stop_loss, "take_profit": entry.take_profit}
             return Unresolved(
-                entry.status, entry.code or "", f"{before}{entry.reason or entry.status.value}", shown
+                entry.status, entry.code, f"{before}{entry.reason or entry.status.value}", shown
             )
         if order.command.command in SLTP_COMMANDS or order.command.command in (
             Command.CANCEL_LONG,
@@ -239,9 +239,9 @@ class SignalDispatch:
             )
             what = "changed" if order.command.command in SLTP_COMMANDS else "canceled"
             reason = f"{what} {count} of {len(children)}" + (f": {refused}" if refused else "")
-            return Unresolved(status, "", reason)
+            return Unresolved(status, None, reason)
         status, reason = outcome_of(children) or (TradeStatus.REJECTED, "its requests were never written")
-        return Unresolved(status, "", reason)
+        return Unresolved(status, None, reason)
 
 
 def _order_of(request: TradeRequest) -> SignalOrder:

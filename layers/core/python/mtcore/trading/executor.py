@@ -105,7 +105,7 @@ class Unresolved:
     """A signal that ends here: refused, ignored, expired, or (shadow mode) checked and not sent."""
 
     status: TradeStatus
-    code: str
+    code: str | None  # the rule or reason by name (SIGNAL_IGNORED), when there is one
     reason: str
     changes: dict[str, Any] | None = None
 
