@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from mtcore.accounts.access import get_metaapi_access
 from mtcore.accounts.repository import get_accounts_repository
-from mtcore.observability import logger, metrics, tracer
+from mtcore.observability import logger, metrics
 from mtcore.trading.dead_letters import conclude
 from mtcore.trading.queue import TradeMessage
 from mtcore.trading.repository import get_trades_repository
@@ -43,7 +43,6 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from mtcore.observability import logger, metrics, tracer
+from mtcore.observability import logger, metrics
 from mtcore.trading.queue import get_trade_queue
 from mtcore.trading.repository import get_trades_repository
 from mtcore.trading.sweeper import sweep
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     requeued = sweep(datetime.now(UTC), trades=get_trades_repository(), queue=get_trade_queue())

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from mtcore.accounts.access import get_metaapi_access
 from mtcore.accounts.schedule import get_sync_schedule_repository
-from mtcore.observability import logger, metrics, tracer
+from mtcore.observability import logger, metrics
 from mtcore.sync.queue import get_sync_queue
 from mtcore.sync.scheduler import SyncScheduler
 from mtcore.sync.state import get_sync_state_repository
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     scheduler = SyncScheduler(

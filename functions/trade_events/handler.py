@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from mtcore.accounts.repository import get_accounts_repository
-from mtcore.observability import logger, metrics, tracer
+from mtcore.observability import logger, metrics
 from mtcore.sync.events import account_event_entry, detail_type_of
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 from mtcore.sync.queue import get_sync_queue
@@ -49,7 +49,6 @@ def _publish_account_event(raw: dict[str, Any]) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

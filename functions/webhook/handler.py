@@ -1,6 +1,6 @@
 """Lambda entry point of the webhook intake: `POST /api/webhooks/{id}`, public (each webhook
 authenticates its own senders). It answers in milliseconds and never calls MetaApi, well within
-TradingView's 3 s; no Tracer here, so the X-Ray SDK stays out of its cold start."""
+TradingView's 3 s."""
 
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from mtcore.observability import time_aws_calls
+
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -36,28 +38,36 @@ def _config() -> Config:
 def dynamodb_client() -> DynamoDBClient:
     import boto3
 
-    return boto3.client("dynamodb", config=_config())
+    client = boto3.client("dynamodb", config=_config())
+    time_aws_calls(client, "DynamoDB")
+    return client
 
 
 @lru_cache(maxsize=1)
 def secretsmanager_client() -> SecretsManagerClient:
     import boto3
 
-    return boto3.client("secretsmanager", config=_config())
+    client = boto3.client("secretsmanager", config=_config())
+    time_aws_calls(client, "SecretsManager")
+    return client
 
 
 @lru_cache(maxsize=1)
 def sqs_client() -> SQSClient:
     import boto3
 
-    return boto3.client("sqs", config=_config())
+    client = boto3.client("sqs", config=_config())
+    time_aws_calls(client, "SQS")
+    return client
 
 
 @lru_cache(maxsize=1)
 def events_client() -> EventBridgeClient:
     import boto3
 
-    return boto3.client("events", config=_config())
+    client = boto3.client("events", config=_config())
+    time_aws_calls(client, "EventBridge")
+    return client
 
 
 def reset_clients() -> None:

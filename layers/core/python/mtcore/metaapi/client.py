@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import urllib3
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -36,6 +36,7 @@ from mtcore.metaapi.models import (
     TradeResult,
 )
 from mtcore.metaapi.retry_time import retry_after_seconds
+from mtcore.observability import record_call
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ParsedT = TypeVar("ParsedT")
@@ -277,6 +278,8 @@ class MetaApiClient:
             request_headers["Content-Type"] = "application/json"
             encoded = encode_json(body)
         timeout = urllib3.Timeout(connect=min(3.0, remaining), read=min(READ_TIMEOUT_S, remaining))
+        began = time.perf_counter()
+        status: int | None = None
         try:
             if fields:
                 response = self._http.request(
@@ -294,6 +297,12 @@ class MetaApiClient:
             raise MetaApiUnavailable("The connection to MetaApi was cut") from None
         except urllib3.exceptions.HTTPError:
             raise MetaApiUnavailable("MetaApi could not be reached") from None
+        else:
+            status = response.status
+        finally:
+            record_call(
+                "MetaApi", f"{method} {urlsplit(url).path}", time.perf_counter() - began, status=status
+            )
         return HttpAnswer(response.status, decode_json(response.data), response.headers.get("Retry-After"))
 
     @staticmethod
