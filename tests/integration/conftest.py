@@ -280,6 +280,16 @@ class Simulator:
         answer = self.session.delete(f"{self.url}/_sim/symbols/{symbol}", timeout=5)
         assert answer.status_code == 204, answer.text
 
+    def set_latency(self, seconds: float) -> None:
+        answer = self.session.put(f"{self.url}/_sim/network", json={"latencySeconds": seconds}, timeout=5)
+        assert answer.status_code == 200, answer.text
+
+    def peak_in_flight(self) -> int:
+        answer = self.session.get(f"{self.url}/_sim/network", timeout=5)
+        assert answer.status_code == 200, answer.text
+        peak: int = answer.json()["peakInFlight"]
+        return peak
+
 
 @pytest.fixture
 def simulator(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:

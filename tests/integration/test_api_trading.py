@@ -14,6 +14,7 @@ from mtcore.aws import sqs_client
 from mtcore.trading.queue import get_trade_queue
 from mtcore.trading.repository import get_trades_repository
 from mtcore.trading.sweeper import sweep
+from tests.containers import new_container
 from tests.integration.conftest import Api, Simulator, trades_log
 
 ACCOUNTS = "/api/metatrader/accounts"
@@ -48,6 +49,21 @@ def test_a_market_order_is_accepted_then_executed(
     assert [(entry["body"]["clientId"], entry["body"]["comment"]) for entry in log] == [
         (accepted.body["clientId"], "dash")
     ]
+
+
+def test_a_new_containers_first_order_reads_what_its_checks_need_side_by_side(
+    api: Api, simulator: Simulator, linked: tuple[str, str]
+) -> None:
+    _, account_id = linked
+    new_container()
+    # Each call held long enough that calls sent together are seen in flight together.
+    simulator.set_latency(0.3)
+
+    accepted = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER)
+
+    # The specification, the price, the account information and the broker's clock at once.
+    assert simulator.peak_in_flight() == 4
+    assert accepted.status == 202, accepted.body
 
 
 def test_a_repeated_idempotency_key_places_one_order(

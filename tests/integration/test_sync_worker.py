@@ -236,6 +236,21 @@ def test_an_unchanged_account_writes_no_position_or_order(
     assert log.items_synced == 0
 
 
+def test_a_full_sync_reads_in_two_rounds_of_calls_side_by_side(
+    simulator: Simulator, account: Account, worker: SyncWorker
+) -> None:
+    _buy(account)
+    _sync(worker, account)
+    # Each call held long enough that calls sent together are seen in flight together.
+    simulator.set_latency(0.3)
+
+    log = _sync(worker, account)
+
+    # The lists and the history since the cursors together, then the connection state.
+    assert simulator.peak_in_flight() == 5
+    assert log.status is SyncStatus.SUCCESS
+
+
 def test_a_changed_stop_loss_is_one_position_write(
     account: Account, worker: SyncWorker, writes: Writes
 ) -> None:

@@ -94,6 +94,12 @@ class MetaApiSimulator:
         self._tickets = Tickets()
         self._accounts: dict[str, Account] = {}
         self._creations: dict[tuple[str, str], _Creation] = {}
+        # The network: each MetaApi call answers after `latency` seconds (0: at once). Calls wait
+        # side by side, outside the lock, as they would on the wire.
+        self._latency = 0.0
+        self._traffic = threading.Lock()
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._plain: dict[str, Callable[..., Response]] = {
             "list_accounts": self._list_accounts,
             "create_account": self._create_account_call,
@@ -107,6 +113,8 @@ class MetaApiSimulator:
             "pin_price": self._pin_price,
             "override_symbol": self._override_symbol,
             "reset_symbol": self._reset_symbol,
+            "set_network": self._set_network,
+            "network": self._network,
         }
         self._account_routes = self._build_account_routes()
         self._urls = Map(self._rules(), strict_slashes=False, merge_slashes=False)
@@ -156,6 +164,21 @@ class MetaApiSimulator:
     # Plumbing
 
     def _respond(self, request: Request) -> Response:
+        if request.path.startswith("/_sim"):
+            return self._route(request)
+        with self._traffic:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+            latency = self._latency
+        try:
+            if latency:
+                time.sleep(latency)
+            return self._route(request)
+        finally:
+            with self._traffic:
+                self._in_flight -= 1
+
+    def _route(self, request: Request) -> Response:
         try:
             endpoint, args = self._urls.bind_to_environ(request.environ).match()
         except HTTPException:
@@ -212,6 +235,8 @@ class MetaApiSimulator:
             Rule("/_sim/prices/<symbol>", methods=["PUT"], endpoint="pin_price"),
             Rule("/_sim/symbols/<symbol>", methods=["PUT"], endpoint="override_symbol"),
             Rule("/_sim/symbols/<symbol>", methods=["DELETE"], endpoint="reset_symbol"),
+            Rule("/_sim/network", methods=["PUT"], endpoint="set_network"),
+            Rule("/_sim/network", methods=["GET"], endpoint="network"),
         ]
 
     def _build_account_routes(self) -> dict[str, _AccountRoute]:
@@ -528,6 +553,23 @@ class MetaApiSimulator:
             for account in self._accounts.values():
                 catch_up(account.terminal)
             return _json(price)
+
+    def _set_network(self, request: Request) -> Response:
+        """`{"latencySeconds": 0.05}`: every MetaApi call answers that much later. The peak of
+        calls in flight at once starts again from zero."""
+        body = parse_object(request.get_data())
+        latency = body.get("latencySeconds", 0)
+        if isinstance(latency, bool) or not isinstance(latency, int | Decimal) or not 0 <= latency <= 10:
+            raise invalid("must be a number from 0 to 10", parameter="latencySeconds", value=latency)
+        with self._traffic:
+            self._latency = float(latency)
+            self._peak_in_flight = self._in_flight
+        return self._network(request)
+
+    def _network(self, _request: Request) -> Response:
+        """The latency, and the most MetaApi calls in flight at once since it was last set."""
+        with self._traffic:
+            return _json({"latencySeconds": self._latency, "peakInFlight": self._peak_in_flight})
 
     def _override_symbol(self, request: Request, symbol: str) -> Response:
         with self._lock:

@@ -9,10 +9,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+from mtcore.metaapi.errors import MetaApiError
+from mtcore.metaapi.together import together
 
 if TYPE_CHECKING:
     from mtcore.metaapi.client import MetaApiClient
@@ -38,6 +42,10 @@ class _Expiring(Generic[ValueT]):
         self._clock = clock
         self._entries: OrderedDict[tuple[str, ...], tuple[float, ValueT]] = OrderedDict()
 
+    def fresh(self, key: tuple[str, ...]) -> bool:
+        entry = self._entries.get(key)
+        return entry is not None and self._clock() - entry[0] < self._seconds
+
     def get(self, key: tuple[str, ...], load: Callable[[], ValueT]) -> ValueT:
         now = self._clock()
         entry = self._entries.get(key)
@@ -60,6 +68,25 @@ class MarketCache:
         self._margins: _Expiring[Decimal | None] = _Expiring(MARGIN_SECONDS, clock)
         self._server_times: _Expiring[tuple[float, datetime | None]] = _Expiring(SERVER_TIME_SECONDS, clock)
         self._clock = clock
+
+    def warm(self, client: MetaApiClient, remote: Remote, symbol: str, *, market: bool) -> None:
+        """Read side by side what a pre-trade check of an order on `symbol` needs and the cache
+        lacks: its specification, its price, the account information and, for a market order,
+        the broker's clock. A cold container's first order then waits one round trip, not four.
+        A failed read is left for the check itself to meet, where it says what failed."""
+        loads: list[tuple[bool, Callable[[], object]]] = [
+            (
+                self._specifications.fresh((remote[0], symbol)),
+                lambda: self.specification(client, remote, symbol),
+            ),
+            (self._prices.fresh((remote[0], symbol)), lambda: self.price(client, remote, symbol)),
+            (self._accounts.fresh((remote[0],)), lambda: self.account_information(client, remote)),
+            (not market or self._server_times.fresh((remote[0],)), lambda: self.broker_now(client, remote)),
+        ]
+        missing = [load for cached, load in loads if not cached]
+        if len(missing) > 1:
+            with suppress(MetaApiError):
+                together(missing)
 
     def specification(self, client: MetaApiClient, remote: Remote, symbol: str) -> SymbolSpecification:
         return self._specifications.get((remote[0], symbol), lambda: client.specification(remote, symbol))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiNotConnected
 from mtcore.metaapi.models import Order, Position
+from mtcore.metaapi.together import together
 from mtcore.portfolio import Deal, HistoryOrder
 from mtcore.sync.models import SyncType
 
@@ -77,26 +78,37 @@ def read_account(
     at: datetime, policy: SyncPolicy,
 ) -> Reading:  # fmt: skip
     """What the broker holds now, for this sync type; history only as far as judging what is gone
-    needs, and deals and history orders since the cursors on a full sync."""
+    needs, and deals and history orders since the cursors on a full sync.
+
+    Two rounds of reads side by side: the lists (and a full sync's history since the cursors),
+    then the account's connection state with whatever the lists showed to be missing."""
     remote: Remote = (account.metaapi_account_id, account.region)
+    full = kind is SyncType.FULL
+    first: list[Callable[[], Any]] = [
+        (lambda: client.account_information(remote)) if kind in READS_INFO else _nothing,
+        (lambda: client.positions(remote)) if kind in READS_POSITIONS else _nothing,
+        (lambda: client.orders(remote)) if kind in READS_ORDERS else _nothing,
+        (lambda: _deals_since(client, remote, _history_start(state.deals_cursor, at, policy), at, policy))
+        if full
+        else _nothing,
+        (lambda: _read_history_orders(client, remote, state, at, policy)) if full else _nothing,
+    ]
     try:
-        info = client.account_information(remote) if kind in READS_INFO else None
-        positions = client.positions(remote) if kind in READS_POSITIONS else None
-        orders = client.orders(remote) if kind in READS_ORDERS else None
+        info, positions, orders, deals, history_orders = together(first)
     except MetaApiNotConnected:
         return Reading(at, client.get_account(account.metaapi_account_id), connected=False)
-    # Read after the lists: a terminal that reconnected while they were read shows it here.
-    provisioning = client.get_account(account.metaapi_account_id)
-    if not provisioning.connected:
-        return Reading(at, provisioning, connected=False)
     gone_positions = missing(stored.positions, positions)
-    deals = history_orders = None
-    if kind is SyncType.FULL or gone_positions:
-        deals = _read_deals(client, remote, state, at, gone_positions, policy)
-    if kind is SyncType.FULL:
-        history_orders = _read_history_orders(client, remote, state, at, policy)
     known_done = {order.id for order in history_orders or []}
     gone_orders = [order for order in missing(stored.orders, orders) if order.id not in known_done]
+    # Read after the lists: a terminal that reconnected while they were read shows it here.
+    second: list[Callable[[], Any]] = [
+        lambda: client.get_account(account.metaapi_account_id),
+        lambda: _deals_of_gone(client, remote, deals, gone_positions, state, at, policy),
+        lambda: _done_orders(client, remote, gone_orders),
+    ]
+    provisioning, deals, orders_found = together(second)
+    if not provisioning.connected:
+        return Reading(at, provisioning, connected=False)
     return Reading(
         at,
         provisioning,
@@ -106,26 +118,39 @@ def read_account(
         orders=orders,
         deals=deals,
         history_orders=history_orders,
-        orders_found=_done_orders(client, remote, gone_orders),
+        orders_found=orders_found,
     )
 
 
-def _read_deals(
+def _nothing() -> None:
+    return None
+
+
+def _deals_since(
+    client: MetaApiClient, remote: Remote, start: datetime, at: datetime, policy: SyncPolicy
+) -> list[Deal]:
+    return parsed_answer(list[Deal], client.history_deals(remote, start, at + policy.read_ahead))
+
+
+def _deals_of_gone(
     client: MetaApiClient,
     remote: Remote,
+    deals: list[Deal] | None,
+    gone_positions: Sequence[Position],
     state: SyncState,
     at: datetime,
-    gone_positions: Sequence[Position],
     policy: SyncPolicy,
-) -> list[Deal]:
-    """Deals since the cursor, and since the opening of every position that is gone, so
-    every deal of those positions is at hand to judge whether (and how) they closed."""
-    start = min(
-        [_history_start(state.deals_cursor, at, policy)]
-        + [position.time - policy.overlap for position in gone_positions]
-    )
-    raw = client.history_deals(remote, start, at + policy.read_ahead)
-    return parsed_answer(list[Deal], raw)
+) -> list[Deal] | None:
+    """The deals read since the cursor, and every deal since the opening of each position that is
+    gone, so all deals of those positions are at hand to judge whether (and how) they closed.
+    Read again only when a gone position opened before the window already read."""
+    if not gone_positions:
+        return deals
+    read_from = _history_start(state.deals_cursor, at, policy)
+    start = min(position.time - policy.overlap for position in gone_positions)
+    if deals is not None and start >= read_from:
+        return deals
+    return _deals_since(client, remote, min(start, read_from), at, policy)
 
 
 def _read_history_orders(

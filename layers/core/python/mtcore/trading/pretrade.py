@@ -109,9 +109,10 @@ class PreTrade:
         """The order checked against the symbol's rules, its levels as prices and its volume as
         sized; refused at the first rule it breaks unless `verdicts` collects them all."""
         verdicts = verdicts or Verdicts()
+        action, is_buy, is_market = order.action_type, order.action_type in BUYS, order.action_type in MARKET
+        self.cache.warm(self.client, self.remote, order.symbol, market=is_market)
         spec, price = self._market(order.symbol)
         now = self.clock()
-        action, is_buy, is_market = order.action_type, order.action_type in BUYS, order.action_type in MARKET
         has_stop_loss = order.stop_loss is not None or order.trailing_stop_loss is not None
         verdicts.run("tradeMode", lambda: checks.trade_mode_allows(spec, is_buy=is_buy, opening=True), None)
         verdicts.run(
