@@ -18,6 +18,7 @@ from mtcore.trading.acceptance import get_keyless_desk
 from mtcore.trading.delivery import execute_trade_message
 from mtcore.trading.executor import Done
 from mtcore.trading.queue import TradeMessage, get_trade_queue
+from mtcore.trading.timer import get_trade_timer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -43,6 +44,7 @@ def record_handler(record: SQSRecord) -> None:
             desk=get_keyless_desk(),
             orders=get_orders_repository(),
             signals=SignalDispatch,
+            timer=get_trade_timer(),
         ),
     )
     if isinstance(step, Done):

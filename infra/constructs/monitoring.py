@@ -65,6 +65,14 @@ class TradeMonitoring(Construct):
             ),
             at_least_one(
                 self,
+                "TimerDeadLetters",
+                "Parked trades the trade timer could not hand back (the sweeper sends them late)",
+                trading.timer_dead_letters.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+            ),
+            at_least_one(
+                self,
                 "ExecutorErrors",
                 "The order executor failed invocations",
                 trading.executor.metric_errors(period=FIVE_MINUTES, statistic="Sum"),

@@ -1,5 +1,6 @@
 """The trade pipeline: a FIFO order queue (one message group per account), its dead-letter
-queue, and the executor that consumes it with partial batch failures."""
+queue, the executor that consumes it with partial batch failures, and the trade timer that
+hands parked trades back to it on time."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ BATCH_SIZE = 1
 # finishes every request itself; the dead-letter queue only sees messages it could not handle.
 MAX_RECEIVE_COUNT = 30
 SWEEP_EVERY = Duration.minutes(1)
+TIMER_TIMEOUT = Duration.seconds(30)
+# A hand-back that keeps failing goes to dead letters; the sweeper still sends its trade.
+TIMER_MAX_RECEIVE_COUNT = 5
 # Items whose changes are events (the rest of the stream never wakes the publisher).
 EVENTFUL_ENTITIES = [
     "TRADE",
@@ -92,13 +96,40 @@ class TradePipeline(Construct):
             max_receive_count=MAX_RECEIVE_COUNT,
             fifo=True,
         )
+        # FIFO queues delay no single message: a parked trade waits here, under its own delay.
+        self.trade_timer, self.timer_dead_letters = queue_with_dead_letters(
+            self,
+            "TradeTimer",
+            "TradeTimerDeadLetters",
+            visibility_timeout=Duration.seconds(TIMER_TIMEOUT.to_seconds() * 2),
+            max_receive_count=TIMER_MAX_RECEIVE_COUNT,
+        )
+        queues: dict[str, str] = {
+            Env.TRADE_QUEUE_URL: self.orders.queue_url,
+            Env.TRADE_TIMER_QUEUE_URL: self.trade_timer.queue_url,
+        }
         self.executor: lambda_.Function = functions.create(
             "ExecutorFunction",
             handler="functions.executor.handler.lambda_handler",
             description="Places queued trades at the broker, exactly once",
             timeout=EXECUTOR_TIMEOUT,
-            environment={**environment, Env.TRADE_QUEUE_URL: self.orders.queue_url},
+            environment={**environment, **queues},
         )
+        self.trade_timer.grant_send_messages(self.executor)
+        self.timer: lambda_.Function = functions.create(
+            "TradeTimerFunction",
+            handler="functions.trade_timer.handler.lambda_handler",
+            description="Hands parked trades back to the order queue when they are due",
+            timeout=TIMER_TIMEOUT,
+            memory_size=256,
+            environment=queues,
+        )
+        self.timer.add_event_source(
+            event_sources.SqsEventSource(self.trade_timer, batch_size=10, report_batch_item_failures=True)
+        )
+        self.trade_timer.grant_consume_messages(self.timer)
+        self.trade_timer.grant_send_messages(self.timer)  # a wait over SQS's 15 minutes goes round again
+        self.orders.grant_send_messages(self.timer)
         self.executor.add_event_source(
             event_sources.SqsEventSource(self.orders, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )

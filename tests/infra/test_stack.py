@@ -239,7 +239,9 @@ def test_orders_queue_is_fifo_with_a_dead_letter_queue_beyond_the_executors_budg
     resources: dict[str, dict[str, Any]],
 ) -> None:
     queues = {
-        name: q for name, q in _of_type(resources, "AWS::SQS::Queue").items() if name.startswith("Trading")
+        name: q
+        for name, q in _of_type(resources, "AWS::SQS::Queue").items()
+        if name.startswith(("TradingOrders", "TradingOrderDeadLetters"))
     }
     orders = [q for q in queues.values() if "RedrivePolicy" in q]
     assert len(queues) == 2
@@ -248,6 +250,45 @@ def test_orders_queue_is_fifo_with_a_dead_letter_queue_beyond_the_executors_budg
     assert all(queue["SqsManagedSseEnabled"] is True for queue in queues.values())
     assert orders[0]["ContentBasedDeduplication"] is False
     assert orders[0]["RedrivePolicy"]["maxReceiveCount"] == 30
+
+
+def test_a_parked_trade_waits_in_a_standard_timer_queue_the_executor_feeds(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """FIFO queues delay no single message; a standard queue does, up to 15 minutes."""
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    timer_name, timer = next(
+        (n, q) for n, q in queues.items() if n.startswith("TradingTradeTimer") and "RedrivePolicy" in q
+    )
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    by_handler = {f["Handler"]: (name, f) for name, f in functions.items()}
+    executor = by_handler["functions.executor.handler.lambda_handler"][1]
+    timer_function_name, timer_function = by_handler["functions.trade_timer.handler.lambda_handler"]
+    mapping = next(
+        m
+        for m in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if m["FunctionName"] == {"Ref": timer_function_name}
+    )
+    roles = {f["Role"]["Fn::GetAtt"][0]: f["Handler"] for f in functions.values()}
+    senders = {
+        roles[role["Ref"]]
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "sqs:SendMessage" in statement["Action"]
+        and statement["Resource"] == {"Fn::GetAtt": [timer_name, "Arn"]}
+        for role in policy["Roles"]
+    }
+
+    assert "FifoQueue" not in timer
+    assert timer["SqsManagedSseEnabled"] is True
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [timer_name, "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert executor["Environment"]["Variables"]["TRADE_TIMER_QUEUE_URL"] == {"Ref": timer_name}
+    assert timer_function["Environment"]["Variables"]["TRADE_TIMER_QUEUE_URL"] == {"Ref": timer_name}
+    assert senders == {
+        "functions.executor.handler.lambda_handler",
+        "functions.trade_timer.handler.lambda_handler",
+    }
 
 
 def test_an_executor_batch_always_fits_its_timeout(resources: dict[str, dict[str, Any]]) -> None:
@@ -262,8 +303,11 @@ def test_an_executor_batch_always_fits_its_timeout(resources: dict[str, dict[str
         for m in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
         if m["FunctionName"] == {"Ref": executor_name}
     )
-    queues = [q for name, q in _of_type(resources, "AWS::SQS::Queue").items() if name.startswith("Trading")]
-    queue_visibility = next(q["VisibilityTimeout"] for q in queues if "RedrivePolicy" in q)
+    queue_visibility = next(
+        q["VisibilityTimeout"]
+        for name, q in _of_type(resources, "AWS::SQS::Queue").items()
+        if name.startswith("TradingOrders")
+    )
 
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # Every record may take its longest delivery, with room left for DynamoDB and the handler.
@@ -318,7 +362,7 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
         for mapping in mappings
         if mapping["EventSourceArn"]["Fn::GetAtt"][0] in queues
     }
-    assert len(fed) == 3  # the executor, the dead-letter consumer and the sync worker
+    assert len(fed) == 4  # the executor, the dead-letter consumer, the trade timer and the sync worker
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
 
@@ -334,6 +378,18 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
 )
 def test_the_trade_pipeline_is_watched(template: Template, metric: str, threshold: int) -> None:
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": metric, "Threshold": threshold})
+
+
+def test_a_trade_timer_that_cannot_hand_back_raises_an_alarm(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmDescription": "Parked trades the trade timer could not hand back "
+            "(the sweeper sends them late)",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Threshold": 1,
+        },
+    )
 
 
 def test_trade_and_account_events_come_from_the_table_stream(template: Template) -> None:
@@ -417,7 +473,7 @@ def test_sync_is_watched(template: Template, description: str) -> None:
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})
 
 
-def test_only_the_api_the_sweeper_the_sync_worker_and_the_webhook_intake_queue_orders(
+def test_only_the_api_the_sweeper_the_sync_worker_the_timer_and_the_webhook_intake_queue_orders(
     resources: dict[str, dict[str, Any]],
 ) -> None:
     """The sync worker closes everything through the order queue when a loss limit says so."""
@@ -436,6 +492,7 @@ def test_only_the_api_the_sweeper_the_sync_worker_and_the_webhook_intake_queue_o
         "functions.api.handler.lambda_handler",
         "functions.sweeper.handler.lambda_handler",
         "functions.sync_worker.handler.lambda_handler",
+        "functions.trade_timer.handler.lambda_handler",
         "functions.webhook.handler.lambda_handler",
     }
     worker = next(

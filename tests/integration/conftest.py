@@ -333,6 +333,16 @@ def executor_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
+def timer_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
+    """The trade timer fed from its delay queue as Lambda's SQS event source feeds it."""
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+
+    subscription = next(s for s in queue_subscriptions(template, aws) if "trade_timer" in s.handler)
+    return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+
+
+@pytest.fixture
 def dead_letter_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
     from infra.local.queues import QueuePoller, load_handler
     from infra.local.resources import queue_subscriptions

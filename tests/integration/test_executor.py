@@ -19,7 +19,7 @@ from mtcore.trading.broker_truth import SENT
 from mtcore.trading.executor import Done, Executor, ExecutorPolicy, Parked, RetrySoon, Step
 from mtcore.trading.models import TradeKind, TradeRequest, TradeStatus
 from mtcore.trading.repository import TransitionRefused, get_trades_repository
-from mtcore.trading.sweeper import sweep_shard
+from mtcore.trading.sweeper import TIMER_GRACE, sweep_shard
 from tests.integration.conftest import Api, Simulator, trades_log
 
 # Short waits so the suite stays fast; the simulator's late execution uses real time.
@@ -421,7 +421,7 @@ def test_a_broker_that_never_answers_makes_the_trade_unknown_after_a_bounded_num
     assert len(trades_log(simulator, account.metaapi_account_id)) == 1
 
 
-def test_a_later_look_that_waits_long_parks_the_request_for_the_sweeper(
+def test_a_later_look_that_waits_long_parks_the_request_with_the_sweeper_behind_the_timer(
     simulator: Simulator, account: Account
 ) -> None:
     simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
@@ -438,7 +438,9 @@ def test_a_later_look_that_waits_long_parks_the_request_for_the_sweeper(
     assert 25 <= (step.until - datetime.now(UTC)).total_seconds() <= 31
     assert isinstance(early, Parked)
     assert trades.due_for_sweep(sweep_shard(account.id), datetime.now(UTC)) == []
-    due = trades.due_for_sweep(sweep_shard(account.id), step.until + timedelta(seconds=1))
+    # The timer hands it back at `until`; the sweeper only after its grace.
+    assert trades.due_for_sweep(sweep_shard(account.id), step.until + timedelta(seconds=1)) == []
+    due = trades.due_for_sweep(sweep_shard(account.id), step.until + TIMER_GRACE)
     assert due == [(account.id, request.id)]
     assert len(trades_log(simulator, account.metaapi_account_id)) == 1
 
@@ -536,7 +538,7 @@ def test_a_message_retried_shortly_many_times_parks_its_request_before_the_queue
     assert isinstance(early, RetrySoon)
     assert isinstance(late, Parked)
     assert late.request.status is TradeStatus.WAITING
-    assert get_trades_repository().due_for_sweep(sweep_shard(account.id), late.until) == [
+    assert get_trades_repository().due_for_sweep(sweep_shard(account.id), late.until + TIMER_GRACE) == [
         (account.id, request.id)
     ]
     assert trades_log(simulator, account.metaapi_account_id) == []

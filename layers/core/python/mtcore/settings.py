@@ -25,6 +25,7 @@ class Env(StrEnum):
     METAAPI_CLIENT_URL_TEMPLATE = "METAAPI_CLIENT_URL_TEMPLATE"
     METAAPI_REQUEST_BUDGET_S = "METAAPI_REQUEST_BUDGET_S"
     TRADE_QUEUE_URL = "TRADE_QUEUE_URL"
+    TRADE_TIMER_QUEUE_URL = "TRADE_TIMER_QUEUE_URL"
     IDEMPOTENCY_TABLE_NAME = "IDEMPOTENCY_TABLE_NAME"
     EVENT_BUS_NAME = "EVENT_BUS_NAME"
     SYNC_QUEUE_URL = "SYNC_QUEUE_URL"
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     metaapi_request_budget_s: Annotated[float, Field(gt=0, le=20)] = 15.0
     # The FIFO queue trades go through, and where API idempotency keys are kept.
     trade_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
+    # The standard queue that holds a parked trade until it is due (FIFO queues delay no message).
+    trade_timer_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
     idempotency_table_name: Annotated[str | None, Field(min_length=3, max_length=255)] = None
     event_bus_name: Annotated[str | None, Field(min_length=1, max_length=256)] = None
     # The standard queue account syncs go through.

@@ -22,7 +22,7 @@ from mtcore.observability import logger, metrics
 from mtcore.redelivery import RetryLater
 from mtcore.risk import refuse_entry
 from mtcore.trading import checks
-from mtcore.trading.executor import Done, Executor, Recheck, RetrySoon, SignalResolver, Step
+from mtcore.trading.executor import Done, Executor, Parked, Recheck, RetrySoon, SignalResolver, Step
 from mtcore.trading.models import SETTLED, TradeKind, TradeStatus
 from mtcore.trading.pretrade import PreTrade
 from mtcore.trading.risk_gate import Entry, RiskGate, only_reduces
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from mtcore.trading.models import TradeRequest
     from mtcore.trading.queue import TradeMessage
     from mtcore.trading.repository import TradesRepository
+    from mtcore.trading.timer import TradeTimer
 
 
 def execute_trade_message(
@@ -53,9 +54,11 @@ def execute_trade_message(
     desk: TradeDesk,
     orders: OrdersRepository,
     signals: Callable[[Account, TradeDesk], SignalResolver] | None = None,
+    timer: TradeTimer | None = None,
 ) -> Step | None:
     """The delivery's outcome; None for a message whose request is not stored (nothing to do).
-    `signals` resolves webhook signals on an account (the signals capability, above this one)."""
+    `signals` resolves webhook signals on an account (the signals capability, above this one);
+    `timer` hands a parked request back when it is due (without one, the sweeper does)."""
     trades = desk.trades
 
     def execute() -> Step | None:
@@ -99,6 +102,8 @@ def execute_trade_message(
         raise RetryLater(wait, f"trade {message.trade_id} failed on our side") from error
     if isinstance(step, RetrySoon):
         raise RetryLater(step.seconds, f"trade {step.request.id} retries")
+    if isinstance(step, Parked) and timer is not None:
+        timer.try_wake_at(step.request.account_id, step.request.id, step.until, now=datetime.now(UTC))
     return step
 
 

@@ -76,13 +76,17 @@ class TradeQueue:
     def send_again(self, request: TradeRequest, at: datetime) -> None:
         """A new message for a request whose message is gone; a duplicate delivery is harmless
         (the executor acts on the request's status), a lost one is not."""
+        # A new message each time (to the microsecond): a request handed back twice in one
+        # second, as a signal behind each batch of its children is, must not be dropped.
+        self.hand_back(request.account_id, request.id, at)
+
+    def hand_back(self, account_id: str, trade_id: str, at: datetime) -> None:
+        """The request's message again, once per `at`: the same hand-back sent twice is one."""
         self._client.send_message(
             QueueUrl=self._queue_url,
-            MessageBody=TradeMessage(account_id=request.account_id, trade_id=request.id).model_dump_json(),
-            MessageGroupId=request.account_id,
-            # A new message each time (to the microsecond): a request handed back twice in one
-            # second, as a signal behind each batch of its children is, must not be dropped.
-            MessageDeduplicationId=f"{request.id}-{int(at.timestamp() * 1_000_000)}",
+            MessageBody=TradeMessage(account_id=account_id, trade_id=trade_id).model_dump_json(),
+            MessageGroupId=account_id,
+            MessageDeduplicationId=f"{trade_id}-{int(at.timestamp() * 1_000_000)}",
         )
 
     def retry_in(self, receipt_handle: str, seconds: float) -> None:

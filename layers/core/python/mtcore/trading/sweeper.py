@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 SHARDS = 8
 # Longer than a delivery can take (the executor's timeout plus a visibility timeout).
 LOST_AFTER = timedelta(minutes=3)
+# Time for the trade timer's hand-back to have been delivered and acted on.
+TIMER_GRACE = timedelta(seconds=15)
 
 
 def sweep_shard(account_id: str) -> str:
@@ -27,12 +29,13 @@ def sweep_shard(account_id: str) -> str:
 
 
 def sweep_at(status: TradeStatus, at: datetime, not_before: datetime | None) -> datetime:
-    """A parked request when it is due (a retry, or a later look at what a send did); any other
-    when its message would have been handled by now."""
+    """A parked request shortly after it is due (a retry, or a later look at what a send did):
+    the trade timer hands it back at `not_before`, the sweeper only what the timer did not. Any
+    other when its message would have been handled by now."""
     if not_before is not None and (
         status is TradeStatus.WAITING or (status is TradeStatus.SENDING and not_before > at)
     ):
-        return not_before
+        return not_before + TIMER_GRACE
     return at + LOST_AFTER
 
 

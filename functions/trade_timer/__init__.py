@@ -1,0 +1,1 @@
+"""Hands parked trades back to the order queue when they are due."""
