@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from mtcore.accounts.repository import get_accounts_repository
 from mtcore.observability import logger, metrics
-from mtcore.sync.events import account_event_entry, detail_type_of
+from mtcore.sync.events import account_event_entry, detail_types_of
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 from mtcore.sync.queue import get_sync_queue
 from mtcore.trading.events import changed_the_account, get_trade_events, settled_trade
@@ -33,18 +33,23 @@ def record_handler(record: DynamoDBRecord) -> None:
     if changed_the_account(request):
         # Deals, balances and anything the trade closed reach the store within seconds.
         get_sync_queue().send(
-            SyncMessage(account_id=request.account_id, type=SyncType.FULL, reason=SyncReason.TRADE)
+            SyncMessage(
+                account_id=request.account_id,
+                user_id=request.user_id,
+                type=SyncType.FULL,
+                reason=SyncReason.TRADE,
+            )
         )
 
 
 def _publish_account_event(raw: dict[str, Any]) -> None:
-    found = detail_type_of(raw)
-    if found is None:
+    found = detail_types_of(raw)
+    if not found:
         return
-    detail_type, item = found
-    bus = get_trade_events()
-    bus.put([account_event_entry(detail_type, item, bus.bus_name, get_accounts_repository().owner_of)])
-    metrics.add_metric(name=detail_type, unit=MetricUnit.Count, value=1)
+    bus, owner_of = get_trade_events(), get_accounts_repository().owner_of
+    bus.put([account_event_entry(detail_type, item, bus.bus_name, owner_of) for detail_type, item in found])
+    for detail_type, _ in found:
+        metrics.add_metric(name=detail_type, unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -43,7 +43,6 @@ EVENTFUL_ENTITIES = [
     "ORDER",
     "HISTORY_ORDER",
     "ACCOUNT",
-    "ACCOUNT_META",
     "SYNC_LOG",
     "RISK",
 ]

@@ -91,7 +91,7 @@ def fan_out_seconds(due_accounts: int = 10_000) -> float:
     from mtcore.aws import dynamodb_client
     from mtcore.settings import get_settings
     from mtcore.store.batch import batch_write
-    from mtcore.store.keys import META_SK, account_pk, sync_shard
+    from mtcore.store.keys import account_sk, sync_shard, user_pk
     from mtcore.sync.queue import SyncQueue
     from mtcore.sync.scheduler import SyncScheduler
     from mtcore.sync.state import get_sync_state_repository
@@ -102,9 +102,10 @@ def fan_out_seconds(due_accounts: int = 10_000) -> float:
         for number in range(due_accounts):
             account_id = f"BENCH{number:06d}"
             item = {
-                "pk": {"S": account_pk(account_id)},
-                "sk": {"S": META_SK},
-                "entity": {"S": "ACCOUNT_META"},
+                "pk": {"S": user_pk("alice")},
+                "sk": {"S": account_sk(account_id)},
+                "entity": {"S": "ACCOUNT"},
+                "id": {"S": account_id},
                 "userId": {"S": "alice"},
                 "metaapiAccountId": {"S": metaapi_id},
                 "syncShard": {"S": sync_shard(account_id)},

@@ -406,7 +406,7 @@ def test_trade_and_account_events_come_from_the_table_stream(template: Template)
                 "Filters": [
                     {
                         "Pattern": '{"dynamodb":{"NewImage":{"entity":{"S":["TRADE","POSITION",'
-                        '"CLOSED_POSITION","ORDER","HISTORY_ORDER","ACCOUNT","ACCOUNT_META","SYNC_LOG","RISK"]}}}}'
+                        '"CLOSED_POSITION","ORDER","HISTORY_ORDER","ACCOUNT","SYNC_LOG","RISK"]}}}}'
                     }
                 ]
             },

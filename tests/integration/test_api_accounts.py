@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import boto3
@@ -160,9 +160,11 @@ def test_logs_carry_the_request_id_as_correlation_id(api: Api, logs: LogCapture)
 def test_a_settings_change_keeps_what_a_sync_wrote_meanwhile(api: Api) -> None:
     # Given the API read the account, then a sync wrote new balances before the API wrote
     stale = _link("alice", "a1")
-    get_sync_state_repository().update_account(
-        stale, {"balance": Decimal("12345.67"), "equity": Decimal("12000")}, synced_at=datetime.now(UTC)
-    )
+    syncs, now = get_sync_state_repository(), datetime.now(UTC)
+    leased = syncs.take_lease("alice", "a1", "a-sync", now=now, until=now + timedelta(seconds=60))
+    assert leased is not None
+    written = {"balance": Decimal("12345.67"), "equity": Decimal("12000")}
+    assert syncs.finish(leased.account, "a-sync", leased.state, written, synced_at=now)
 
     class ReadBeforeTheSync(AccountsRepository):
         def get(self, user_id: str, account_id: str) -> Account:

@@ -15,6 +15,7 @@ from infra.local.queues import QueuePoller
 from infra.local.resources import LocalResources
 from mtcore.accounts.access import get_metaapi_access
 from mtcore.accounts.schedule import get_sync_schedule_repository
+from mtcore.aws import dynamodb_client
 from mtcore.sync.queue import SyncQueue
 from mtcore.sync.scheduler import SyncScheduler
 from mtcore.sync.state import get_sync_state_repository
@@ -109,6 +110,38 @@ def test_a_rate_limit_pauses_the_scheduler(api: Api, simulator: Simulator, aws: 
 
     assert (tick.queued, tick.backed_off_until) == (0, until)
     assert _queued(aws) == []
+
+
+def test_a_scheduled_sync_that_finds_nothing_changed_writes_twice_in_all(
+    api: Api, simulator: Simulator, aws: LocalResources, sync_poller: QueuePoller
+) -> None:
+    metaapi_id, account_id = _link(api, simulator, syncInterval=10)
+    simulator.open_position(metaapi_id)
+    _scheduler(aws, datetime.now(UTC) + timedelta(seconds=11)).tick()
+    sync_poller.poll_once()  # the first sync stores the position
+    written: list[tuple[str, str]] = []
+
+    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"):
+            written.append((model.name, json.loads(params["body"]).get("Key", {}).get("sk", {}).get("S", "")))
+
+    dynamodb_client().meta.events.register("before-call.dynamodb", count)
+    try:
+        tick = _scheduler(aws, datetime.now(UTC) + timedelta(seconds=22)).tick()
+        handed = sync_poller.poll_once()
+    finally:
+        dynamodb_client().meta.events.unregister("before-call.dynamodb", count)
+
+    assert (tick.queued, handed) == (1, 1)
+    # The scheduler's claim (the sync's lease) and the sync's end, both on the account item
+    assert written == [("UpdateItem", f"ACCOUNT#{account_id}")] * 2
+    page = api.call("GET", f"{ACCOUNTS}/{account_id}/sync/logs", user="alice").body["items"]
+    assert (page[0]["status"], page[0]["reason"], page[0]["runs"], page[0]["itemsSynced"]) == (
+        "success",
+        "schedule",
+        1,
+        0,
+    )
 
 
 def test_a_sync_asked_for_through_the_api_is_queued_run_and_logged(

@@ -149,9 +149,10 @@ def _sync(worker: SyncWorker, account: Account, kind: SyncType = SyncType.FULL) 
     return worker.run(SyncMessage(account_id=account.id, type=kind))
 
 
-def _meta(account: Account) -> dict[str, Any]:
+def _account_item(account: Account) -> dict[str, Any]:
     answer = boto3.client("dynamodb").get_item(
-        TableName=get_settings().table_name, Key={"pk": {"S": f"ACCOUNT#{account.id}"}, "sk": {"S": "META"}}
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"USER#{account.user_id}"}, "sk": {"S": f"ACCOUNT#{account.id}"}},
     )
     return from_item(answer["Item"])
 
@@ -194,11 +195,11 @@ def test_a_first_sync_stores_the_account_positions_orders_and_history(
     )
     assert (synced.connection_status, synced.state, synced.currency) == ("CONNECTED", "DEPLOYED", "USD")
     assert synced.last_sync_at is not None
-    meta = _meta(account)
+    stored = _account_item(account)
     newest_deal = max(datetime.fromisoformat(deal["time"]) for deal in _broker_deals(account))
-    assert datetime.fromisoformat(meta["dealsCursor"]) == newest_deal
-    assert "syncLeaseOwner" not in meta
-    assert meta["syncFailures"] == 0
+    assert datetime.fromisoformat(stored["dealsCursor"]) == newest_deal
+    assert "syncLeaseOwner" not in stored
+    assert stored["syncFailures"] == 0
 
 
 def test_a_manual_position_is_stored_with_its_reason_and_no_client_id(
@@ -231,9 +232,35 @@ def test_an_unchanged_account_writes_no_position_or_order(
     log = _sync(worker, account)
 
     assert log.status is SyncStatus.SUCCESS
-    assert writes.to("POS#", "ORDER#", "DEAL#", "HORDER#") == []
-    assert len(writes.to("SYNCLOG#")) == 1
     assert log.items_synced == 0
+    # The lease and the end of the sync, both on the account item; the log is kept there too
+    assert writes.keys == [f"ACCOUNT#{account.id}"] * 2
+    assert get_sync_state_repository().get_log(account, log.sync_id) == log
+
+
+def test_unchanged_scheduled_syncs_are_one_log_entry_until_a_sync_changes_something(
+    account: Account, worker: SyncWorker
+) -> None:
+    _sync(worker, account)
+    quiet = [_sync(worker, account) for _ in range(3)]
+    logs = get_sync_state_repository()
+
+    page, _ = logs.list_logs(account, limit=10, next_token=None)
+    assert [(entry.sync_id, entry.runs) for entry in page[:1]] == [(quiet[-1].sync_id, 3)]
+    assert (page[0].started_at, page[0].finished_at) == (quiet[0].started_at, quiet[-1].finished_at)
+    first, token = logs.list_logs(account, limit=1, next_token=None)
+    rest, _ = logs.list_logs(account, limit=10, next_token=token)
+    assert [entry.sync_id for entry in first + rest] == [entry.sync_id for entry in page]
+
+    _buy(account)
+    changed = _sync(worker, account)
+
+    page, _ = logs.list_logs(account, limit=10, next_token=None)
+    assert [(entry.sync_id, entry.runs) for entry in page[:2]] == [
+        (changed.sync_id, 1),
+        (quiet[-1].sync_id, 3),
+    ]
+    assert "quietSyncs" not in _account_item(account)
 
 
 def test_a_full_sync_reads_in_two_rounds_of_calls_side_by_side(
@@ -312,7 +339,7 @@ def test_a_reconnecting_terminal_closes_nothing(
     )
     assert "left as they were" in (log.error_message or "")
     assert [p.id for p in get_positions_repository().list_open(account.id)] == [position_id]
-    assert "disconnectedSince" in _meta(account)
+    assert "disconnectedSince" in _account_item(account)
     assert get_accounts_repository().get("alice", account.id).connection_status == "DISCONNECTED"
 
     again = _sync(worker, account)  # the second read answers [] too: still the same episode
@@ -327,7 +354,7 @@ def test_a_reconnecting_terminal_closes_nothing(
         "CONNECTED",
         False,
     )
-    assert "disconnectedSince" not in _meta(account)
+    assert "disconnectedSince" not in _account_item(account)
     assert [p.id for p in get_positions_repository().list_open(account.id)] == [position_id]
 
 
@@ -344,10 +371,10 @@ def test_a_position_missing_without_its_closing_deal_stays_open_for_another_look
     assert (log.status, log.items_failed) == (SyncStatus.PARTIAL, 1)
     assert f"position {position_id}" in (log.error_message or "")
     assert [p.id for p in get_positions_repository().list_open(account.id)] == [position_id]
-    assert _meta(account)["syncNeedsLook"] is True
+    assert _account_item(account)["syncNeedsLook"] is True
 
     assert _sync(worker, account).status is SyncStatus.SUCCESS
-    assert _meta(account)["syncNeedsLook"] is False
+    assert _account_item(account)["syncNeedsLook"] is False
 
 
 def test_an_older_snapshot_processed_after_a_newer_one_is_ignored(
@@ -385,7 +412,7 @@ def test_two_workers_on_one_account_sync_it_once_and_store_the_brokers_state(
     thread = threading.Thread(target=lambda: first.append(_sync(worker, account)))
     thread.start()
     deadline = time.monotonic() + 5
-    while "syncLeaseOwner" not in _meta(account) and time.monotonic() < deadline:
+    while "syncLeaseOwner" not in _account_item(account) and time.monotonic() < deadline:
         time.sleep(0.02)
 
     with pytest.raises(SyncBusy):
@@ -394,7 +421,7 @@ def test_two_workers_on_one_account_sync_it_once_and_store_the_brokers_state(
 
     assert first[0].status is SyncStatus.SUCCESS
     assert _by_id(get_positions_repository().list_open(account.id)) == _by_id(_broker_positions(account))
-    assert "syncLeaseOwner" not in _meta(account)
+    assert "syncLeaseOwner" not in _account_item(account)
 
 
 def test_a_rate_limit_backs_off_every_sync(
@@ -409,11 +436,11 @@ def test_a_rate_limit_backs_off_every_sync(
     until = get_sync_state_repository().backoff_until()
     assert until is not None
     assert timedelta(seconds=25) < until - clock() <= timedelta(seconds=31)
-    assert _meta(account)["syncFailures"] == 0  # MetaApi's limit is no fault of the account's
+    assert _account_item(account)["syncFailures"] == 0  # MetaApi's limit is no fault of the account's
     with pytest.raises(SyncBackedOff) as backed_off:
         _sync(worker, account)
     assert backed_off.value.until == until
-    assert get_sync_state_repository().get_log(account.id, log.sync_id).status is SyncStatus.ERROR
+    assert get_sync_state_repository().get_log(account, log.sync_id).status is SyncStatus.ERROR
 
 
 def test_failures_back_off_the_account_and_a_success_clears_them(
@@ -425,15 +452,15 @@ def test_failures_back_off_the_account_and_a_success_clears_them(
     first, second = _sync(worker, account), _sync(worker, account)
 
     assert (first.status, second.status) == (SyncStatus.ERROR, SyncStatus.ERROR)
-    meta = _meta(account)
-    assert meta["syncFailures"] == 2
-    assert "UPSTREAM_UNAVAILABLE" in meta["syncError"]
-    backoff = datetime.fromisoformat(meta["syncBackoffUntil"]) - clock()
+    stored = _account_item(account)
+    assert stored["syncFailures"] == 2
+    assert "UPSTREAM_UNAVAILABLE" in stored["syncError"]
+    backoff = datetime.fromisoformat(stored["syncBackoffUntil"]) - clock()
     assert timedelta(seconds=110) < backoff <= timedelta(seconds=120)
 
     assert _sync(worker, account).status is SyncStatus.SUCCESS
-    meta = _meta(account)
-    assert (meta["syncFailures"], "syncError" in meta, "syncBackoffUntil" in meta) == (0, False, False)
+    stored = _account_item(account)
+    assert (stored["syncFailures"], "syncError" in stored, "syncBackoffUntil" in stored) == (0, False, False)
 
 
 def test_a_timeout_is_a_failure_and_the_next_sync_recovers(
@@ -447,13 +474,13 @@ def test_a_timeout_is_a_failure_and_the_next_sync_recovers(
 
     assert log.status is SyncStatus.ERROR
     assert "UPSTREAM_TIMEOUT" in (log.error_message or "")
-    meta = _meta(account)
-    assert meta["syncFailures"] == 1
-    backoff = datetime.fromisoformat(meta["syncBackoffUntil"]) - clock()
+    stored = _account_item(account)
+    assert stored["syncFailures"] == 1
+    backoff = datetime.fromisoformat(stored["syncBackoffUntil"]) - clock()
     assert timedelta(seconds=50) < backoff <= timedelta(seconds=60)
 
     assert _sync(worker, account).status is SyncStatus.SUCCESS
-    assert _meta(account)["syncFailures"] == 0
+    assert _account_item(account)["syncFailures"] == 0
 
 
 def test_history_we_cannot_read_is_a_failure_and_the_next_sync_recovers(
@@ -465,7 +492,7 @@ def test_history_we_cannot_read_is_a_failure_and_the_next_sync_recovers(
 
     assert log.status is SyncStatus.ERROR
     assert "UPSTREAM_MALFORMED" in (log.error_message or "")
-    assert _meta(account)["syncFailures"] == 1
+    assert _account_item(account)["syncFailures"] == 1
     assert _sync(worker, account).status is SyncStatus.SUCCESS
 
 
@@ -579,14 +606,14 @@ def test_every_run_leaves_a_log_listed_newest_first(account: Account) -> None:
             status=SyncStatus.RUNNING,
         )
     )
-    assert logs.get_log(account.id, asked.sync_id).status is SyncStatus.QUEUED
+    assert logs.get_log(account, asked.sync_id).status is SyncStatus.QUEUED
 
     _buy(account)
     ran = worker.run(asked)
     later = _sync(worker, account)
     latest = _sync(worker, account, SyncType.ORDERS)
 
-    stored = logs.get_log(account.id, asked.sync_id)
+    stored = logs.get_log(account, asked.sync_id)
     assert stored == ran
     assert (stored.status, stored.reason, stored.items_synced, stored.items_failed) == (
         SyncStatus.SUCCESS,
@@ -598,9 +625,9 @@ def test_every_run_leaves_a_log_listed_newest_first(account: Account) -> None:
     assert stored.started_at is not None
     assert stored.finished_at is not None
     assert stored.duration_ms == round((stored.finished_at - stored.started_at).total_seconds() * 1000)
-    page, token = logs.list_logs(account.id, limit=2, next_token=None)
+    page, token = logs.list_logs(account, limit=2, next_token=None)
     assert [log.sync_id for log in page] == [latest.sync_id, later.sync_id]
-    rest, end = logs.list_logs(account.id, limit=2, next_token=token)
+    rest, end = logs.list_logs(account, limit=2, next_token=token)
     assert ([log.sync_id for log in rest], end) == ([ran.sync_id], None)
     raw = boto3.client("dynamodb").get_item(
         TableName=get_settings().table_name,

@@ -25,9 +25,11 @@ class Platform(StrEnum):
 
 
 class Reconciliation(CamelModel):
-    """What the last full sync found when it compared our trades with the broker's records."""
+    """What full syncs found when they compared our trades with the broker's records."""
 
-    checked_at: datetime
+    checked_at: datetime = Field(
+        description="When a full sync first found this; later ones finding the same keep it (see lastSyncAt)"
+    )
     unknown_resolved: list[str] = Field(
         default_factory=list, description="UNKNOWN trades settled from broker truth"
     )

@@ -1,5 +1,7 @@
-"""When each account is next due for a scheduled sync: a sharded, sparse index over the
-accounts' META items (`syncShard`, `syncDueAt`), so the scheduler never scans the table."""
+"""When each account is next due for a scheduled sync: a sharded, sparse index over the account
+items (`syncShard`, `syncDueAt`), so the scheduler never scans the table. Taking a due account
+for a sync is also that sync's lease, so a scheduled sync that finds nothing changed writes once
+more in all: its end."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from mtcore.aws import dynamodb_client
 from mtcore.settings import get_settings
 from mtcore.store.codec import from_item
-from mtcore.store.keys import META_SK, account_pk, all_sync_shards, sync_shard
+from mtcore.store.keys import (
+    ACCOUNT_SK_PREFIX,
+    account_sk,
+    all_sync_shards,
+    sortable_time,
+    sync_shard,
+    user_pk,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -22,6 +31,7 @@ SYNC_DUE_INDEX = "syncDue"
 
 @dataclass(frozen=True)
 class DueAccount:
+    user_id: str
     account_id: str
     metaapi_account_id: str
     due_at: str  # as stored: taking the account is conditional on it
@@ -37,19 +47,15 @@ class SyncScheduleRepository:
 
     def schedule(self, account: Account, due_at: datetime) -> None:
         """Put the account on the index when it syncs automatically, take it off when not."""
-        key = {"pk": {"S": account_pk(account.id)}, "sk": {"S": META_SK}}
+        key = _key(account.user_id, account.id)
         if account.auto_sync_positions or account.auto_sync_orders:
             self._client.update_item(
                 TableName=self._table_name,
                 Key=key,
-                UpdateExpression="SET syncShard = :shard, syncDueAt = :due, syncInterval = :interval, "
-                "#state = :state",
-                ExpressionAttributeNames={"#state": "state"},
+                UpdateExpression="SET syncShard = :shard, syncDueAt = :due",
                 ExpressionAttributeValues={
                     ":shard": {"S": sync_shard(account.id)},
                     ":due": {"S": due_at.isoformat()},
-                    ":interval": {"N": str(account.sync_interval)},
-                    ":state": {"S": account.state or "UNKNOWN"},
                 },
                 ConditionExpression="attribute_exists(pk)",
             )
@@ -84,7 +90,7 @@ class SyncScheduleRepository:
         try:
             self._client.update_item(
                 TableName=self._table_name,
-                Key={"pk": {"S": account_pk(due.account_id)}, "sk": {"S": META_SK}},
+                Key=_key(due.user_id, due.account_id),
                 UpdateExpression="SET syncDueAt = :next",
                 ConditionExpression="syncDueAt = :due",
                 ExpressionAttributeValues={
@@ -96,11 +102,35 @@ class SyncScheduleRepository:
             return False
         return True
 
-    def note_state(self, account_id: str, state: str) -> None:
+    def claim(
+        self, due: DueAccount, next_due_at: datetime, *, sync_id: str, now: datetime, until: datetime
+    ) -> bool:
+        """`take`, and the sync's lease in the same write (held by `sync_id` until `until`), if no
+        sync holds the account now. False when another tick took it or a sync is running."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key=_key(due.user_id, due.account_id),
+                UpdateExpression="SET syncDueAt = :next, syncLeaseUntil = :until, syncLeaseOwner = :owner",
+                ConditionExpression="syncDueAt = :due AND "
+                "(attribute_not_exists(syncLeaseUntil) OR syncLeaseUntil < :now)",
+                ExpressionAttributeValues={
+                    ":next": {"S": next_due_at.isoformat()},
+                    ":due": {"S": due.due_at},
+                    ":until": {"S": sortable_time(until)},
+                    ":owner": {"S": sync_id},
+                    ":now": {"S": sortable_time(now)},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def note_state(self, due: DueAccount, state: str) -> None:
         """MetaApi's deployment state, as the scheduler's account list last showed it."""
         self._client.update_item(
             TableName=self._table_name,
-            Key={"pk": {"S": account_pk(account_id)}, "sk": {"S": META_SK}},
+            Key=_key(due.user_id, due.account_id),
             UpdateExpression="SET #state = :state",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":state": {"S": state}},
@@ -108,10 +138,15 @@ class SyncScheduleRepository:
         )
 
 
+def _key(user_id: str, account_id: str) -> dict[str, Any]:
+    return {"pk": {"S": user_pk(user_id)}, "sk": {"S": account_sk(account_id)}}
+
+
 def _due_of(item: dict[str, Any]) -> DueAccount:
     backoff = item.get("syncBackoffUntil")
     return DueAccount(
-        account_id=str(item["pk"]).removeprefix("ACCOUNT#"),
+        user_id=str(item["pk"]).removeprefix("USER#"),
+        account_id=str(item["sk"]).removeprefix(ACCOUNT_SK_PREFIX),
         metaapi_account_id=str(item.get("metaapiAccountId", "")),
         due_at=str(item["syncDueAt"]),
         interval_seconds=int(item.get("syncInterval", 60)),

@@ -99,8 +99,14 @@ def audit_account(
         ],
         manual_positions=[p.id for p in open_positions if not p.client_id],
     )
-    accounts.set_reconciliation(account, found)
+    if _findings(found) != _findings(account.reconciliation):
+        accounts.set_reconciliation(account, found)
     return found
+
+
+def _findings(reconciliation: Reconciliation | None) -> dict[str, object] | None:
+    """What a reconciliation found, whenever it looked: the same findings are not written again."""
+    return None if reconciliation is None else reconciliation.model_dump(exclude={"checked_at"})
 
 
 def _settle_unknown(

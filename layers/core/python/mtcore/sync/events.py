@@ -26,41 +26,48 @@ _ENDED = {"ORDER_STATE_FILLED": "OrderFilled"} | dict.fromkeys(
 _KEYS = ("pk", "sk", "entity", "ttl", "snapshotAt")
 
 
-def detail_type_of(record: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The event a stream record stands for, with its item, or None."""
+def detail_types_of(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The events a stream record stands for, each with its item (none for most writes)."""
     change = record.get("dynamodb") or {}
     new_image = change.get("NewImage")
     if not new_image:
-        return None
+        return []
     new = from_item(new_image)
     old = from_item(change.get("OldImage") or {})
     entity, inserted = new.get("entity"), record.get("eventName") == "INSERT"
-    kind: str | None = None
+    kinds: list[str] = []
     if entity == "POSITION":
         if inserted:
-            kind = "PositionOpened"
+            kinds.append("PositionOpened")
         elif any(new.get(name) != old.get(name) for name in _POSITION_FIELDS):
-            kind = "PositionModified"
+            kinds.append("PositionModified")
     elif entity == "CLOSED_POSITION" and inserted:
-        kind = "PositionClosed"
+        kinds.append("PositionClosed")
     elif entity == "ORDER" and inserted:
-        kind = "OrderPlaced"
+        kinds.append("OrderPlaced")
     elif entity == "HISTORY_ORDER" and inserted and str(new.get("type", "")).endswith(_PENDING_TYPES):
-        kind = _ENDED.get(str(new.get("state")))
+        kinds += [kind for kind in (_ENDED.get(str(new.get("state"))),) if kind]
     elif entity == "ACCOUNT" and not inserted:
-        if bool(new.get("tradingHalted")) != bool(old.get("tradingHalted")):
-            kind = "AccountHalted" if new.get("tradingHalted") else "AccountResumed"
-        elif any(new.get(name) != old.get(name) for name in _ACCOUNT_FIELDS):
-            kind = "AccountUpdated"
+        kinds = _account_kinds(new, old)
     elif entity == "RISK":
         acted = _newly_acted(new, old)
         if acted:
-            return "RiskLimitBreached", {"pk": new["pk"], **acted[0]}
-    elif entity == "ACCOUNT_META" and new.get("disconnectedSince") and not old.get("disconnectedSince"):
-        kind = "AccountDisconnected"
+            return [("RiskLimitBreached", {"pk": new["pk"], **acted[0]})]
     elif entity == "SYNC_LOG" and new.get("status") == "error" and old.get("status") != "error":
-        kind = "SyncFailed"
-    return (kind, new) if kind else None
+        kinds.append("SyncFailed")
+    return [(kind, new) for kind in kinds]
+
+
+def _account_kinds(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """A sync's one write of the account item can start a disconnection and move balances."""
+    if bool(new.get("tradingHalted")) != bool(old.get("tradingHalted")):
+        return ["AccountHalted" if new.get("tradingHalted") else "AccountResumed"]
+    kinds = []
+    if new.get("disconnectedSince") and not old.get("disconnectedSince"):
+        kinds.append("AccountDisconnected")
+    if any(new.get(name) != old.get(name) for name in _ACCOUNT_FIELDS):
+        kinds.append("AccountUpdated")
+    return kinds
 
 
 def _newly_acted(new: dict[str, Any], old: dict[str, Any]) -> list[dict[str, Any]]:

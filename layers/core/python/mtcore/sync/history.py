@@ -16,7 +16,7 @@ from mtcore.sync.queue import queue_requested
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from mtcore.accounts import AccountsRepository
+    from mtcore.accounts import Account, AccountsRepository
     from mtcore.portfolio import HistoryRepository
     from mtcore.sync.queue import SyncQueue
     from mtcore.sync.state import SyncStateRepository
@@ -74,11 +74,11 @@ def get_history(
         records, token = history.list_history_orders(
             account.id, limit=limit, next_token=next_token, between=(start, end)
         )
-    sync_state = state.read(account.id)
+    sync_state = state.read(account)
     covered = sync_state.history_from if sync_state is not None else None
     importing = None
     if covered is None or start < covered:
-        importing = _import(account.id, start, min(end, covered or end), state=state, queue=queue)
+        importing = _import(account, start, min(end, covered or end), state=state, queue=queue)
     return HistoryPage(
         items=[record.model_dump(mode="json", by_alias=True, exclude_none=True) for record in records],
         next_token=token,
@@ -88,14 +88,19 @@ def get_history(
 
 
 def _import(
-    account_id: str, start: datetime, end: datetime, *, state: SyncStateRepository, queue: SyncQueue
+    account: Account, start: datetime, end: datetime, *, state: SyncStateRepository, queue: SyncQueue
 ) -> SyncLog:
     """The import under way that covers the range, or a new one."""
-    recent, _ = state.list_logs(account_id, limit=_RECENT_SYNCS, next_token=None)
+    recent, _ = state.list_logs(account, limit=_RECENT_SYNCS, next_token=None)
     for log in recent:
         if log.type is SyncType.HISTORY and log.status not in SYNC_SETTLED:
             return log
     message = SyncMessage(
-        account_id=account_id, type=SyncType.HISTORY, reason=SyncReason.REQUEST, start=start, end=end
+        account_id=account.id,
+        user_id=account.user_id,
+        type=SyncType.HISTORY,
+        reason=SyncReason.REQUEST,
+        start=start,
+        end=end,
     )
     return queue_requested(message, state=state, queue=queue)

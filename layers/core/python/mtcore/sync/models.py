@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import Field
 
 from mtcore.ids import new_ulid
 from mtcore.models import CamelModel
+
+# How long one sync may hold an account before another may take it.
+SYNC_LEASE = timedelta(seconds=60)
 
 
 class SyncType(StrEnum):
@@ -40,16 +43,22 @@ class SyncMessage(CamelModel):
     """One message on the sync queue: sync this account, this way."""
 
     account_id: str
+    # The owner, so the worker goes straight to the account item; looked up when absent.
+    user_id: str | None = None
     sync_id: str = Field(default_factory=new_ulid)
     type: SyncType = SyncType.FULL
     reason: SyncReason = SyncReason.SCHEDULE
+    # The scheduler's claim of the account is this sync's lease: the worker only checks it.
+    claimed: bool = False
     # For HISTORY: the range to import.
     start: datetime | None = None
     end: datetime | None = None
 
 
 class SyncLog(CamelModel):
-    """What one sync did. Kept for a while (TTL), newest first per account."""
+    """What one sync did, or what a run of unchanged scheduled syncs did (`runs` > 1, from
+    `startedAt` of the first to `finishedAt` of the last, under the id of the last). Kept for a
+    while (TTL), newest first per account."""
 
     sync_id: str
     account_id: str
@@ -68,4 +77,7 @@ class SyncLog(CamelModel):
     disconnection_started: bool = Field(
         default=False,
         description="This sync found the deployed account disconnected, and the last one had not",
+    )
+    runs: int = Field(
+        default=1, description="Syncs this entry stands for: unchanged scheduled syncs share one entry"
     )

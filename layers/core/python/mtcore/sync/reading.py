@@ -12,7 +12,7 @@ from mtcore.metaapi.errors import MetaApiNotConnected
 from mtcore.metaapi.models import Order, Position
 from mtcore.metaapi.together import together
 from mtcore.portfolio import Deal, HistoryOrder
-from mtcore.sync.models import SyncType
+from mtcore.sync.models import SYNC_LEASE, SyncType
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account
@@ -31,7 +31,7 @@ READS_ORDERS = frozenset({SyncType.FULL, SyncType.ORDERS})
 
 @dataclass(frozen=True)
 class SyncPolicy:
-    lease: timedelta = timedelta(seconds=60)
+    lease: timedelta = SYNC_LEASE
     # History is read again from a little before the newest record stored: MetaApi can list a
     # record a moment after its time, and a re-read record is recognised, never stored twice.
     overlap: timedelta = timedelta(minutes=10)

@@ -48,7 +48,9 @@ def request_sync(
 ) -> SyncLog:
     """Queue a sync of the caller's account now; its log shows it queued until a worker runs it."""
     account = accounts.get(user_id, account_id)
-    message = SyncMessage(account_id=account.id, type=kind, reason=SyncReason.REQUEST)
+    message = SyncMessage(
+        account_id=account.id, user_id=account.user_id, type=kind, reason=SyncReason.REQUEST
+    )
     return queue_requested(message, state=state, queue=queue)
 
 
@@ -65,7 +67,7 @@ def get_sync(
     account = accounts.get(user_id, account_id)
     deadline = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
     while True:
-        log = state.get_log(account.id, sync_id)
+        log = state.get_log(account, sync_id)
         if log.status in SYNC_SETTLED or time.monotonic() >= deadline:
             return log
         time.sleep(0.2)
@@ -81,7 +83,7 @@ def list_sync_logs(
     state: SyncStateRepository,
 ) -> SyncLogPage:
     account = accounts.get(user_id, account_id)
-    items, token = state.list_logs(account.id, limit=limit, next_token=next_token)
+    items, token = state.list_logs(account, limit=limit, next_token=next_token)
     return SyncLogPage(items=items, next_token=token)
 
 

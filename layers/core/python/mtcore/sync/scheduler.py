@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from mtcore.metaapi.errors import MetaApiError
 from mtcore.observability import logger
-from mtcore.sync.models import SyncMessage, SyncReason, SyncType
+from mtcore.sync.models import SYNC_LEASE, SyncMessage, SyncReason, SyncType
+from mtcore.sync.queue import MAX_JITTER_SECONDS
 
 if TYPE_CHECKING:
     from mtcore.accounts import DueAccount, SyncScheduleRepository
@@ -27,7 +28,7 @@ _SKIPPED, _TAKEN_ELSEWHERE = "skipped", "taken elsewhere"
 class Tick:
     due: int = 0
     queued: int = 0
-    skipped: int = 0  # not deployed, or backing off after failures
+    skipped: int = 0  # not deployed, backing off after failures, or being synced right now
     taken_elsewhere: int = 0  # another tick took it first
     backed_off_until: datetime | None = None
 
@@ -40,6 +41,7 @@ class SyncScheduler:
     # MetaApi's rate limit, hit by any sync worker, pauses every sync until then.
     backoff_until: Callable[[], datetime | None]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    lease: timedelta = SYNC_LEASE
 
     def tick(self) -> Tick:
         now = self.clock()
@@ -65,16 +67,26 @@ class SyncScheduler:
     def _take(self, account: DueAccount, states: dict[str, str], now: datetime) -> SyncMessage | str:
         state = states.get(account.metaapi_account_id, account.state)
         if state is not None and state != account.state:
-            self.schedule.note_state(account.account_id, state)
+            self.schedule.note_state(account, state)
         backing_off = account.backoff_until is not None and account.backoff_until > now
         next_due = now + timedelta(seconds=account.interval_seconds)
         if backing_off and account.backoff_until is not None:
             next_due = max(next_due, account.backoff_until)
-        if not self.schedule.take(account, next_due):
-            return _TAKEN_ELSEWHERE
         if state != DEPLOYED or backing_off:
-            return _SKIPPED
-        return SyncMessage(account_id=account.account_id, type=SyncType.FULL, reason=SyncReason.SCHEDULE)
+            return _SKIPPED if self.schedule.take(account, next_due) else _TAKEN_ELSEWHERE
+        message = SyncMessage(
+            account_id=account.account_id,
+            user_id=account.user_id,
+            type=SyncType.FULL,
+            reason=SyncReason.SCHEDULE,
+            claimed=True,
+        )
+        # The claim is the sync's lease, held while the message waits out its spread-out delay.
+        until = now + timedelta(seconds=MAX_JITTER_SECONDS) + self.lease
+        if self.schedule.claim(account, next_due, sync_id=message.sync_id, now=now, until=until):
+            return message
+        # A sync running now (one asked for, or after a trade) stands for this one.
+        return _SKIPPED if self.schedule.take(account, next_due) else _TAKEN_ELSEWHERE
 
     def _deployment_states(self) -> dict[str, str]:
         """Every platform account's deployment state from one listing (a page per 1000

@@ -1,7 +1,8 @@
 """One sync of one account with its broker: read what MetaApi holds, write only what changed.
 
 The rules that keep the store true to the broker:
-- one sync per account at a time (a short lease on the account's META item);
+- one sync per account at a time (a short lease on the account item, taken by the scheduler's
+  claim for a scheduled sync);
 - lists are diffed only while the terminal is connected: a reconnecting terminal answers empty
   lists, which must not close anything;
 - a position leaves the open list only when its closing deal is in the history, an order only
@@ -14,10 +15,12 @@ The rules that keep the store true to the broker:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mtcore.accounts import UserTokenMissing, get_accounts_repository, get_metaapi_access
+from mtcore.errors import NotFound
 from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiError, MetaApiRateLimited
 from mtcore.metaapi.models import Order, Position
@@ -29,16 +32,16 @@ from mtcore.portfolio import (
     get_orders_repository,
     get_positions_repository,
 )
-from mtcore.sync.models import SyncLog, SyncMessage, SyncStatus, SyncType
+from mtcore.sync.models import SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
 from mtcore.sync.reading import READS_ORDERS, READS_POSITIONS, Reading, Stored, SyncPolicy, read_account
 from mtcore.sync.state import get_sync_state_repository
-from mtcore.sync.writing import Tally, write_reading
+from mtcore.sync.writing import Tally, account_changes, write_reading
 
 if TYPE_CHECKING:
     from mtcore.accounts import Account, AccountsRepository
     from mtcore.metaapi.client import MetaApiClient
     from mtcore.portfolio import HistoryRepository, OrdersRepository, PositionsRepository
-    from mtcore.sync.state import SyncState, SyncStateRepository
+    from mtcore.sync.state import Leased, SyncState, SyncStateRepository
 
 Remote = tuple[str, str | None]
 ItemT = TypeVar("ItemT", Position, Order)
@@ -91,18 +94,15 @@ class SyncWorker:
         until = self._state.backoff_until()
         if until is not None and until > started:
             raise SyncBackedOff(until)
-        state = self._state.take_lease(
-            message.account_id, message.sync_id, now=started, until=started + self._policy.lease
-        )
-        if state is None:
-            raise SyncBusy(message.account_id)
+        leased = self._lease(message, started)
+        account, state = leased.account, leased.state
         try:
-            log, final_state = self._sync(message, state, started)
+            outcome = self._sync(message, account, state, started)
         except BaseException:
-            self._release(message, state)
+            self._finish(message, account, state)
             raise
-        self._release(message, final_state)
-        self._state.put_log(log)
+        self._record(message, account, outcome)
+        log = outcome.log
         logger.info(
             "account synced",
             extra={
@@ -115,12 +115,40 @@ class SyncWorker:
         )
         return log
 
+    def _lease(self, message: SyncMessage, now: datetime) -> Leased:
+        """The scheduler's claim when it still holds, else a lease of the sync's own."""
+        user_id = message.user_id or self._accounts.owner_of(message.account_id)
+        if user_id is None:
+            raise NotFound(f"No account {message.account_id}")
+        leased = None
+        if message.claimed:
+            leased = self._state.claimed(user_id, message.account_id, message.sync_id, now=now)
+        if leased is None:
+            leased = self._state.take_lease(
+                user_id, message.account_id, message.sync_id, now=now, until=now + self._policy.lease
+            )
+        if leased is None:
+            raise SyncBusy(message.account_id)
+        return leased
+
+    def _record(self, message: SyncMessage, account: Account, outcome: _Outcome) -> None:
+        """The sync's one write of the account item; a log of its own unless it found nothing
+        changed on schedule, which only extends the run of unchanged syncs on the account item."""
+        log, open_run = outcome.log, outcome.state.quiet_syncs
+        quiet = _is_quiet(message, log) and (open_run is None or open_run.type is log.type)
+        ended = outcome.state.model_copy(update={"quiet_syncs": _joined(open_run, log) if quiet else None})
+        if self._finish(message, account, ended, outcome.changes, synced_at=outcome.synced_at) and quiet:
+            return
+        if open_run is not None and not quiet:
+            self._state.put_log(open_run)  # the run of unchanged syncs ends where this one begins
+        self._state.put_log(log)
+
     # The run ----------------------------------------------------------------------------------
 
-    def _sync(self, message: SyncMessage, state: SyncState, started: datetime) -> tuple[SyncLog, SyncState]:
-        account = self._accounts.get(state.user_id, message.account_id)
+    def _sync(self, message: SyncMessage, account: Account, state: SyncState, started: datetime) -> _Outcome:
         if message.type is SyncType.HISTORY:
-            return self._import_history(message, account, state, started)
+            log, imported = self._import_history(message, account, state, started)
+            return _Outcome(log, imported)
         stored = Stored(
             positions=self._positions.list_open(account.id) if message.type in READS_POSITIONS else None,
             orders=self._orders.list_open(account.id) if message.type in READS_ORDERS else None,
@@ -131,7 +159,7 @@ class SyncWorker:
                 client, message.type, account, state, stored, at=self._clock(), policy=self._policy
             )
         except MetaApiRateLimited as error:
-            return self._rate_limited(message, started, error), state
+            return _Outcome(self._rate_limited(message, started, error), state)
         except (MetaApiError, UserTokenMissing) as error:
             failures = state.sync_failures + 1
             problem = f"{error.code}: {error.message}"
@@ -142,11 +170,15 @@ class SyncWorker:
                     "sync_backoff_until": self._clock() + self._policy.failure_backoff(failures),
                 }
             )
-            return self._log(message, started, SyncStatus.ERROR, error_message=problem), failed
+            return _Outcome(self._log(message, started, SyncStatus.ERROR, error_message=problem), failed)
         tally = write_reading(
-            account, stored, reading, positions=self._positions, orders=self._orders, history=self._history,
-            state=self._state,
-        )  # fmt: skip
+            account, stored, reading, positions=self._positions, orders=self._orders, history=self._history
+        )
+        # Under the lease no other sync writes the account, so the stored lastSyncAt is current:
+        # a read older than it (a clock behind) leaves the account as a newer read wrote it.
+        newer = account.last_sync_at is None or reading.at > account.last_sync_at
+        changes = account_changes(account, reading) if newer else {}
+        tally.synced += bool(changes)
         status = SyncStatus.PARTIAL if tally.failed or not reading.connected else SyncStatus.SUCCESS
         if not reading.connected:
             tally.problems.append(
@@ -161,7 +193,8 @@ class SyncWorker:
             connection_status=reading.remote.connection_status,
             disconnection_started=reading.disconnected and state.disconnected_since is None,
         )
-        return log, self._settled_state(message.type, state, reading, tally)
+        settled = self._settled_state(message.type, state, reading, tally)
+        return _Outcome(log, settled, changes, synced_at=reading.at if newer else None)
 
     def _rate_limited(self, message: SyncMessage, started: datetime, error: MetaApiRateLimited) -> SyncLog:
         """A 429 pauses every sync worker until MetaApi's advised time; this sync ends in error."""
@@ -195,13 +228,23 @@ class SyncWorker:
             update={"history_from": covered}
         )
 
-    def _release(self, message: SyncMessage, state: SyncState) -> None:
-        if not self._state.release(message.account_id, message.sync_id, state):
-            # The lease ran out and another sync took the account: its state stands.
-            logger.warning(
-                "sync lease lost before the end",
-                extra={"accountId": message.account_id, "syncId": message.sync_id},
-            )
+    def _finish(
+        self,
+        message: SyncMessage,
+        account: Account,
+        state: SyncState,
+        changes: dict[str, Any] | None = None,
+        *,
+        synced_at: datetime | None = None,
+    ) -> bool:
+        if self._state.finish(account, message.sync_id, state, changes, synced_at=synced_at):
+            return True
+        # The lease ran out and another sync took the account: its state stands.
+        logger.warning(
+            "sync lease lost before the end",
+            extra={"accountId": message.account_id, "syncId": message.sync_id},
+        )
+        return False
 
     def _settled_state(self, kind: SyncType, state: SyncState, reading: Reading, tally: Tally) -> SyncState:
         """The account's sync state after a sync that reached MetaApi: failures forgotten,
@@ -252,6 +295,43 @@ class SyncWorker:
             connection_status=connection_status,
             disconnection_started=disconnection_started,
         )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How a sync ended: its log, the sync state to store, and what it read into the account."""
+
+    log: SyncLog
+    state: SyncState
+    changes: dict[str, Any] = field(default_factory=dict)
+    synced_at: datetime | None = None
+
+
+def _is_quiet(message: SyncMessage, log: SyncLog) -> bool:
+    """A scheduled sync that changed nothing and found nothing to report."""
+    return (
+        message.reason is SyncReason.SCHEDULE
+        and log.status is SyncStatus.SUCCESS
+        and log.items_synced == 0
+        and log.items_failed == 0
+        and not log.disconnection_started
+    )
+
+
+def _joined(run: SyncLog | None, log: SyncLog) -> SyncLog:
+    """The run of unchanged syncs with one more: it keeps its start and takes the newest's id,
+    end, duration and connection status."""
+    if run is None:
+        return log
+    return run.model_copy(
+        update={
+            "sync_id": log.sync_id,
+            "runs": run.runs + 1,
+            "finished_at": log.finished_at,
+            "duration_ms": log.duration_ms,
+            "connection_status": log.connection_status,
+        }
+    )
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:

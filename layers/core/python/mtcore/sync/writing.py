@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from mtcore.accounts import Account
     from mtcore.metaapi.models import Order, Position
     from mtcore.portfolio import HistoryRepository, OrdersRepository, PositionsRepository
-    from mtcore.sync.state import SyncStateRepository
 
 # Account fields copied from account information, by Account field name.
 _INFO_FIELDS = (
@@ -50,10 +49,10 @@ def write_reading(
     positions: PositionsRepository,
     orders: OrdersRepository,
     history: HistoryRepository,
-    state: SyncStateRepository,
 ) -> Tally:
     """Store what changed: history once, positions and orders only over older reads and while the
-    terminal is connected, closed ones only with their closing deal or history order."""
+    terminal is connected, closed ones only with their closing deal or history order. The
+    account's own changes travel with the sync's last write (see `account_changes`)."""
     tally = Tally()
     if reading.connected:
         tally.synced += history.add_deals(account.id, reading.deals or [])
@@ -63,9 +62,6 @@ def write_reading(
             _write_positions(account.id, stored.positions, reading, tally, positions, history)
         if stored.orders is not None and reading.orders is not None:
             _write_orders(account.id, stored.orders, reading, done_orders, tally, orders)
-    changes = _account_changes(account, reading)
-    if state.update_account(account, changes, synced_at=reading.at) and changes:
-        tally.synced += 1
     return tally
 
 
@@ -140,7 +136,7 @@ def closed_position(position: Position, deals: Sequence[Deal]) -> ClosedPosition
     )
 
 
-def _account_changes(account: Account, reading: Reading) -> dict[str, Any]:
+def account_changes(account: Account, reading: Reading) -> dict[str, Any]:
     """Account fields whose value differs from what the broker answered. Balances and the like
     only from a connected terminal: a reconnecting one may answer stale figures."""
     fresh: dict[str, Any] = {
