@@ -5,6 +5,7 @@ is not what is measured."""
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -47,14 +48,18 @@ def _linked_accounts(api: Any, simulator: Any, count: int, positions: int) -> li
 
 
 def sync_figures(
-    accounts: int = 1000, positions: int = 50
+    accounts: int = 1000, positions: int = 50, latency_seconds: float = 0.05
 ) -> tuple[dict[str, float], dict[str, float], Counter[str]]:
-    """MetaApi calls per account sync, DynamoDB writes per steady-state sync, and accounts synced
-    per minute by one worker, over `accounts` accounts of `positions` positions each."""
+    """MetaApi calls per account sync, DynamoDB writes per steady-state scheduled sync (the
+    scheduler's claim included), and accounts synced per minute by one worker, over `accounts`
+    accounts of `positions` positions each: with the simulator answering at once, then with each
+    MetaApi call answered after `latency_seconds`."""
+    import requests
+
     from mtcore.aws import dynamodb_client
     from mtcore.sync.worker import get_sync_worker
 
-    with _environment() as (api, metaapi, _, _resources), moto_at_scale():
+    with _environment() as (api, metaapi, _, resources), moto_at_scale():
         simulator = metaapi.app
         ids = _linked_accounts(api, simulator, accounts, positions)
         worker = get_sync_worker()
@@ -62,26 +67,92 @@ def sync_figures(
             worker.run(SyncMessage(account_id=account_id, type=SyncType.FULL, reason=SyncReason.SCHEDULE))
         writes: Counter[str] = Counter()
         write_calls = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-        dynamodb_client().meta.events.register(
-            "before-call",
-            lambda model, **_: writes.update([model.name]) if model.name in write_calls else None,
-        )
+
+        def count(model: Any, **_: Any) -> None:
+            if model.name in write_calls:
+                writes.update([model.name])
+
+        events = dynamodb_client().meta.events
+        events.register("before-call", count)
         metaapi.requests.clear()
-        started = time.perf_counter()
-        for account_id in ids:
-            worker.run(SyncMessage(account_id=account_id, type=SyncType.FULL, reason=SyncReason.SCHEDULE))
-        seconds = time.perf_counter() - started
+        durations = _scheduled_syncs(resources, ids, worker.run)
+        events.unregister("before-call", count)
+        calls = _per_sync(metaapi.requests, accounts)
+        url = os.environ["METAAPI_CLIENT_URL_TEMPLATE"]
+        requests.put(f"{url}/_sim/network", json={"latencySeconds": latency_seconds}, timeout=5)
+        slow = _scheduled_syncs(resources, ids, worker.run)
         return (
             {
                 "accounts": float(accounts),
                 "positions": float(positions),
-                "metaapi_calls_per_sync": sum(metaapi.requests.values()) / accounts,
+                "metaapi_calls_per_sync": sum(metaapi.requests.values()) / accounts / 2,
                 "writes_per_sync": sum(writes.values()) / accounts,
-                "accounts_per_minute": accounts / seconds * 60,
+                "accounts_per_minute": accounts / sum(durations) * 60,
+                "sync_p50_ms": statistics.median(durations) * 1000,
+                "latency_ms": latency_seconds * 1000,
+                "sync_p50_ms_at_latency": statistics.median(slow) * 1000,
+                "accounts_per_minute_at_latency": accounts / sum(slow) * 60,
             },
-            _per_sync(metaapi.requests, accounts),
+            calls,
             writes,
         )
+
+
+_CHUNK = 50  # accounts due in one tick: their claims last while the worker gets through them
+
+
+def _scheduled_syncs(resources: Any, ids: list[str], run: Callable[[SyncMessage], Any]) -> list[float]:
+    """Every account made due and synced as scheduled: the scheduler's tick claims each (its
+    lease), then the worker runs each message. Answers each sync's wall time."""
+    from mtcore.accounts.access import get_metaapi_access
+    from mtcore.accounts.schedule import get_sync_schedule_repository
+    from mtcore.settings import get_settings
+    from mtcore.store.keys import account_sk, user_pk
+    from mtcore.sync.queue import SyncQueue
+    from mtcore.sync.scheduler import SyncScheduler
+    from mtcore.sync.state import get_sync_state_repository
+
+    setup, sqs = boto3.client("dynamodb"), boto3.client("sqs")  # not the functions' clients: not counted
+    queue_url = next(
+        url
+        for logical, url in resources.names.items()
+        if logical.startswith("SyncSyncs") and "Dead" not in logical
+    )
+    scheduler = SyncScheduler(
+        schedule=get_sync_schedule_repository(),
+        queue=SyncQueue(sqs, queue_url, jitter=lambda: 0),
+        platform=get_metaapi_access().platform(),
+        backoff_until=get_sync_state_repository().backoff_until,
+    )
+    due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    durations: list[float] = []
+    for start in range(0, len(ids), _CHUNK):
+        for account_id in ids[start : start + _CHUNK]:
+            setup.update_item(
+                TableName=get_settings().table_name,
+                Key={"pk": {"S": user_pk("alice")}, "sk": {"S": account_sk(account_id)}},
+                UpdateExpression="SET syncDueAt = :due",
+                ExpressionAttributeValues={":due": {"S": due}},
+            )
+        scheduler.tick()
+        for message in _received(sqs, queue_url):
+            started = time.perf_counter()
+            run(message)
+            durations.append(time.perf_counter() - started)
+    if len(durations) != len(ids):
+        raise RuntimeError(f"synced {len(durations)} of {len(ids)} accounts")
+    return durations
+
+
+def _received(sqs: Any, queue_url: str) -> list[SyncMessage]:
+    messages: list[SyncMessage] = []
+    while True:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        if not answer.get("Messages"):
+            return messages
+        for message in answer["Messages"]:
+            messages.append(SyncMessage.model_validate_json(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def fan_out_seconds(due_accounts: int = 10_000) -> float:

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from mtcore.sync.state import Leased, SyncState, SyncStateRepository
 
 Remote = tuple[str, str | None]
+# Account fields a quiet sync may still update: they move with prices, not with what happened.
+_MOVING_FIGURES = frozenset({"equity", "margin", "free_margin", "margin_level"})
 ItemT = TypeVar("ItemT", Position, Order)
 
 
@@ -135,7 +137,7 @@ class SyncWorker:
         """The sync's one write of the account item; a log of its own unless it found nothing
         changed on schedule, which only extends the run of unchanged syncs on the account item."""
         log, open_run = outcome.log, outcome.state.quiet_syncs
-        quiet = _is_quiet(message, log) and (open_run is None or open_run.type is log.type)
+        quiet = _is_quiet(message, outcome) and (open_run is None or open_run.type is log.type)
         ended = outcome.state.model_copy(update={"quiet_syncs": _joined(open_run, log) if quiet else None})
         if self._finish(message, account, ended, outcome.changes, synced_at=outcome.synced_at) and quiet:
             return
@@ -307,26 +309,30 @@ class _Outcome:
     synced_at: datetime | None = None
 
 
-def _is_quiet(message: SyncMessage, log: SyncLog) -> bool:
-    """A scheduled sync that changed nothing and found nothing to report."""
+def _is_quiet(message: SyncMessage, outcome: _Outcome) -> bool:
+    """A scheduled sync that found nothing to report: no position, order or history written, no
+    failure, and of the account only its moving figures (floating profit moves equity)."""
+    log = outcome.log
     return (
         message.reason is SyncReason.SCHEDULE
         and log.status is SyncStatus.SUCCESS
-        and log.items_synced == 0
         and log.items_failed == 0
         and not log.disconnection_started
+        and set(outcome.changes) <= _MOVING_FIGURES
+        and log.items_synced == int(bool(outcome.changes))
     )
 
 
 def _joined(run: SyncLog | None, log: SyncLog) -> SyncLog:
-    """The run of unchanged syncs with one more: it keeps its start and takes the newest's id,
-    end, duration and connection status."""
+    """The run of unchanged syncs with one more: it keeps its start, adds up the account updates
+    and takes the newest's id, end, duration and connection status."""
     if run is None:
         return log
     return run.model_copy(
         update={
             "sync_id": log.sync_id,
             "runs": run.runs + 1,
+            "items_synced": run.items_synced + log.items_synced,
             "finished_at": log.finished_at,
             "duration_ms": log.duration_ms,
             "connection_status": log.connection_status,
