@@ -1,16 +1,16 @@
-"""Lambda entry point of the HTTPS API."""
+"""Lambda entry point of the HTTPS API.
+
+A new container's init loads Powertools' logger and metrics only; the resolver (`invocation`)
+loads with the first request, and each route module with the first request that may match one
+of its routes (docs/benchmarks.md has both figures)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.api.cors import with_cors
-from functions.api.resolver import app
 from mtcore.observability import logger, metrics
-from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
-    # Server errors are answered as JSON, not raised, so they are counted here for alarms.
-    metrics.add_metric(
-        name="ApiServerErrors", unit=MetricUnit.Count, value=int(response["statusCode"] >= 500)
-    )
-    return with_cors(response, event, get_settings().cors_allow_origins)
+    from functions.api.invocation import handle
+
+    return handle(event, context)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from functions.api import bodies
-from functions.api.openapi import API_PREFIX, COGNITO_SCHEME, METATRADER_PREFIX
-from functions.api.routes import accounts, health, market, risk, settings, sync, trading, webhooks
+from functions.api import bodies, routes
+from functions.api.openapi import COGNITO_SCHEME
 from mtcore import SERVICE_NAME, __version__
 from mtcore.errors import DomainError, ErrorBody, http_error_of, validation_problems
 from mtcore.observability import logger
@@ -25,25 +24,32 @@ if TYPE_CHECKING:
 
 
 class ApiResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver, with the one check every body passes before any route runs."""
+    """Powertools' REST resolver, with the one check every body passes before any route runs, and
+    the route modules registered as requests first need them (see `routes`)."""
+
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True)
+        self._registered: set[str] = set()
+        # The local stack serves requests on threads; a Lambda container, one at a time.
+        self._registering = threading.Lock()
+
+    def register_routes(self, modules: Iterable[str]) -> None:
+        with self._registering:
+            for module in modules:
+                if module not in self._registered:
+                    self.include_router(routes.router_of(module), prefix=routes.ROUTE_MODULES[module])
+                    self._registered.add(module)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         refused = bodies.refusal(event)
         if refused is not None:
             return refused
+        self.register_routes(routes.modules_for(str(event.get("path") or "")))
         answer: dict[str, Any] = super().resolve(event, context)
         return answer
 
 
-app = ApiResolver(enable_validation=True)
-app.include_router(health.router, prefix=API_PREFIX)
-app.include_router(accounts.router, prefix=METATRADER_PREFIX)
-app.include_router(market.router, prefix=METATRADER_PREFIX)
-app.include_router(settings.router, prefix=METATRADER_PREFIX)
-app.include_router(trading.router, prefix=METATRADER_PREFIX)
-app.include_router(risk.router, prefix=METATRADER_PREFIX)
-app.include_router(sync.router, prefix=METATRADER_PREFIX)
-app.include_router(webhooks.router, prefix=METATRADER_PREFIX)
+app = ApiResolver()
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
@@ -100,7 +106,18 @@ def _unexpected(error: Exception) -> Response[Any]:
 
 def openapi_json() -> str:
     """The API description checked in as docs/openapi.json."""
-    return app.get_openapi_json_schema(
+    # Imported here: only the description needs the OpenAPI models, and they are large.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    # Every route, in the order of `routes.ROUTE_MODULES` whatever requests `app` has served: a
+    # resolver of its own, which only describes. Each router goes on answering for `app`.
+    described = APIGatewayRestResolver(enable_validation=True)
+    for module, prefix in routes.ROUTE_MODULES.items():
+        router = routes.router_of(module)
+        serving = router.api_resolver
+        described.include_router(router, prefix=prefix)
+        router.api_resolver = serving
+    return described.get_openapi_json_schema(
         title="MetaTrader trading backend API",
         version=__version__,
         description=(

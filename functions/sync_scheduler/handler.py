@@ -1,19 +1,14 @@
-"""Lambda entry point of the sync scheduler (an EventBridge schedule, every minute by default)."""
+"""Lambda entry point of the sync scheduler (an EventBridge schedule, every minute by default).
+
+A new container's init loads Powertools' logger and metrics only; the tick itself (`invocation`,
+with the EventBridge event parser) loads with the first event (docs/benchmarks.md has both
+figures)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-
-from mtcore.accounts.access import get_metaapi_access
-from mtcore.accounts.schedule import get_sync_schedule_repository
 from mtcore.observability import logger, metrics
-from mtcore.sync.queue import get_sync_queue
-from mtcore.sync.scheduler import SyncScheduler
-from mtcore.sync.state import get_sync_state_repository
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,14 +16,8 @@ if TYPE_CHECKING:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@event_parser(model=EventBridgeModel)
-def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    scheduler = SyncScheduler(
-        schedule=get_sync_schedule_repository(),
-        queue=get_sync_queue(),
-        platform=get_metaapi_access().platform(),
-        backoff_until=get_sync_state_repository().backoff_until,
-    )
-    tick = scheduler.tick()
-    metrics.add_metric(name="SyncsQueued", unit=MetricUnit.Count, value=tick.queued)
-    return {"due": tick.due, "queued": tick.queued, "skipped": tick.skipped}
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from functions.sync_scheduler.invocation import handle
+
+    answer: dict[str, Any] = handle(event, context)
+    return answer

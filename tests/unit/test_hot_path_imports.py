@@ -1,16 +1,23 @@
-"""Hot-path handlers keep their cold start lean: importing one loads neither the MetaApi SDK nor
-boto3 nor requests (each is loaded by the first call that needs it), nor the X-Ray SDK (calls are
-timed by our own hooks, traces are Lambda's)."""
+"""Hot-path handlers keep their cold start lean. A container's init imports the handler, which
+loads Powertools' logger and metrics only: its function's work (`invocation`: the logic, pydantic,
+boto3) loads with the first invocation. Nothing a first call loads (the MetaApi SDK, boto3,
+requests) is loaded at init, nor anything no call needs: the X-Ray SDK (calls are timed by our own
+hooks, traces are Lambda's), pydantic-settings, Powertools' OpenAPI models (only the API
+description needs them). The API registers its route modules as requests first need them."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from functions.api.openapi import API_PREFIX
+from functions.api.routes import EVERY_MODULE, ROUTE_MODULES, modules_for, router_of
 
 ROOT = Path(__file__).resolve().parents[2]
 HOT_PATH = (
@@ -20,18 +27,77 @@ HOT_PATH = (
     "functions.sync_scheduler.handler",
     "functions.trade_events.handler",
     "functions.webhook.handler",
+    "functions.trade_timer.handler",
 )
-_PROBE = (
-    "import json, sys; import {module}; "
-    "print(json.dumps(sorted({{name.split('.')[0] for name in sys.modules}})))"
-)
+NOT_ON_THE_HOT_PATH = {"metaapi_cloud_sdk", "boto3", "requests", "aws_xray_sdk", "pydantic_settings"}
+OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
+_PROBE = "import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+
+
+def _loaded_by_importing(module: str) -> set[str]:
+    probe = [sys.executable, "-c", _PROBE.format(module=module)]
+    out = subprocess.run(probe, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
 
 
 @pytest.mark.parametrize("module", HOT_PATH)
-def test_importing_a_hot_path_handler_loads_no_sdk_boto3_requests_or_xray(module: str) -> None:
-    probe = [sys.executable, "-c", _PROBE.format(module=module)]
-    out = subprocess.run(probe, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=True)
-    loaded = set(json.loads(out.stdout))
+def test_importing_a_hot_path_handler_loads_none_of_what_its_first_calls_load(module: str) -> None:
+    loaded = _loaded_by_importing(module)
 
-    assert module.split(".")[0] in loaded
-    assert loaded.isdisjoint({"metaapi_cloud_sdk", "boto3", "requests", "aws_xray_sdk"})
+    assert module in loaded
+    assert {name.split(".")[0] for name in loaded}.isdisjoint(NOT_ON_THE_HOT_PATH)
+    assert OPENAPI_MODELS not in loaded
+    function = module.removesuffix(".handler")
+    own = {name for name in loaded if name.split(".")[0] in {"functions", "mtcore"}}
+    assert own == {"functions", function, module, "mtcore", "mtcore.observability"}
+    assert "pydantic" not in loaded
+
+
+def test_the_api_registers_no_route_module_before_its_first_request() -> None:
+    loaded = _loaded_by_importing("functions.api.resolver")
+
+    assert not {name for name in loaded if name.startswith("functions.api.routes.")}
+
+
+def _sample(rule: str) -> str:
+    return re.sub(r"<\w+>", "x", rule)
+
+
+def _pattern(rule: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")
+
+
+ROUTES = [
+    (module, method, f"{ROUTE_MODULES[module]}{key[0]}")
+    for module in EVERY_MODULE
+    for key in router_of(module)._routes
+    for method in key[1]
+]
+
+
+@pytest.mark.parametrize(("module", "method", "rule"), ROUTES, ids=[f"{m} {r}" for _, m, r in ROUTES])
+def test_a_request_registers_every_module_with_a_route_it_may_match(
+    module: str, method: str, rule: str
+) -> None:
+    # Every route a request may match comes from one module: the order in which modules were
+    # registered then never decides which route answers.
+    path = _sample(rule)
+    matching = {other for other, verb, pattern in ROUTES if verb == method and _pattern(pattern).match(path)}
+
+    assert matching == {module}
+    assert module in modules_for(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/nowhere", "/api/metatrader", "/api/metatrader/nowhere", "/api/metatrader/accounts/x/nowhere/y"],
+)
+def test_a_path_no_module_claims_is_decided_with_every_route(path: str) -> None:
+    assert modules_for(path) == EVERY_MODULE
+
+
+def test_every_route_module_is_listed() -> None:
+    modules = {path.stem for path in (ROOT / "functions" / "api" / "routes").glob("*.py")} - {"__init__"}
+
+    assert set(ROUTE_MODULES) == modules
+    assert ROUTE_MODULES["health"] == API_PREFIX

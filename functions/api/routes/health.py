@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from functions.api.openapi import PUBLIC_ERRORS, answers
 from mtcore import SERVICE_NAME, __version__
@@ -10,6 +10,9 @@ router = APIGatewayRouter()
 
 
 class Health(BaseModel):
+    # Built by the first health check, not by every cold start.
+    model_config = ConfigDict(defer_build=True)
+
     status: str
     service: str
     version: str

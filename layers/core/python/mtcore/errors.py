@@ -10,11 +10,14 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class FieldProblem(BaseModel):
     """One invalid input: where it is (`body.volume`, `query.limit`) and what is wrong with it."""
+
+    # Built on first use, like every model here: most requests never answer an error.
+    model_config = ConfigDict(defer_build=True)
 
     field: str
     message: str
@@ -24,6 +27,8 @@ class FieldProblem(BaseModel):
 
 class ErrorBody(BaseModel):
     """The JSON body of every error the API answers."""
+
+    model_config = ConfigDict(defer_build=True)
 
     code: str = Field(description="Stable machine-readable error code, e.g. VALIDATION_ERROR")
     message: str = Field(description="A sentence a person can act on")

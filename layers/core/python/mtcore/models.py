@@ -12,7 +12,9 @@ from pydantic.alias_generators import to_camel
 class CamelModel(BaseModel):
     """Base for models that travel as JSON: camelCase on the wire, snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, defer_build=True
+    )
 
 
 # Decimal in Python and DynamoDB (a float 0.29 floors to 0.28 lots); a JSON number on the wire,

@@ -15,7 +15,7 @@ from mtcore.models import JsonDecimal
 
 
 class MetaApiModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class RemoteAccount(MetaApiModel):
