@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 WORKER_TIMEOUT = Duration.seconds(60)
 # A sync that keeps failing is retried a few times, then kept aside for a look.
 MAX_RECEIVE_COUNT = 5
+SYNC_BATCHING_WINDOW_SECONDS = 1
 
 
 class SyncPipeline(Construct):
@@ -55,6 +56,9 @@ class SyncPipeline(Construct):
             event_sources.SqsEventSource(
                 self.queue,
                 batch_size=10,
+                # The syncs a burst of trades asks for arrive in one batch, where one sync of
+                # the account answers them all.
+                max_batching_window=Duration.seconds(SYNC_BATCHING_WINDOW_SECONDS),
                 report_batch_item_failures=True,
                 # MetaApi's rate limit is shared with trading: sync takes only so much of it.
                 max_concurrency=config.sync_max_concurrency,

@@ -76,6 +76,7 @@ class LocalGateway:
         cors_allow_origins: list[str],
         openapi: Callable[[], str],
         timeout_s: float = 25.0,
+        containers: int = 4,
     ) -> None:
         self._handler = handler
         self._intake = intake
@@ -84,9 +85,11 @@ class LocalGateway:
         self._origins = cors_allow_origins
         self._openapi = openapi
         self._timeout_s = timeout_s
-        # One Lambda container handles one request at a time; so does each function here.
-        self._container = threading.Lock()
-        self._intake_container = threading.Lock()
+        # Lambda runs concurrent requests in as many containers, each one request at a time: here
+        # a function serves at most `containers` requests at once, and a request beyond that waits
+        # for one to finish (see `containers.py` for what the handlers share in one process).
+        self._containers = threading.BoundedSemaphore(containers)
+        self._intake_containers = threading.BoundedSemaphore(containers)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -170,7 +173,7 @@ class LocalGateway:
     def _invoke(self, request: Request, *, resource: str, claims: dict[str, str] | None) -> Response:
         event = self._event(request, resource=resource, claims=claims)
         request_id = event["requestContext"]["requestId"]
-        with self._container:
+        with self._containers:
             context = LambdaContext("api", time.monotonic() + self._timeout_s, request_id)
             result = self._handler(event, context)
         return self._response_of(result)
@@ -179,7 +182,7 @@ class LocalGateway:
         """The webhook intake, public as deployed; its source IP is the socket's peer."""
         event = self._event(request, resource=WEBHOOK_INTAKE_RESOURCE, claims=None)
         event["pathParameters"] = {"id": webhook_id}
-        with self._intake_container:
+        with self._intake_containers:
             context = LambdaContext(
                 "webhook", time.monotonic() + self._timeout_s, event["requestContext"]["requestId"]
             )

@@ -1,6 +1,11 @@
 """What Lambda's SQS event source does, for the local stack: poll a queue, hand the function a
 batch, delete only the records it did not report as failed. Failed records come back after their
-visibility timeout, and a FIFO group stays blocked while one of its messages is in flight."""
+visibility timeout, and a FIFO group stays blocked while one of its messages is in flight.
+
+A poller receives as soon as its queue changes (a message sent, deleted or made visible) or a
+hidden message shows, as a long poll returns when a message arrives; it hears of both from moto
+in this process (`wakeups`) rather than from long polls, which moto answers late when a message
+becomes receivable without being sent (a FIFO group freed, a delay or visibility timeout over)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from infra.local.gateway import LambdaContext
+from infra.local.wakeups import queue_activity
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,6 +27,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[[dict[str, Any], Any], Any]
 FUNCTION_TIMEOUT_S = 60.0
+# The longest an idle poller waits without a wake-up before it receives again anyway.
+IDLE_RECEIVE_S = 1.0
+STREAM_READ_EVERY_S = 0.2
 
 
 def load_handler(dotted: str) -> Handler:
@@ -48,6 +57,7 @@ class QueuePoller:
         self._client = client
         self._subscription = subscription
         self._handler = handler
+        self._activity = queue_activity(subscription.queue_url)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"poll-{subscription.handler}", daemon=True)
 
@@ -60,28 +70,36 @@ class QueuePoller:
 
     def stop(self) -> None:
         self._stop.set()
+        self._activity.notify()
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Read before the receive: a change during it makes the wait below return at once.
+            seen = self._activity.count
             try:
-                self.poll_once(wait_seconds=1)
+                handed = self.poll_once(gather_seconds=self._subscription.batching_window_seconds)
             except Exception as error:
                 print(f"  poller {self._subscription.handler}: {error}", flush=True)
-                time.sleep(1)
+                self._stop.wait(1)
+                continue
+            if not handed:
+                self._activity.wait(seen, timeout=self._activity.next_visible_in(IDLE_RECEIVE_S))
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
-        """Receive one batch and hand it to the function; answers how many records it held."""
+    def poll_once(self, wait_seconds: int = 0, gather_seconds: float = 0.0) -> int:
+        """Receive one batch and hand it to the function; answers how many records it held. With
+        `gather_seconds` (the mapping's batching window) a batch that is not full keeps receiving
+        for that long after its first message."""
         sub = self._subscription
-        answer = self._client.receive_message(
-            QueueUrl=sub.queue_url,
-            MaxNumberOfMessages=sub.batch_size,
-            WaitTimeSeconds=wait_seconds,
-            MessageSystemAttributeNames=["All"],
-        )
-        messages = answer.get("Messages", [])
+        seen = self._activity.count
+        messages = self._receive(sub.batch_size, wait_seconds)
         if not messages:
             return 0
+        gathered_by = time.monotonic() + gather_seconds
+        while len(messages) < sub.batch_size and (left := gathered_by - time.monotonic()) > 0:
+            self._activity.wait(seen, timeout=min(left, self._activity.next_visible_in(left)))
+            seen = self._activity.count
+            messages += self._receive(sub.batch_size - len(messages), 0)
         event = {"Records": [_record(message, sub.queue_arn) for message in messages]}
         context = LambdaContext(sub.handler, time.monotonic() + FUNCTION_TIMEOUT_S, str(uuid.uuid4()))
         result = self._handler(event, context) or {}
@@ -90,6 +108,15 @@ class QueuePoller:
             if message["MessageId"] not in failed:
                 self._client.delete_message(QueueUrl=sub.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
+
+    def _receive(self, at_most: int, wait_seconds: int) -> list[MessageTypeDef]:
+        answer = self._client.receive_message(
+            QueueUrl=self._subscription.queue_url,
+            MaxNumberOfMessages=at_most,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+        )
+        return answer.get("Messages", [])
 
 
 def scheduled_event() -> dict[str, Any]:
@@ -164,7 +191,9 @@ class StreamPoller:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
+        # Lambda reads a shard about four times a second and hands over what came meanwhile in
+        # one batch; reading at every write would call the function once per record instead.
+        while not self._stop.wait(STREAM_READ_EVERY_S):
             try:
                 self.poll_once()
             except Exception as error:

@@ -143,6 +143,8 @@ class QueueSubscription:
     queue_arn: str
     batch_size: int
     reports_batch_item_failures: bool
+    # How long a batch gathers messages before the function gets it, unless it fills first.
+    batching_window_seconds: float = 0.0
 
 
 def queue_subscriptions(template: dict[str, Any], resources: LocalResources) -> list[QueueSubscription]:
@@ -161,6 +163,7 @@ def queue_subscriptions(template: dict[str, Any], resources: LocalResources) -> 
                 batch_size=int(mapping.get("BatchSize", 10)),
                 reports_batch_item_failures="ReportBatchItemFailures"
                 in mapping.get("FunctionResponseTypes", []),
+                batching_window_seconds=float(mapping.get("MaximumBatchingWindowInSeconds", 0)),
             )
         )
     return subscriptions

@@ -40,7 +40,9 @@ def free_port(host: str) -> int:
 def serve_in_thread(app: Callable[..., Any], host: str, port: int) -> BaseWSGIServer:
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, app, threaded=True)
+    from infra.local.keep_alive import KeepAliveRequestHandler
+
+    server = make_server(host, port, app, threaded=True, request_handler=KeepAliveRequestHandler)
     threading.Thread(target=server.serve_forever, name=f"serve-{server.server_port}", daemon=True).start()
     return server
 
@@ -95,7 +97,9 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
         from werkzeug.serving import make_server
 
+        from infra.local.fast_moto import speed_up_moto
         from infra.local.gateway import LocalGateway
+        from infra.local.keep_alive import KeepAliveRequestHandler
         from infra.local.queues import QueuePoller, StreamPoller, Timer, load_handler
         from infra.local.resources import (
             create_resources,
@@ -108,6 +112,7 @@ class LocalStack:
 
         template = synthesized_template()
         self.aws_port = self.aws_port or free_port(self.host)
+        speed_up_moto()
         self._aws = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._aws.start()
         point_sdk_at(self.aws_url)
@@ -145,8 +150,14 @@ class LocalStack:
             os.environ[Env.OPERATOR_USER_IDS] = OPERATOR_USER
 
         from functions.api.handler import lambda_handler
-        from functions.api.resolver import openapi_json
+        from functions.api.resolver import app, openapi_json
         from functions.webhook.handler import lambda_handler as intake_handler
+        from infra.local.containers import resolve_per_thread
+        from infra.local.wakeups import TradeWritesHeard
+        from mtcore.trading.reads import hear_trade_writes_from
+
+        resolve_per_thread(app)
+        hear_trade_writes_from(TradeWritesHeard())
 
         gateway = LocalGateway(
             lambda_handler,
@@ -156,7 +167,9 @@ class LocalStack:
             cors_allow_origins=self.cors_allow_origins,
             openapi=openapi_json,
         )
-        self._api = make_server(self.host, self.api_port, gateway, threaded=True)
+        self._api = make_server(
+            self.host, self.api_port, gateway, threaded=True, request_handler=KeepAliveRequestHandler
+        )
         self.api_port = self._api.server_port
         for subscription in subscriptions:
             poller = QueuePoller(sqs, subscription, load_handler(subscription.handler))

@@ -1,4 +1,5 @@
-"""From `POST /orders` to `EXECUTED`, through the local stack over HTTP (simulator answering at once)."""
+"""From `POST /orders` to `EXECUTED`, through the local stack over HTTP (simulator answering at once),
+and how late a parked trade is sent again."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Crypto trades every day, so the figure does not depend on the weekday it is measured.
 ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
 SYNCED_ORDERS = 10
+PARKED_RETRY_AFTER_S = 20
 
 
 def _start_local_stack() -> tuple[str, str, subprocess.Popen[bytes]]:
@@ -135,6 +138,52 @@ def intake_latencies(count: int = 500, *, shadow: bool, one_at_a_time: bool = Fa
         process.terminate()
         process.wait(timeout=30)
     return _percentiles(samples)
+
+
+def parked_trade_sent_after_seconds() -> float:
+    """How long after its `notBefore` a trade parked on a MetaApi 429 (advising 20 s) reaches the
+    simulator again: the trade timer's delay queue hands it back to the account's FIFO group."""
+    api, simulator, process = _start_local_stack()
+    try:
+        session, account_id = _demo_account(api, simulator)
+        metaapi_id = session.get(f"{api}/api/metatrader/accounts/{account_id}", timeout=10).json()[
+            "metaapiAccountId"
+        ]
+        simulated = f"{simulator}/_sim/accounts/{metaapi_id}"
+        fault = {
+            "endpoint": "trade",
+            "kind": "http_429",
+            "count": 1,
+            "retryAfterSeconds": PARKED_RETRY_AFTER_S,
+        }
+        requests.post(f"{simulated}/faults", json=fault, timeout=10).raise_for_status()
+        accepted = session.post(f"{api}/api/metatrader/accounts/{account_id}/orders", json=ORDER, timeout=10)
+        trade = f"{api}{accepted.headers['Location']}"
+        not_before = _not_before(session, trade)
+        deadline = time.monotonic() + PARKED_RETRY_AFTER_S + 120
+        while len(requests.get(f"{simulated}/trades", timeout=10).json()) < 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError("a parked trade was not sent again within two minutes of its notBefore")
+            time.sleep(0.02)
+        sent_again = time.time()
+        final = session.get(trade, params={"wait": 10}, timeout=20).json()
+        if final["status"] != "EXECUTED":
+            raise RuntimeError(f"the parked trade ended {final['status']}: {final.get('reason')}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return sent_again - not_before
+
+
+def _not_before(session: requests.Session, trade: str) -> float:
+    """The parked trade's notBefore (epoch seconds), once it is WAITING."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        request = session.get(trade, timeout=10).json()
+        if request["status"] == "WAITING" and request.get("notBefore"):
+            return datetime.fromisoformat(request["notBefore"]).timestamp()
+        time.sleep(0.02)
+    raise RuntimeError("the trade was not parked within 30 s")
 
 
 def _trade_to_sync_seconds(session: requests.Session, api: str, account: str) -> float:

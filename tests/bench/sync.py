@@ -16,10 +16,10 @@ from unittest.mock import patch
 
 import boto3
 
+from infra.local.fast_moto import queries_read_one_partition
 from infra.local.metaapi_sim.admin import open_position_by_hand
 from mtcore.sync.models import SyncMessage, SyncReason, SyncType
 from tests.bench.calls import _environment
-from tests.bench.moto_scale import moto_at_scale
 
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD", "BTCUSD")
 
@@ -59,7 +59,7 @@ def sync_figures(
     from mtcore.aws import dynamodb_client
     from mtcore.sync.worker import get_sync_worker
 
-    with _environment() as (api, metaapi, _, resources), moto_at_scale():
+    with _environment() as (api, metaapi, _, resources), queries_read_one_partition():
         simulator = metaapi.app
         ids = _linked_accounts(api, simulator, accounts, positions)
         worker = get_sync_worker()

@@ -447,6 +447,8 @@ def test_sync_runs_on_a_schedule_over_a_sharded_due_index_with_capped_workers(
     )
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # A burst of trades on an account gathers into one batch, answered by one sync.
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10, 1)
     rules = [
         rule
         for rule in _of_type(resources, "AWS::Events::Rule").values()

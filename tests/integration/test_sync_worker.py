@@ -27,6 +27,7 @@ from mtcore.portfolio.open_items import get_orders_repository, get_positions_rep
 from mtcore.settings import get_settings
 from mtcore.store.codec import from_item
 from mtcore.sync.models import SyncLog, SyncMessage, SyncReason, SyncStatus, SyncType
+from mtcore.sync.queue import get_sync_queue
 from mtcore.sync.reading import SyncPolicy
 from mtcore.sync.state import get_sync_state_repository
 from mtcore.sync.worker import SyncBackedOff, SyncBusy, SyncWorker, get_sync_worker
@@ -634,3 +635,29 @@ def test_every_run_leaves_a_log_listed_newest_first(account: Account) -> None:
         Key={"pk": {"S": f"ACCOUNT#{account.id}"}, "sk": {"S": f"SYNCLOG#{ran.sync_id}"}},
     )["Item"]
     assert int(raw["ttl"]["N"]) == int((stored.finished_at + timedelta(days=30)).timestamp())
+
+
+def test_trade_syncs_in_one_batch_cost_one_sync_of_the_account(account: Account, sync_poller: Any) -> None:
+    """Every message of a batch was sent before its first sync started, so that sync has read
+    what each of the account's trades changed; a sync asked for through the API still runs."""
+    _buy(account)
+    queue = get_sync_queue()
+    trades = [SyncMessage(account_id=account.id, user_id="alice", reason=SyncReason.TRADE) for _ in range(3)]
+    asked = SyncMessage(account_id=account.id, user_id="alice", reason=SyncReason.REQUEST)
+    for message in [*trades, asked]:
+        queue.send(message)
+
+    assert sync_poller.poll_once() == 4
+
+    logs, _ = get_sync_state_repository().list_logs(account, limit=10, next_token=None)
+    assert sorted(log.sync_id for log in logs) == sorted([trades[0].sync_id, asked.sync_id])
+    assert {log.status for log in logs} == {SyncStatus.SUCCESS}
+    assert _sqs_depth(queue_url=get_settings().sync_queue_url) == 0, "the covered messages are done"
+
+
+def _sqs_depth(queue_url: str | None) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url or "",
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())

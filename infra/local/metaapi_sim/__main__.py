@@ -9,6 +9,7 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
+from infra.local.keep_alive import KeepAliveRequestHandler
 from infra.local.metaapi_sim import MetaApiSimulator
 
 
@@ -32,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
     simulator = MetaApiSimulator(seed=args.seed)
     try:
-        server = make_server(args.host, args.port, simulator, threaded=True)
+        server = make_server(
+            args.host, args.port, simulator, threaded=True, request_handler=KeepAliveRequestHandler
+        )
     except OSError as error:
         print(f"  The MetaApi simulator could not start: {error}", file=sys.stderr, flush=True)
         return 1

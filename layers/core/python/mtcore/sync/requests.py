@@ -87,6 +87,29 @@ def list_sync_logs(
     return SyncLogPage(items=items, next_token=token)
 
 
+class SyncsInBatch:
+    """The accounts a full sync has read since this batch of messages arrived. Every message of
+    the batch was sent before that sync started, so a trade's sync request for one of those
+    accounts is already answered by it: a burst of trades on an account costs one sync, not one
+    each. Requests with a log a caller follows (API requests), scheduled claims and history
+    imports still run each."""
+
+    def __init__(self) -> None:
+        self._read: set[str] = set()
+
+    def covers(self, message: SyncMessage) -> bool:
+        return (
+            message.reason is SyncReason.TRADE
+            and message.type is SyncType.FULL
+            and not message.claimed
+            and message.account_id in self._read
+        )
+
+    def ran(self, message: SyncMessage, log: SyncLog | None) -> None:
+        if log is not None and log.type is SyncType.FULL and log.status is not SyncStatus.ERROR:
+            self._read.add(message.account_id)
+
+
 def run_sync_message(message: SyncMessage, *, worker: SyncWorker, desk: TradeDesk) -> SyncLog | None:
     """One sync from the queue, then the loss guards against the balance and equity it read; a
     full one then compares our trades with the broker's records. None when the account is no
