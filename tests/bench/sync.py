@@ -124,16 +124,21 @@ def _scheduled_syncs(resources: Any, ids: list[str], run: Callable[[SyncMessage]
         platform=get_metaapi_access().platform(),
         backoff_until=get_sync_state_repository().backoff_until,
     )
-    due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    durations: list[float] = []
-    for start in range(0, len(ids), _CHUNK):
-        for account_id in ids[start : start + _CHUNK]:
+
+    def make_due(account_ids: list[str], at: datetime) -> None:
+        for account_id in account_ids:
             setup.update_item(
                 TableName=get_settings().table_name,
                 Key={"pk": {"S": user_pk("alice")}, "sk": {"S": account_sk(account_id)}},
                 UpdateExpression="SET syncDueAt = :due",
-                ExpressionAttributeValues={":due": {"S": due}},
+                ExpressionAttributeValues={":due": {"S": at.isoformat()}},
             )
+
+    # Accounts linked over a minute ago are due by themselves: out of the way until their chunk.
+    make_due(ids, datetime.now(UTC) + timedelta(days=1))
+    durations: list[float] = []
+    for start in range(0, len(ids), _CHUNK):
+        make_due(ids[start : start + _CHUNK], datetime.now(UTC) - timedelta(minutes=1))
         scheduler.tick()
         for message in _received(sqs, queue_url):
             started = time.perf_counter()
