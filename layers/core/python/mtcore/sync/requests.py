@@ -91,8 +91,8 @@ class SyncsInBatch:
     """The accounts a full sync has read since this batch of messages arrived. Every message of
     the batch was sent before that sync started, so a trade's sync request for one of those
     accounts is already answered by it: a burst of trades on an account costs one sync, not one
-    each. Requests with a log a caller follows (API requests), scheduled claims and history
-    imports still run each."""
+    each. Syncs asked for through the API (a caller follows their log) and scheduled ones (each
+    holds its claim) still run each."""
 
     def __init__(self) -> None:
         self._read: set[str] = set()
@@ -101,7 +101,6 @@ class SyncsInBatch:
         return (
             message.reason is SyncReason.TRADE
             and message.type is SyncType.FULL
-            and not message.claimed
             and message.account_id in self._read
         )
 
