@@ -37,6 +37,8 @@ class StageConfig:
     # How often the sync scheduler runs, and how many sync workers may run at once.
     sync_rate_minutes: int = 1
     sync_max_concurrency: int = 5
+    # How long a deployment may take to connect to the broker before it counts as failed.
+    provisioning_connect_timeout_seconds: int = 600
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION_BY_DAYS:
@@ -47,6 +49,8 @@ class StageConfig:
             raise ValueError(
                 "syncMaxConcurrency must be between 2 and 1000 (SQS event sources need 2 or more)"
             )
+        if not 60 <= self.provisioning_connect_timeout_seconds <= 3600:
+            raise ValueError("provisioningConnectTimeoutSeconds must be between 60 and 3600")
         if not self.cors_allow_origins:
             raise ValueError("corsAllowOrigins needs at least one origin (use * for any)")
 
@@ -73,6 +77,9 @@ class StageConfig:
             webhook_burst_limit=int(value("webhookBurstLimit", defaults.webhook_burst_limit)),  # type: ignore[call-overload]
             sync_rate_minutes=int(value("syncRateMinutes", defaults.sync_rate_minutes)),  # type: ignore[call-overload]
             sync_max_concurrency=int(value("syncMaxConcurrency", defaults.sync_max_concurrency)),  # type: ignore[call-overload]
+            provisioning_connect_timeout_seconds=int(
+                value("provisioningConnectTimeoutSeconds", defaults.provisioning_connect_timeout_seconds)  # type: ignore[call-overload]
+            ),
         )
 
 

@@ -12,8 +12,14 @@ from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
-from infra.constructs.monitoring import SignalMonitoring, SyncMonitoring, TradeMonitoring
+from infra.constructs.monitoring import (
+    ProvisioningMonitoring,
+    SignalMonitoring,
+    SyncMonitoring,
+    TradeMonitoring,
+)
 from infra.constructs.packaging import Packaging
+from infra.constructs.provisioning import ProvisioningPipeline
 from infra.constructs.secrets import Secrets
 from infra.constructs.signals import SignalIntake
 from infra.constructs.sync import SyncPipeline
@@ -45,6 +51,16 @@ class BackendStack(Stack):
         )
         sync = SyncPipeline(self, "Sync", functions=functions, environment=metaapi_environment, config=config)
         signals = SignalIntake(self, "Signals", functions=functions, table=data.table, orders=trading.orders)
+        provisioning = ProvisioningPipeline(
+            self,
+            "Provisioning",
+            functions=functions,
+            environment={
+                **metaapi_environment,
+                Env.PASSWORD_SECRET_PREFIX: secrets.password_prefix,
+                Env.PROVISIONING_CONNECT_TIMEOUT_S: str(config.provisioning_connect_timeout_seconds),
+            },
+        )
         api = Api(
             self,
             "Api",
@@ -54,6 +70,8 @@ class BackendStack(Stack):
                 **metaapi_environment,
                 Env.TRADE_QUEUE_URL: trading.orders.queue_url,
                 Env.SYNC_QUEUE_URL: sync.queue.queue_url,
+                Env.PROVISIONING_QUEUE_URL: provisioning.queue.queue_url,
+                Env.PASSWORD_SECRET_PREFIX: secrets.password_prefix,
                 Env.IDEMPOTENCY_TABLE_NAME: data.idempotency.table_name,
                 Env.OPERATOR_USER_IDS: ",".join(config.operator_user_ids),
                 Env.CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
@@ -69,13 +87,17 @@ class BackendStack(Stack):
             trading.dead_letter_consumer,
             sync.worker,
             sync.scheduler,
+            provisioning.worker,
         )
         for function in metaapi_callers:
             data.table.grant_read_write_data(function)
             secrets.platform_metaapi_token.grant_read(function)
-        for function in (trading.executor, trading.dead_letter_consumer, sync.worker):
+        for function in (trading.executor, trading.dead_letter_consumer, sync.worker, provisioning.worker):
             secrets.grant_user_tokens(function)
         secrets.grant_user_tokens(api_function, manage=True)
+        secrets.grant_pending_passwords(api_function, store=True)
+        secrets.grant_pending_passwords(provisioning.worker, store=False)
+        provisioning.queue.grant_send_messages(api_function)
         table_id = Stack.of(data.table).get_logical_id(data.table.node.default_child)  # type: ignore[arg-type]
         accept(
             functions,
@@ -95,6 +117,7 @@ class BackendStack(Stack):
         TradeMonitoring(self, "Monitoring", trading=trading)
         SyncMonitoring(self, "SyncMonitoring", sync=sync)
         SignalMonitoring(self, "SignalMonitoring", intake=signals)
+        ProvisioningMonitoring(self, "ProvisioningMonitoring", provisioning=provisioning)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id, key="UserPoolId")

@@ -23,7 +23,7 @@ METRICS_NAMESPACE = "MtBackend"
 
 class FunctionFactory(Construct):
     """Builds functions on arm64 / Python 3.13 with JSON logs, X-Ray tracing, Powertools settings,
-    a log group with the stage's retention, the shared code asset and both layers."""
+    a log group with the stage's retention, the shared code asset and the layers."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, packaging: Packaging
@@ -41,7 +41,9 @@ class FunctionFactory(Construct):
         timeout: Duration,
         memory_size: int = 512,
         environment: dict[str, str] | None = None,
+        metaapi_sdk: bool = False,
     ) -> lambda_.Function:
+        """`metaapi_sdk`: with the MetaApi SDK's layer (the control plane only)."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
@@ -66,7 +68,7 @@ class FunctionFactory(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
             code=self._packaging.function_code,
-            layers=self._packaging.layers,
+            layers=self._packaging.layers(sdk=metaapi_sdk),
             timeout=timeout,
             memory_size=memory_size,
             tracing=lambda_.Tracing.ACTIVE,

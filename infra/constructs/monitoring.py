@@ -1,5 +1,5 @@
-"""Alarms on the trade pipeline (anything that means a trade may be stuck or unexplained) and on
-account sync."""
+"""Alarms on the trade pipeline (anything that means a trade may be stuck or unexplained), on
+account sync, on the webhook intake and on account operations at MetaApi."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.constructs.function_factory import METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
+    from infra.constructs.provisioning import ProvisioningPipeline
     from infra.constructs.signals import SignalIntake
     from infra.constructs.sync import SyncPipeline
     from infra.constructs.trading import TradePipeline
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 OLDEST_ORDER_SECONDS = 120
 # Refused webhook requests in five minutes that look like someone trying secrets.
 UNAUTHORIZED_BURST = 50
+# Failed account operations in five minutes beyond what traders' typing mistakes explain.
+PROVISIONING_FAILURE_BURST = 10
 
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -176,6 +179,46 @@ class SignalMonitoring(Construct):
                 alarm_description=f"Over {UNAUTHORIZED_BURST} webhook requests refused in five minutes",
                 metric=count("SignalsUnauthorized"),
                 threshold=UNAUTHORIZED_BURST,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        ]
+
+
+class ProvisioningMonitoring(Construct):
+    """Alarms on account operations at MetaApi: a worker that keeps failing, messages it could not
+    handle, a half-made MetaApi account left behind, and a burst of failed operations."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, provisioning: ProvisioningPipeline) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms = [
+            at_least_one(
+                self,
+                "ProvisioningDeadLetters",
+                "Account operations reached the dead-letter queue: their accounts may stay in progress",
+                provisioning.dead_letters.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+            ),
+            at_least_one(
+                self,
+                "ProvisioningErrors",
+                "The provisioning worker failed invocations",
+                provisioning.worker.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            ),
+            at_least_one(
+                self,
+                "ProvisioningCleanupsFailed",
+                "A failed creation could not remove the MetaApi account it had begun: remove it by hand",
+                count("ProvisioningCleanupsFailed"),
+            ),
+            cloudwatch.Alarm(
+                self,
+                "ProvisioningFailureBurst",
+                alarm_description=f"Over {PROVISIONING_FAILURE_BURST} account operations failed in 5 minutes",
+                metric=count("ProvisioningFailed"),
+                threshold=PROVISIONING_FAILURE_BURST,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -46,6 +46,11 @@ def _banner(stack: LocalStack) -> str:
     TOKEN=$(curl -s -X POST {api}/api/dev/token -H 'Content-Type: application/json' \\
       -d '{{"userId": "alice"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     curl -s {api}/api/metatrader/accounts -H "Authorization: Bearer $TOKEN"
+
+  Have one created at MetaApi (READY in a few seconds; follow the Location header):
+    curl -si -X POST {api}/api/metatrader/accounts -H "Authorization: Bearer $TOKEN" \
+      -H 'Content-Type: application/json' -d '{{"name": "My MT5", "platform": "mt5", \
+      "server": "SimBroker-Demo", "login": "70001234", "password": "any"}}'
 """
 
 

@@ -25,7 +25,8 @@ API_HANDLER = "functions.api.handler.lambda_handler"
 WEBHOOK_HANDLER = "functions.webhook.handler.lambda_handler"
 LOCAL_REGION = "us-east-1"
 # The simulator's MetaApi user that plays the platform; its token is the platform token here.
-SIMULATED_PLATFORM_TOKEN = "local-platform-token"  # noqa: S105 - a simulator user, not a real token
+# Shaped as MetaApi API tokens are (a JWT's three parts): the SDK refuses provisioning calls otherwise.
+SIMULATED_PLATFORM_TOKEN = "local.platform.token"  # noqa: S105 - a simulator user, not a real token
 DEMO_USER = "demo"
 OPERATOR_USER = "operator"
 

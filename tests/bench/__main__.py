@@ -15,6 +15,7 @@ import requests
 
 from infra.local.stack import free_port
 from tests.bench.calls import (
+    account_creation_calls,
     intake_calls,
     live_positions_calls,
     loss_guard_calls,
@@ -47,14 +48,18 @@ HOT_PATH = (
     "functions.webhook.handler",
     "functions.trade_timer.handler",
 )
+# The control plane's provisioning function: its init, and what its first message loads (the
+# worker and the MetaApi SDK).
+CONTROL_PLANE = ("functions.provisioning.handler", "functions.provisioning.invocation")
 # Parts of those imports, and the X-Ray SDK that Powertools' Tracer would add (no handler loads it).
 PARTS = (
     "pydantic",
     "aws_lambda_powertools.event_handler.openapi.models",
     "aws_lambda_powertools.utilities.batch",
     "aws_xray_sdk.core",
+    "metaapi_cloud_sdk",
 )
-MODULES = ("boto3", *(f"{handler}, boto3" for handler in HOT_PATH), *PARTS)
+MODULES = ("boto3", *(f"{handler}, boto3" for handler in (*HOT_PATH, *CONTROL_PLANE)), *PARTS)
 FIRST_REQUESTS = {
     "api": "the API's import and `GET /accounts` against moto",
     "executor": "the executor's import and one market order sent to the simulator",
@@ -126,13 +131,14 @@ def main() -> None:
     intake_shadow = intake_latencies(500, shadow=True)
     intake = intake_latencies(500, shadow=False)
     intake_aws = intake_calls()
+    creation = account_creation_calls()
     write_cost_model()
 
     rows = [("`import boto3`", f"{boto3_ms:.0f} ms", "1.00")]
     rows += [
         (f"`import {handler}, boto3`", f"{median_ms[f'{handler}, boto3']:.0f} ms",
          f"{median_ms[f'{handler}, boto3'] / boto3_ms:.2f}")
-        for handler in HOT_PATH
+        for handler in (*HOT_PATH, *CONTROL_PLANE)
     ]  # fmt: skip
     rows += [(f"`import {part}`", f"{median_ms[part]:.0f} ms", "") for part in PARTS]
     rows += [
@@ -200,6 +206,8 @@ def main() -> None:
         + ")"
         for label, counts in intake_aws.items()
     )
+    creation_metaapi = ", ".join(f"`{name}` x {n}" for name, n in sorted(creation["metaapi"].items()))
+    creation_aws = ", ".join(f"`{name}` x {n}" for name, n in sorted(creation["aws"].items()))
     call_rows = "\n".join(
         f"| {label} | {counts['metaapi']} | "
         + ", ".join(
@@ -291,6 +299,17 @@ handler); it makes no MetaApi call:
 
 {intake_rows}
 
+## One account created at MetaApi
+
+In-process (moto, the MetaApi simulator at the pace the local stack runs it: 2 s to create, 3 s
+to deploy, the real API and provisioning handlers, the SDK's account client), one account created
+with its credentials, from `POST /accounts` to READY, on the happy path:
+
+- MetaApi calls: {sum(creation["metaapi"].values())} ({creation_metaapi})
+- AWS calls, the API's and the worker's: {sum(creation["aws"].values())} ({creation_aws})
+- deliveries of the operation's message (each a look, after MetaApi's `Retry-After` or a growing
+  wait): {creation["deliveries"]}; READY after {creation["seconds"]:.1f} s
+
 ## How to read them
 
 - **Cold import.** Lambda imports the handler module once per container (the init phase). Each
@@ -352,6 +371,14 @@ handler); it makes no MetaApi call:
   Everything that needs the broker waits for the executor. Its cold import carries no Tracer (so
   no X-Ray SDK) and neither the API's validation models nor the MetaApi client; the "webhook
   intake, boto3" row is what a container pays before its first alert.
+- **The provisioning function** is the control plane's: it is the one function with the MetaApi
+  SDK (its own layer), and no hot-path handler loads it (a test checks). Its init loads what a
+  hot-path handler's does; its first message loads the worker and the SDK (the
+  `functions.provisioning.invocation` row; the SDK alone is the `metaapi_cloud_sdk` row, which
+  also loads its websocket, CopyFactory and MetaStats clients it never uses here). An account
+  creation is a few calls: the create call repeated with the same transaction-id until MetaApi
+  has made the account, a read for its region, looks at its deployment until it is connected, and
+  one account-information snapshot; MetaApi deploys a new account by itself, so no deploy call.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.

@@ -231,7 +231,7 @@ def risk_check_microseconds(orders: int) -> dict[str, float]:
         ).body["id"]
         account = get_accounts_repository().get("alice", account_id)
         client, cache = get_metaapi_access().for_account(account), get_market_cache()
-        remote = (account.metaapi_account_id, account.region)
+        remote = account.remote
         pretrade = PreTrade(client=client, account=account, cache=cache)
         gate = RiskGate(trades=get_trades_repository(), history=get_history_repository(), market=cache)
         open_positions = [Position.model_validate(p) for p in client.positions(remote)]
@@ -375,3 +375,67 @@ def intake_calls() -> dict[str, Counter[str]]:
             assert answer.status == 202, answer.body
             figures[label] = Counter(aws)
         return figures
+
+
+def account_creation_calls() -> dict[str, Any]:
+    """What one account created with its credentials costs, from `POST /accounts` to READY, on
+    the happy path at the simulator's own pace (creation 2 s, deployment 3 s, as the local stack
+    runs it): MetaApi requests by method and last path segment, AWS calls by operation (the API
+    and the provisioning worker together), deliveries of the operation's message, and the time."""
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+    from mtcore.aws import dynamodb_client, secretsmanager_client, sqs_client
+    from tests.integration.conftest import PROVISIONING_HANDLER
+
+    with _environment() as (api, metaapi, _, resources):
+        os.environ.update(function_environment(synthesized_template(), PROVISIONING_HANDLER, resources))
+        url = os.environ["METAAPI_PROVISIONING_URL"]
+        requests.put(
+            f"{url}/_sim/provisioning", json={"creationSeconds": 2, "deploySeconds": 3}, timeout=5
+        ).raise_for_status()
+        subscription = next(
+            s
+            for s in queue_subscriptions(synthesized_template(), resources)
+            if s.handler == PROVISIONING_HANDLER
+        )
+        worker = QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+        aws: Counter[str] = Counter()
+        following = [False]  # the follower's reads are not the creation's
+
+        def count(model: Any, **_: Any) -> None:
+            if not following[0]:
+                aws.update([model.name])
+
+        for client in (dynamodb_client(), secretsmanager_client(), sqs_client()):
+            client.meta.events.register("before-call", count)
+        metaapi.requests.clear()
+        body = {
+            "name": "Bench",
+            "platform": "mt5",
+            "server": "SimBroker-Demo",
+            "login": "70001",
+            "password": "pass",
+        }
+        started = time.perf_counter()
+        account = api.call("POST", "/api/metatrader/accounts", user="alice", body=body).body
+        deliveries = 0
+        while True:
+            deliveries += worker.poll_once()
+            following[0] = True
+            status = api.call("GET", f"/api/metatrader/accounts/{account['id']}", user="alice").body
+            following[0] = False
+            if status["provisioningStatus"] != "CREATING" and status["provisioningStatus"] != "DEPLOYING":
+                break
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        assert status["provisioningStatus"] == "READY", status
+        metaapi_id = status["metaapiAccountId"]
+        return {
+            # The account's own path ends in its id: named for what it reads.
+            "metaapi": Counter(
+                {name.replace(metaapi_id, "{accountId}"): count for name, count in metaapi.requests.items()}
+            ),
+            "aws": aws,
+            "deliveries": deliveries,
+            "seconds": seconds,
+        }

@@ -1166,7 +1166,7 @@ def measure_inputs() -> CostInputs:
         sync, tick = _sync_operations(stack)
         sweeper = _sweeper_operation(stack)
         metaapi_id = stack.recorder.metaapi.app.create_account(
-            "platform-token-under-test", metadata={"userId": "alice"}
+            "platform.token.under-test", metadata={"userId": "alice"}
         )
         account_id = stack.api.call(
             "POST", "/api/metatrader/accounts", user="alice", body={"metaapiAccountId": metaapi_id}

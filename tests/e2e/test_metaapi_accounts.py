@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -15,7 +16,8 @@ ACCOUNTS = "/api/metatrader/accounts"
 
 
 def _create_metaapi_account(stack: RunningStack, token: str) -> str:
-    """Create an account the way a MetaApi user does: POST, 202, then the same transaction id again."""
+    """Create an account the way a MetaApi user does: POST, 202, then the same transaction id
+    again after Retry-After, until it is created; then wait for it to connect."""
     headers = {"auth-token": token, "transaction-id": uuid.uuid4().hex}
     body = {
         "name": "Alice MT5",
@@ -25,16 +27,28 @@ def _create_metaapi_account(stack: RunningStack, token: str) -> str:
         "platform": "mt5",
         "magic": 0,
     }
-    first = requests.post(
+    answer = requests.post(
         f"{stack.simulator_url}/users/current/accounts", json=body, headers=headers, timeout=10
     )
-    assert first.status_code == 202
-    second = requests.post(
-        f"{stack.simulator_url}/users/current/accounts", json=body, headers=headers, timeout=10
-    )
-    assert second.status_code == 201
-    account_id: str = second.json()["id"]
-    return account_id
+    assert answer.status_code == 202
+    for _ in range(30):
+        time.sleep(float(answer.headers["Retry-After"]))
+        answer = requests.post(
+            f"{stack.simulator_url}/users/current/accounts", json=body, headers=headers, timeout=10
+        )
+        if answer.status_code != 202:
+            break
+    assert answer.status_code == 201, answer.text
+    account_id: str = answer.json()["id"]
+    # MetaApi deploys a new account by itself: it trades once deployed and connected.
+    for _ in range(60):
+        remote = requests.get(
+            f"{stack.simulator_url}/users/current/accounts/{account_id}", headers=headers, timeout=10
+        ).json()
+        if (remote["state"], remote["connectionStatus"]) == ("DEPLOYED", "CONNECTED"):
+            return account_id
+        time.sleep(0.2)
+    raise AssertionError(f"the account did not connect: {remote}")
 
 
 def test_each_trader_links_only_what_their_token_reads(local_stack: RunningStack) -> None:

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.api_contract import GATEWAY_ERRORS
 from infra.app import build_app
+from mtcore.provisioning.queue import MAX_RECEIVES
 from mtcore.trading.executor import ExecutorPolicy
 from tests.infra.conftest import NO_BUNDLING, synthesize
 
@@ -55,7 +56,24 @@ def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(
         assert function["TracingConfig"] == {"Mode": "Active"}, name
         assert function["LoggingConfig"]["LogFormat"] == "JSON", name
         assert "LogGroup" in function["LoggingConfig"], name
-        assert len(function["Layers"]) == 2, name
+
+
+def test_only_the_provisioning_function_carries_the_metaapi_sdk(resources: dict[str, dict[str, Any]]) -> None:
+    layers = {
+        name: [ref["Ref"] for ref in function["Layers"]]
+        for name, function in _of_type(resources, "AWS::Lambda::Function").items()
+    }
+    with_sdk = {
+        name for name, refs in layers.items() if any(ref.startswith("PackagingMetaApiSdk") for ref in refs)
+    }
+
+    assert len(with_sdk) == 1
+    assert next(iter(with_sdk)).startswith("FunctionsProvisioningFunction")
+    for name, refs in layers.items():
+        # Dependencies first, our own code last, so the core layer's mtcore is the one imported.
+        assert refs[0].startswith("PackagingDependenciesLayer"), name
+        assert refs[-1].startswith("PackagingCoreLayer"), name
+        assert len(refs) == (3 if name in with_sdk else 2), name
 
 
 def test_api_function_answers_before_api_gateway_gives_up(resources: dict[str, dict[str, Any]]) -> None:
@@ -317,15 +335,92 @@ def test_an_executor_batch_always_fits_its_timeout(resources: dict[str, dict[str
     assert mapping["BatchSize"] == 1
 
 
-def test_only_the_api_may_create_or_delete_user_tokens(resources: dict[str, dict[str, Any]]) -> None:
-    statements = [
-        statement
+def _secret_statements(resources: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(the policy's role, the statement) for every statement about secrets created at run time."""
+    return [
+        (policy["Roles"][0]["Ref"], statement)
         for policy in _of_type(resources, "AWS::IAM::Policy").values()
         for statement in policy["PolicyDocument"]["Statement"]
+        if "Fn::Join" in json.dumps(statement.get("Resource")) and "secretsmanager:" in json.dumps(statement)
     ]
-    managing = [s for s in statements if "secretsmanager:CreateSecret" in s["Action"]]
+
+
+def _prefix_of(statement: dict[str, Any]) -> str:
+    return str(statement["Resource"]["Fn::Join"][1][-1])
+
+
+def test_only_the_api_may_create_or_delete_user_tokens(resources: dict[str, dict[str, Any]]) -> None:
+    managing = [
+        (role, s)
+        for role, s in _secret_statements(resources)
+        if "secretsmanager:CreateSecret" in s["Action"] and _prefix_of(s).endswith("/users/*")
+    ]
     assert len(managing) == 1
-    assert "secretsmanager:DeleteSecret" in managing[0]["Action"]
+    assert managing[0][0].startswith("FunctionsApiFunctionRole")
+    assert "secretsmanager:DeleteSecret" in managing[0][1]["Action"]
+
+
+def test_passwords_on_their_way_are_stored_by_the_api_and_taken_by_the_provisioning_worker_only(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    on_passwords = [
+        (role, s) for role, s in _secret_statements(resources) if _prefix_of(s).endswith("/provisioning/*")
+    ]
+    by_role = {role.split("Role")[0]: sorted(s["Action"]) for role, s in on_passwords}
+
+    assert by_role == {
+        "FunctionsApiFunction": ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"],
+        "FunctionsProvisioningFunction": ["secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"],
+    }
+
+
+def test_account_operations_run_through_a_fifo_queue_with_dead_letters_beyond_the_workers_looks(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    operations = next(q for name, q in queues.items() if name.startswith("ProvisioningOperations"))
+    worker_name, worker = next(
+        (name, f)
+        for name, f in _of_type(resources, "AWS::Lambda::Function").items()
+        if f["Handler"] == "functions.provisioning.handler.lambda_handler"
+    )
+    mapping = next(
+        m
+        for m in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if m["FunctionName"] == {"Ref": worker_name}
+    )
+
+    assert operations["FifoQueue"] is True
+    assert operations["ContentBasedDeduplication"] is False
+    assert operations["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+    assert operations["VisibilityTimeout"] >= worker["Timeout"]
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert set(worker["Environment"]["Variables"]) >= {
+        "PROVISIONING_QUEUE_URL",
+        "PASSWORD_SECRET_PREFIX",
+        "PROVISIONING_CONNECT_TIMEOUT_S",
+        "PLATFORM_TOKEN_SECRET_ID",
+        "TABLE_NAME",
+    }
+    api = next(
+        f for f in _of_type(resources, "AWS::Lambda::Function").values()
+        if f["Handler"] == "functions.api.handler.lambda_handler"
+    )  # fmt: skip
+    assert {"PROVISIONING_QUEUE_URL", "PASSWORD_SECRET_PREFIX"} <= set(api["Environment"]["Variables"])
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Account operations reached the dead-letter queue: their accounts may stay in progress",
+        "The provisioning worker failed invocations",
+        "A failed creation could not remove the MetaApi account it had begun: remove it by hand",
+        "Over 10 account operations failed in 5 minutes",
+    ],
+)
+def test_account_operations_are_watched(template: Template, description: str) -> None:
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})
 
 
 def test_the_sweeper_runs_every_minute_over_a_sparse_index(template: Template) -> None:
@@ -362,7 +457,8 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
         for mapping in mappings
         if mapping["EventSourceArn"]["Fn::GetAtt"][0] in queues
     }
-    assert len(fed) == 4  # the executor, the dead-letter consumer, the trade timer and the sync worker
+    # The executor, the dead-letter consumer, the trade timer, the sync worker and the provisioning worker.
+    assert len(fed) == 5
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
 

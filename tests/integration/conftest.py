@@ -26,6 +26,7 @@ API_HANDLER = "functions.api.handler.lambda_handler"
 EXECUTOR_HANDLER = "functions.executor.handler.lambda_handler"
 DEAD_LETTER_HANDLER = "functions.dead_letters.handler.lambda_handler"
 TRADE_EVENTS_HANDLER = "functions.trade_events.handler.lambda_handler"
+PROVISIONING_HANDLER = "functions.provisioning.handler.lambda_handler"
 WEBHOOK_HANDLER = "functions.webhook.handler.lambda_handler"
 TRADINGVIEW_IP = "52.89.214.238"
 
@@ -51,6 +52,7 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[L
             DEAD_LETTER_HANDLER,
             TRADE_EVENTS_HANDLER,
             WEBHOOK_HANDLER,
+            PROVISIONING_HANDLER,
         ):
             for name, value in function_environment(template, handler, resources).items():
                 monkeypatch.setenv(name, value)
@@ -181,7 +183,7 @@ def new_container(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]
     return restart_with
 
 
-PLATFORM_TOKEN = "platform-token-under-test"
+PLATFORM_TOKEN = "platform.token.under-test"
 
 
 def _recent_midweek_noon() -> float:
@@ -284,6 +286,23 @@ class Simulator:
         answer = self.session.put(f"{self.url}/_sim/network", json={"latencySeconds": seconds}, timeout=5)
         assert answer.status_code == 200, answer.text
 
+    def provisioning(self, **settings: Any) -> dict[str, Any]:
+        """The simulator's provisioning timings and switches (`creationSeconds`, `deploySeconds`,
+        `undeploySeconds`, `neverConnect`) after setting those given, and its creation counts."""
+        url = f"{self.url}/_sim/provisioning"
+        answer = (
+            self.session.put(url, json=settings, timeout=5) if settings else self.session.get(url, timeout=5)
+        )
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        return found
+
+    def all_accounts(self) -> list[dict[str, Any]]:
+        answer = self.session.get(f"{self.url}/_sim/accounts", timeout=5)
+        assert answer.status_code == 200, answer.text
+        accounts: list[dict[str, Any]] = answer.json()
+        return accounts
+
     def peak_in_flight(self) -> int:
         answer = self.session.get(f"{self.url}/_sim/network", timeout=5)
         assert answer.status_code == 200, answer.text
@@ -296,7 +315,10 @@ def simulator(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     from infra.local.metaapi_sim import MetaApiSimulator
     from infra.local.stack import serve_in_thread
 
-    sim = MetaApiSimulator(seed=7, time_source=market_hours_clock())
+    # Provisioning at once unless a test asks for MetaApi's pace (Simulator.provisioning).
+    sim = MetaApiSimulator(
+        seed=7, time_source=market_hours_clock(), creation_seconds=0, deploy_seconds=0, undeploy_seconds=0
+    )
     server = serve_in_thread(sim, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.server_port}"
     monkeypatch.setenv("METAAPI_PROVISIONING_URL", url)
@@ -329,6 +351,16 @@ def executor_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
     from infra.local.resources import queue_subscriptions
 
     subscription = next(s for s in queue_subscriptions(template, aws) if "executor" in s.handler)
+    return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
+
+
+@pytest.fixture
+def provisioning_poller(aws: LocalResources, template: dict[str, Any]) -> Any:
+    """The provisioning worker fed from its FIFO queue as Lambda's SQS event source feeds it."""
+    from infra.local.queues import QueuePoller, load_handler
+    from infra.local.resources import queue_subscriptions
+
+    subscription = next(s for s in queue_subscriptions(template, aws) if "provisioning" in s.handler)
     return QueuePoller(boto3.client("sqs"), subscription, load_handler(subscription.handler))
 
 

@@ -37,7 +37,7 @@ def _executor(account: Account) -> Executor:
     return Executor(
         trades=get_trades_repository(),
         client=get_metaapi_access().for_account(account),
-        remote=(account.metaapi_account_id, account.region),
+        remote=account.remote,
         policy=FAST,
     )
 
@@ -71,7 +71,7 @@ def _drive(executor: Executor, request: TradeRequest, *, max_steps: int = 20) ->
 
 
 def _executed(simulator: Simulator, account: Account) -> list[dict[str, Any]]:
-    return [entry for entry in trades_log(simulator, account.metaapi_account_id) if entry["executed"]]
+    return [entry for entry in trades_log(simulator, account.remote[0]) if entry["executed"]]
 
 
 def test_a_market_buy_executes_once_with_its_story(simulator: Simulator, account: Account) -> None:
@@ -91,7 +91,7 @@ def test_a_market_buy_executes_once_with_its_story(simulator: Simulator, account
         TradeStatus.EXECUTED,
     ]
     assert final.attempts == 1
-    log = trades_log(simulator, account.metaapi_account_id)
+    log = trades_log(simulator, account.remote[0])
     assert len(log) == 1
     assert log[0]["body"]["clientId"] == request.client_id
 
@@ -101,7 +101,7 @@ def test_an_executed_trade_without_a_clear_answer_is_found_not_resent(
     simulator: Simulator, account: Account, fault: str
 ) -> None:
     # The broker executes; the answer says the connection dropped, or cannot be read at all.
-    simulator.fault(account.metaapi_account_id, "trade", fault)
+    simulator.fault(account.remote[0], "trade", fault)
     request = _queue(account)
 
     step = _drive(_executor(account), request)
@@ -109,19 +109,19 @@ def test_an_executed_trade_without_a_clear_answer_is_found_not_resent(
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
     assert "found open position" in (step.request.reason or "")
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 def test_a_late_execution_is_waited_for_not_doubled(simulator: Simulator, account: Account) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "execute_late", delaySeconds=1)
+    simulator.fault(account.remote[0], "trade", "execute_late", delaySeconds=1)
     request = _queue(account)
 
     step = _drive(_executor(account), request)
 
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
-    assert len(simulator.sim_positions(account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
+    assert len(simulator.sim_positions(account.remote[0])) == 1
 
 
 def test_a_crash_after_the_broker_accepted_is_reconciled_on_redelivery(
@@ -134,7 +134,7 @@ def test_a_crash_after_the_broker_accepted_is_reconciled_on_redelivery(
         request, TradeStatus.SENDING, expected={TradeStatus.QUEUED}, at=datetime.now(UTC)
     )
     get_metaapi_access().for_account(account).trade(
-        (account.metaapi_account_id, account.region),
+        account.remote,
         MetaApiTrade(
             action_type=TradeAction.BUY, symbol="EURUSD", volume=Decimal("0.1"), client_id=sending.client_id
         ),
@@ -146,11 +146,11 @@ def test_a_crash_after_the_broker_accepted_is_reconciled_on_redelivery(
     # Then the request is settled from broker truth, with no second order
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 def test_requotes_are_retried_until_one_order_executes(simulator: Simulator, account: Account) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "requote", count=2)
+    simulator.fault(account.remote[0], "trade", "requote", count=2)
     request = _queue(account)
 
     step = _drive(_executor(account), request)
@@ -168,7 +168,7 @@ def test_requotes_are_retried_until_one_order_executes(simulator: Simulator, acc
 def test_a_final_refusal_is_rejected_with_code_and_reason(
     simulator: Simulator, account: Account, kind: str, code: str
 ) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", kind)
+    simulator.fault(account.remote[0], "trade", kind)
 
     step = _drive(_executor(account), _queue(account))
 
@@ -187,13 +187,13 @@ def test_an_expired_order_is_never_sent(simulator: Simulator, account: Account) 
 
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXPIRED
-    assert trades_log(simulator, account.metaapi_account_id) == []
+    assert trades_log(simulator, account.remote[0]) == []
 
 
 def test_a_long_rate_limit_parks_the_request_and_nothing_is_sent_early(
     simulator: Simulator, account: Account
 ) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "http_429", retryAfterSeconds=30)
+    simulator.fault(account.remote[0], "trade", "http_429", retryAfterSeconds=30)
     request = _queue(account)
     executor = _executor(account)
 
@@ -204,13 +204,13 @@ def test_a_long_rate_limit_parks_the_request_and_nothing_is_sent_early(
     assert parked.request.status is TradeStatus.WAITING
     assert 25 <= (parked.until - datetime.now(UTC)).total_seconds() <= 31
     assert isinstance(early, Parked)
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1  # only the refused one
+    assert len(trades_log(simulator, account.remote[0])) == 1  # only the refused one
 
 
 def test_closing_a_position_and_an_ambiguous_close(simulator: Simulator, account: Account) -> None:
-    first = simulator.open_position(account.metaapi_account_id, volume=0.2)
-    second = simulator.open_position(account.metaapi_account_id, volume=0.3)
-    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
+    first = simulator.open_position(account.remote[0], volume=0.2)
+    second = simulator.open_position(account.remote[0], volume=0.3)
+    simulator.fault(account.remote[0], "trade", "disconnect_after_execute")
 
     ambiguous = _queue(
         account, kind=TradeKind.CLOSE, action=TradeAction.POSITION_CLOSE_ID, symbol=None, volume=None,
@@ -223,8 +223,8 @@ def test_closing_a_position_and_an_ambiguous_close(simulator: Simulator, account
     settled = [_drive(_executor(account), request) for request in (ambiguous, plain)]
 
     assert [step.request.status for step in settled if isinstance(step, Done)] == [TradeStatus.EXECUTED] * 2
-    assert simulator.sim_positions(account.metaapi_account_id) == []
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 2
+    assert simulator.sim_positions(account.remote[0]) == []
+    assert len(trades_log(simulator, account.remote[0])) == 2
 
 
 def test_a_market_sell_executes_at_the_bid(simulator: Simulator, account: Account) -> None:
@@ -235,7 +235,7 @@ def test_a_market_sell_executes_at_the_bid(simulator: Simulator, account: Accoun
 
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
-    positions = simulator.sim_positions(account.metaapi_account_id)
+    positions = simulator.sim_positions(account.remote[0])
     assert [(p["type"], p["volume"], p["openPrice"]) for p in positions] == [
         ("POSITION_TYPE_SELL", 0.3, 1.085)
     ]
@@ -263,7 +263,7 @@ def test_an_ambiguous_pending_order_is_found_by_its_client_id(
     simulator: Simulator, account: Account, fault: dict[str, Any]
 ) -> None:
     simulator.set_price("EURUSD", 1.08500, 1.08510)
-    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    simulator.fault(account.remote[0], "trade", **fault)
     request = _queue(
         account, kind=TradeKind.PLACE, action=TradeAction.SELL_STOP, open_price=Decimal("1.08300")
     )
@@ -273,7 +273,7 @@ def test_an_ambiguous_pending_order_is_found_by_its_client_id(
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.PLACED
     assert "found pending order" in (step.request.reason or "")
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 @AMBIGUOUS
@@ -281,7 +281,7 @@ def test_an_ambiguous_order_modify_is_confirmed_by_its_new_levels(
     simulator: Simulator, account: Account, fault: dict[str, Any]
 ) -> None:
     order_id = _place_limit(simulator, account)
-    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    simulator.fault(account.remote[0], "trade", **fault)
     modify = _queue(
         account, kind=TradeKind.MODIFY_ORDER, action=TradeAction.ORDER_MODIFY, symbol=None, volume=None,
         order_id=order_id, open_price=Decimal("1.07900"), stop_loss=Decimal("1.078"), take_profit=Decimal(0),
@@ -292,7 +292,7 @@ def test_an_ambiguous_order_modify_is_confirmed_by_its_new_levels(
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
     assert "carries the new levels" in (step.request.reason or "")
-    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.remote[0])]
     assert sent == ["ORDER_TYPE_BUY_LIMIT", "ORDER_MODIFY"]
 
 
@@ -301,7 +301,7 @@ def test_an_ambiguous_cancel_is_confirmed_by_the_order_gone(
     simulator: Simulator, account: Account, fault: dict[str, Any]
 ) -> None:
     order_id = _place_limit(simulator, account)
-    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    simulator.fault(account.remote[0], "trade", **fault)
     cancel = _queue(
         account,
         kind=TradeKind.CANCEL,
@@ -315,7 +315,7 @@ def test_an_ambiguous_cancel_is_confirmed_by_the_order_gone(
 
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
-    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.remote[0])]
     assert sent == ["ORDER_TYPE_BUY_LIMIT", "ORDER_CANCEL"]
 
 
@@ -323,15 +323,15 @@ def test_an_ambiguous_cancel_is_confirmed_by_the_order_gone(
 def test_an_ambiguous_position_modify_and_partial_close_have_no_second_effect(
     simulator: Simulator, account: Account, fault: dict[str, Any]
 ) -> None:
-    position = simulator.open_position(account.metaapi_account_id, volume=0.5)
+    position = simulator.open_position(account.remote[0], volume=0.5)
     stop_loss = Decimal(str(position["openPrice"])) - Decimal("0.00500")
-    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    simulator.fault(account.remote[0], "trade", **fault)
     modify = _queue(
         account, kind=TradeKind.MODIFY_POSITION, action=TradeAction.POSITION_MODIFY, symbol=None, volume=None,
         position_id=position["id"], stop_loss=stop_loss, take_profit=Decimal(0),
     )  # fmt: skip
     modified = _drive(_executor(account), modify)
-    simulator.fault(account.metaapi_account_id, "trade", **fault)
+    simulator.fault(account.remote[0], "trade", **fault)
     partial = _queue(
         account, kind=TradeKind.CLOSE, action=TradeAction.POSITION_PARTIAL, symbol=None,
         volume=Decimal("0.2"), position_id=position["id"], position_volume=Decimal("0.5"),
@@ -341,9 +341,9 @@ def test_an_ambiguous_position_modify_and_partial_close_have_no_second_effect(
     assert isinstance(modified, Done)
     assert isinstance(closed, Done)
     assert (modified.request.status, closed.request.status) == (TradeStatus.EXECUTED, TradeStatus.EXECUTED)
-    at_broker = simulator.sim_positions(account.metaapi_account_id)
+    at_broker = simulator.sim_positions(account.remote[0])
     assert [(Decimal(str(p["stopLoss"])), p["volume"]) for p in at_broker] == [(stop_loss, 0.3)]
-    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.remote[0])]
     assert sent == ["POSITION_MODIFY", "POSITION_PARTIAL"]
 
 
@@ -378,7 +378,7 @@ def test_a_send_that_times_out_leaves_the_look_at_its_outcome_its_own_time(
     simulator: Simulator, account: Account
 ) -> None:
     # The broker takes longer than the send may wait, then executes: the look still has time.
-    simulator.fault(account.metaapi_account_id, "trade", "timeout", delaySeconds=1.5)
+    simulator.fault(account.remote[0], "trade", "timeout", delaySeconds=1.5)
     policy = replace(FAST, send_budget_seconds=1.0, look_budget_seconds=3.0)
     executor = replace(_executor(account), policy=policy)
 
@@ -387,15 +387,15 @@ def test_a_send_that_times_out_leaves_the_look_at_its_outcome_its_own_time(
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
     assert any("no clear answer from MetaApi" in (t.note or "") for t in step.request.timeline)
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 def test_a_look_that_cannot_tell_is_tried_again_later_not_settled_unknown(
     simulator: Simulator, account: Account
 ) -> None:
     # The answer is lost, and the broker cannot be asked twice (each look reads with retries).
-    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
-    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=8)
+    simulator.fault(account.remote[0], "trade", "disconnect_after_execute")
+    simulator.fault(account.remote[0], "positions", "http_500", count=8)
 
     step = _drive(_executor(account), _queue(account))
 
@@ -403,14 +403,14 @@ def test_a_look_that_cannot_tell_is_tried_again_later_not_settled_unknown(
     assert step.request.status is TradeStatus.EXECUTED
     assert step.request.looks == 2
     assert [t.note for t in step.request.timeline if "looking again in" in (t.note or "")] != []
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 def test_a_broker_that_never_answers_makes_the_trade_unknown_after_a_bounded_number_of_looks(
     simulator: Simulator, account: Account
 ) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
-    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=1000)
+    simulator.fault(account.remote[0], "trade", "disconnect_after_execute")
+    simulator.fault(account.remote[0], "positions", "http_500", count=1000)
     executor = replace(_executor(account), policy=replace(FAST, max_looks=3))
 
     step = _drive(executor, _queue(account))
@@ -418,14 +418,14 @@ def test_a_broker_that_never_answers_makes_the_trade_unknown_after_a_bounded_num
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.UNKNOWN
     assert "3 times; the next full sync settles it" in (step.request.reason or "")
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 def test_a_later_look_that_waits_long_parks_the_request_with_the_sweeper_behind_the_timer(
     simulator: Simulator, account: Account
 ) -> None:
-    simulator.fault(account.metaapi_account_id, "trade", "disconnect_after_execute")
-    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=1000)
+    simulator.fault(account.remote[0], "trade", "disconnect_after_execute")
+    simulator.fault(account.remote[0], "positions", "http_500", count=1000)
     executor = replace(_executor(account), policy=replace(FAST, recheck_seconds=30))
     request = _queue(account)
 
@@ -442,31 +442,31 @@ def test_a_later_look_that_waits_long_parks_the_request_with_the_sweeper_behind_
     assert trades.due_for_sweep(sweep_shard(account.id), step.until + timedelta(seconds=1)) == []
     due = trades.due_for_sweep(sweep_shard(account.id), step.until + TIMER_GRACE)
     assert due == [(account.id, request.id)]
-    assert len(trades_log(simulator, account.metaapi_account_id)) == 1
+    assert len(trades_log(simulator, account.remote[0])) == 1
 
 
 def test_a_stale_empty_position_list_neither_refuses_nor_confirms_a_close(
     simulator: Simulator, account: Account
 ) -> None:
     # The terminal's cached list is empty (reconnecting); the first send fails without executing.
-    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
-    simulator.fault(account.metaapi_account_id, "positions", "empty_positions", count=10)
-    simulator.fault(account.metaapi_account_id, "trade", "http_500")
+    position = simulator.open_position(account.remote[0], volume=0.1)
+    simulator.fault(account.remote[0], "positions", "empty_positions", count=10)
+    simulator.fault(account.remote[0], "trade", "http_500")
 
     step = _drive(_executor(account), _close(account, position))
 
     assert isinstance(step, Done)
     assert step.request.status is TradeStatus.EXECUTED
-    assert simulator.sim_positions(account.metaapi_account_id) == []
-    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.metaapi_account_id)]
+    assert simulator.sim_positions(account.remote[0]) == []
+    sent = [entry["body"]["actionType"] for entry in trades_log(simulator, account.remote[0])]
     assert sent == ["POSITION_CLOSE_ID", "POSITION_CLOSE_ID"]
 
 
 def test_a_rate_limited_read_before_the_send_parks_the_request(
     simulator: Simulator, account: Account
 ) -> None:
-    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
-    simulator.fault(account.metaapi_account_id, "positions", "http_429", retryAfterSeconds=30, count=10)
+    position = simulator.open_position(account.remote[0], volume=0.1)
+    simulator.fault(account.remote[0], "positions", "http_429", retryAfterSeconds=30, count=10)
     executor = _executor(account)
     request = _close(account, position)
 
@@ -475,18 +475,18 @@ def test_a_rate_limited_read_before_the_send_parks_the_request(
     assert isinstance(parked, Parked)
     assert parked.request.status is TradeStatus.WAITING
     assert 25 <= (parked.until - datetime.now(UTC)).total_seconds() <= 31
-    assert trades_log(simulator, account.metaapi_account_id) == []
+    assert trades_log(simulator, account.remote[0]) == []
 
 
 def test_an_exit_is_retried_past_any_order_expiry_within_its_retry_window(
     simulator: Simulator, account: Account
 ) -> None:
-    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
-    simulator.fault(account.metaapi_account_id, "trade", "http_429", retryAfterSeconds=1, count=2)
+    position = simulator.open_position(account.remote[0], volume=0.1)
+    simulator.fault(account.remote[0], "trade", "http_429", retryAfterSeconds=1, count=2)
 
     closed = _drive(_executor(account), _close(account, position))
-    other = simulator.open_position(account.metaapi_account_id, volume=0.1)
-    simulator.fault(account.metaapi_account_id, "trade", "http_429", retryAfterSeconds=2)
+    other = simulator.open_position(account.remote[0], volume=0.1)
+    simulator.fault(account.remote[0], "trade", "http_429", retryAfterSeconds=2)
     short_window = replace(_executor(account), policy=replace(FAST, retry_for_seconds=1))
     given_up = _drive(short_window, _close(account, other))
 
@@ -495,14 +495,14 @@ def test_an_exit_is_retried_past_any_order_expiry_within_its_retry_window(
     assert isinstance(given_up, Done)
     assert given_up.request.status is TradeStatus.REJECTED
     assert (given_up.request.reason or "").startswith("not executed within 1 s of being accepted")
-    assert [p["id"] for p in simulator.sim_positions(account.metaapi_account_id)] == [other["id"]]
+    assert [p["id"] for p in simulator.sim_positions(account.remote[0])] == [other["id"]]
 
 
 def test_a_close_all_waiting_on_a_parked_child_parks_instead_of_holding_the_group(
     simulator: Simulator, account: Account
 ) -> None:
     # A child whose later look is booked: its message comes back behind the parent's.
-    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
+    position = simulator.open_position(account.remote[0], volume=0.1)
     child = _close(account, position)
     trades = get_trades_repository()
     sending = trades.transition(
@@ -528,8 +528,8 @@ def test_a_close_all_waiting_on_a_parked_child_parks_instead_of_holding_the_grou
 def test_a_message_retried_shortly_many_times_parks_its_request_before_the_queue_gives_up(
     simulator: Simulator, account: Account
 ) -> None:
-    position = simulator.open_position(account.metaapi_account_id, volume=0.1)
-    simulator.fault(account.metaapi_account_id, "positions", "http_500", count=1000)
+    position = simulator.open_position(account.remote[0], volume=0.1)
+    simulator.fault(account.remote[0], "positions", "http_500", count=1000)
     request = _close(account, position)
 
     early = replace(_executor(account), deliveries=1).run(account.id, request.id)
@@ -541,7 +541,7 @@ def test_a_message_retried_shortly_many_times_parks_its_request_before_the_queue
     assert get_trades_repository().due_for_sweep(sweep_shard(account.id), late.until + TIMER_GRACE) == [
         (account.id, request.id)
     ]
-    assert trades_log(simulator, account.metaapi_account_id) == []
+    assert trades_log(simulator, account.remote[0]) == []
 
 
 def test_a_new_send_gets_every_look_again(simulator: Simulator, account: Account) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,12 +13,10 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from infra.local.metaapi_sim import MetaApiSimulator
+from tests.integration.simulator_http import ACCOUNTS, OTHER, TOKEN, at, get, js, post
 
-TOKEN = "token-alice"
-OTHER = "token-bob"
 WEDNESDAY = datetime(2024, 5, 15, 10, 0, tzinfo=UTC)
 SATURDAY = datetime(2024, 5, 18, 12, 0, tzinfo=UTC)
-ACCOUNTS = "/users/current/accounts"
 
 
 class Clock:
@@ -37,7 +34,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def sim(clock: Clock) -> MetaApiSimulator:
-    return MetaApiSimulator(seed=7, time_source=clock)
+    """Provisioning at once: its timings have tests of their own (test_metaapi_simulator_provisioning)."""
+    return MetaApiSimulator(
+        seed=7, time_source=clock, creation_seconds=0, deploy_seconds=0, undeploy_seconds=0
+    )
 
 
 @pytest.fixture
@@ -48,29 +48,6 @@ def http(sim: MetaApiSimulator) -> Client:
 @pytest.fixture
 def account(sim: MetaApiSimulator) -> str:
     return sim.create_account(TOKEN)
-
-
-def get(http: Client, path: str, *, token: str | None = TOKEN, **headers: str) -> TestResponse:
-    return http.get(path, headers=_headers(token, headers))
-
-
-def post(
-    http: Client, path: str, body: Any = None, *, token: str | None = TOKEN, **headers: str
-) -> TestResponse:
-    return http.post(path, json=body, headers=_headers(token, headers))
-
-
-def _headers(token: str | None, extra: dict[str, str]) -> dict[str, str]:
-    named = {name.replace("_", "-"): value for name, value in extra.items()}
-    return named if token is None else {"auth-token": token, **named}
-
-
-def js(answer: TestResponse) -> Any:
-    return json.loads(answer.get_data())
-
-
-def at(account_id: str, suffix: str = "") -> str:
-    return f"{ACCOUNTS}/{account_id}{suffix}"
 
 
 def trade(http: Client, account_id: str, **body: Any) -> dict[str, Any]:

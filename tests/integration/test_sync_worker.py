@@ -121,7 +121,7 @@ def _client(account: Account) -> MetaApiClient:
 
 
 def _trade(account: Account, **fields: Any) -> str:
-    result = _client(account).trade((account.metaapi_account_id, account.region), MetaApiTrade(**fields))
+    result = _client(account).trade(account.remote, MetaApiTrade(**fields))
     assert result.string_code in ("TRADE_RETCODE_DONE", "TRADE_RETCODE_PLACED"), result
     return str(result.position_id or result.order_id)
 
@@ -133,17 +133,17 @@ def _buy(account: Account, client_id: str = "sync-test") -> str:
 
 
 def _broker_positions(account: Account) -> list[Position]:
-    return _client(account).positions((account.metaapi_account_id, account.region))
+    return _client(account).positions(account.remote)
 
 
 def _broker_orders(account: Account) -> list[Order]:
-    return _client(account).orders((account.metaapi_account_id, account.region))
+    return _client(account).orders(account.remote)
 
 
 def _broker_deals(account: Account) -> list[dict[str, Any]]:
     start = datetime(2020, 1, 1, tzinfo=UTC)
     end = datetime(2100, 1, 1, tzinfo=UTC)
-    return _client(account).history_deals((account.metaapi_account_id, account.region), start, end)
+    return _client(account).history_deals(account.remote, start, end)
 
 
 def _sync(worker: SyncWorker, account: Account, kind: SyncType = SyncType.FULL) -> SyncLog:
@@ -187,7 +187,7 @@ def test_a_first_sync_stores_the_account_positions_orders_and_history(
     # the position, the order, the deposit and the buy's deals, the buy's history order, the account
     assert log.items_synced == 1 + 1 + 2 + 1 + 1
     synced = get_accounts_repository().get("alice", account.id)
-    information = _client(account).account_information((account.metaapi_account_id, account.region))
+    information = _client(account).account_information(account.remote)
     assert (synced.balance, synced.equity, synced.margin, synced.free_margin) == (
         information.balance,
         information.equity,
@@ -206,7 +206,7 @@ def test_a_first_sync_stores_the_account_positions_orders_and_history(
 def test_a_manual_position_is_stored_with_its_reason_and_no_client_id(
     simulator: Simulator, account: Account, worker: SyncWorker
 ) -> None:
-    by_hand = simulator.open_position(account.metaapi_account_id)
+    by_hand = simulator.open_position(account.remote[0])
     ours = _buy(account, client_id="ours-1")
 
     _sync(worker, account, SyncType.POSITIONS)
@@ -329,7 +329,7 @@ def test_a_reconnecting_terminal_closes_nothing(
     position_id = _buy(account)
     _sync(worker, account)
     # Armed for two reads, it still shows the account reconnecting after the first has answered [].
-    simulator.fault(account.metaapi_account_id, "positions", "empty_positions", count=2)
+    simulator.fault(account.remote[0], "positions", "empty_positions", count=2)
 
     log = _sync(worker, account)
 
@@ -365,7 +365,7 @@ def test_a_position_missing_without_its_closing_deal_stays_open_for_another_look
     position_id = _buy(account)
     _sync(worker, account)
     # Once only: the account then looks connected, and only the missing deal keeps the position.
-    simulator.fault(account.metaapi_account_id, "positions", "empty_positions")
+    simulator.fault(account.remote[0], "positions", "empty_positions")
 
     log = _sync(worker, account, SyncType.POSITIONS)
 
@@ -408,7 +408,7 @@ def test_two_workers_on_one_account_sync_it_once_and_store_the_brokers_state(
     _sync(worker, account)
     _buy(account, client_id="second")
     # The first worker's reads answer slowly, so it still holds the lease when the second starts.
-    simulator.fault(account.metaapi_account_id, "positions", "timeout", delaySeconds=1)
+    simulator.fault(account.remote[0], "positions", "timeout", delaySeconds=1)
     first: list[SyncLog] = []
     thread = threading.Thread(target=lambda: first.append(_sync(worker, account)))
     thread.start()
@@ -428,7 +428,7 @@ def test_two_workers_on_one_account_sync_it_once_and_store_the_brokers_state(
 def test_a_rate_limit_backs_off_every_sync(
     simulator: Simulator, account: Account, worker: SyncWorker, clock: Clock
 ) -> None:
-    simulator.fault(account.metaapi_account_id, "positions", "http_429", retryAfterSeconds=30)
+    simulator.fault(account.remote[0], "positions", "http_429", retryAfterSeconds=30)
 
     log = _sync(worker, account)
 
@@ -448,7 +448,7 @@ def test_failures_back_off_the_account_and_a_success_clears_them(
     simulator: Simulator, account: Account, worker: SyncWorker, clock: Clock
 ) -> None:
     # A 500 is retried three times by the client; four of them fail the sync.
-    simulator.fault(account.metaapi_account_id, "account-information", "http_500", count=8)
+    simulator.fault(account.remote[0], "account-information", "http_500", count=8)
 
     first, second = _sync(worker, account), _sync(worker, account)
 
@@ -469,7 +469,7 @@ def test_a_timeout_is_a_failure_and_the_next_sync_recovers(
 ) -> None:
     new_container("METAAPI_REQUEST_BUDGET_S", "1")
     worker = _worker(clock)
-    simulator.fault(account.metaapi_account_id, "positions", "timeout", delaySeconds=2)
+    simulator.fault(account.remote[0], "positions", "timeout", delaySeconds=2)
 
     log = _sync(worker, account)
 
@@ -487,7 +487,7 @@ def test_a_timeout_is_a_failure_and_the_next_sync_recovers(
 def test_history_we_cannot_read_is_a_failure_and_the_next_sync_recovers(
     simulator: Simulator, account: Account, worker: SyncWorker
 ) -> None:
-    simulator.fault(account.metaapi_account_id, "history-deals", "malformed")
+    simulator.fault(account.remote[0], "history-deals", "malformed")
 
     log = _sync(worker, account)
 

@@ -218,7 +218,7 @@ def test_every_command(
 
     quote = simulator.session.get(
         f"{simulator.url}/users/current/accounts/{metaapi_id}/symbols/EURUSD/current-price",
-        headers={"auth-token": "platform-token-under-test"},
+        headers={"auth-token": "platform.token.under-test"},
         timeout=5,
     ).json()
     bid, ask = quote["bid"], quote["ask"]
@@ -235,7 +235,7 @@ def test_every_command(
         assert send(line)["status"] == "PLACED", line
     orders = simulator.session.get(
         f"{simulator.url}/users/current/accounts/{metaapi_id}/orders",
-        headers={"auth-token": "platform-token-under-test"},
+        headers={"auth-token": "platform.token.under-test"},
         timeout=5,
     ).json()
     assert sorted(order["type"] for order in orders) == [
@@ -264,7 +264,7 @@ def test_every_command(
     assert (
         simulator.session.get(
             f"{simulator.url}/users/current/accounts/{metaapi_id}/orders",
-            headers={"auth-token": "platform-token-under-test"},
+            headers={"auth-token": "platform.token.under-test"},
             timeout=5,
         ).json()
         == []

@@ -53,6 +53,23 @@ def test_importing_a_hot_path_handler_loads_none_of_what_its_first_calls_load(mo
     assert "pydantic" not in loaded
 
 
+@pytest.mark.parametrize("module", EVERY_MODULE)
+def test_no_route_of_the_api_loads_the_metaapi_sdk(module: str) -> None:
+    # Creating, deploying and removing accounts is queued for the provisioning function.
+    loaded = _loaded_by_importing(f"functions.api.routes.{module}")
+
+    assert "metaapi_cloud_sdk" not in {name.split(".")[0] for name in loaded}
+
+
+def test_the_provisioning_function_loads_the_sdk_with_its_first_message_not_at_init() -> None:
+    at_init = _loaded_by_importing("functions.provisioning.handler")
+    first_message = _loaded_by_importing("functions.provisioning.invocation")
+
+    assert "metaapi_cloud_sdk" not in {name.split(".")[0] for name in at_init}
+    assert "pydantic" not in at_init
+    assert "mtcore.provisioning.metaapi_sdk" in first_message
+
+
 def test_the_api_registers_no_route_module_before_its_first_request() -> None:
     loaded = _loaded_by_importing("functions.api.resolver")
 

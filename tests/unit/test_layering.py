@@ -21,8 +21,9 @@ RANKS = {
     "trading": 4,
     "sync": 5,
     "signals": 5,
+    "provisioning": 6,
 }
-CAPABILITIES = {"accounts", "market", "portfolio", "risk", "trading", "sync", "signals"}
+CAPABILITIES = {"accounts", "market", "portfolio", "risk", "trading", "sync", "signals", "provisioning"}
 
 
 def _package_of(module: str) -> str:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 ROUTE_MODULES: dict[str, str] = {
     "health": API_PREFIX,
     "accounts": METATRADER_PREFIX,
+    "provisioning": METATRADER_PREFIX,
     "market": METATRADER_PREFIX,
     "settings": METATRADER_PREFIX,
     "trading": METATRADER_PREFIX,
@@ -40,6 +41,11 @@ _BY_ACCOUNT_SEGMENT: dict[str, tuple[str, ...]] = {
     "risk": ("risk",),
     "sync": ("sync",),
     "history": ("sync",),
+    "deploy": ("provisioning",),
+    "undeploy": ("provisioning",),
+    "redeploy": ("provisioning",),
+    "test": ("provisioning",),
+    "configuration-link": ("provisioning",),
 }
 
 

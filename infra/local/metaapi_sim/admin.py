@@ -1,9 +1,10 @@
-"""The `/_sim` admin API: arm faults, open positions by hand, pin prices, override symbol rules.
-No auth-token needed."""
+"""The `/_sim` admin API: arm faults, open positions by hand, pin prices, override symbol rules,
+time provisioning and play the broker's side of it. No auth-token needed."""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,48 @@ _LISTS = {
 _LEVELS = {"stopsLevel": "stops_level", "freezeLevel": "freeze_level"}
 _VOLUMES = {"minVolume": "min_volume", "maxVolume": "max_volume", "volumeStep": "volume_step"}
 _OVERRIDABLE = ("tradeMode", *_LISTS, *_LEVELS, *_VOLUMES)
+# Provisioning and broker field -> attribute, for `PUT /_sim/provisioning` and `.../broker`.
+_TIMINGS = {
+    "creationSeconds": "creation_seconds",
+    "deploySeconds": "deploy_seconds",
+    "undeploySeconds": "undeploy_seconds",
+}
+MAX_TIMING_SECONDS = 600
+_BROKER = {"reachable": "broker_reachable", "credentialsValid": "credentials_valid"}
+_SUMMARY = (
+    "name",
+    "login",
+    "server",
+    "platform",
+    "region",
+    "state",
+    "connectionStatus",
+    "metadata",
+    "createdAt",
+)
+
+
+@dataclass
+class Provisioning:
+    """How long provisioning takes and whether deployments connect (wall-clock seconds), and what
+    the provisioning API has done."""
+
+    creation_seconds: float
+    deploy_seconds: float
+    undeploy_seconds: float
+    never_connect: bool = False
+    accounts_created: int = 0
+    accounts_deleted: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "creationSeconds": self.creation_seconds,
+            "deploySeconds": self.deploy_seconds,
+            "undeploySeconds": self.undeploy_seconds,
+            "neverConnect": self.never_connect,
+            "accountsCreated": self.accounts_created,
+            "accountsDeleted": self.accounts_deleted,
+        }
 
 
 def arm_fault(account: Account, body: dict[str, Any]) -> dict[str, Any]:
@@ -161,4 +204,60 @@ def _some_of(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]
 def _points(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise invalid("must be a whole number of points >= 0", parameter=name, value=value)
+    return value
+
+
+def change_provisioning(provisioning: Provisioning, body: dict[str, Any]) -> None:
+    """Any of the timings and `neverConnect`; validates everything before changing anything."""
+    changes: dict[str, float | bool] = {}
+    for name, value in body.items():
+        if name in _TIMINGS:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | Decimal)
+                or not 0 <= value <= MAX_TIMING_SECONDS
+            ):
+                raise invalid(f"must be a number from 0 to {MAX_TIMING_SECONDS}", parameter=name, value=value)
+            changes[_TIMINGS[name]] = float(value)
+        elif name == "neverConnect":
+            changes["never_connect"] = _boolean(name, value)
+        else:
+            raise invalid(f"is not a setting; use {[*_TIMINGS, 'neverConnect']}", parameter=name)
+    for attribute, setting in changes.items():
+        setattr(provisioning, attribute, setting)
+
+
+def set_broker(account: Account, body: dict[str, Any]) -> None:
+    """Whether the account's broker answers and takes its credentials, until changed again."""
+    for name in body:
+        if name not in _BROKER:
+            raise invalid(f"is not a broker setting; use {list(_BROKER)}", parameter=name)
+    changes = {_BROKER[name]: _boolean(name, value) for name, value in body.items()}
+    for attribute, setting in changes.items():
+        setattr(account, attribute, setting)
+
+
+def set_quota(quotas: dict[str, int | None], region: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`{"maxAccounts": n}`: how many accounts the region may hold; null lifts the quota."""
+    for name in body:
+        if name != "maxAccounts":
+            raise invalid("is not allowed; send maxAccounts only", parameter=name)
+    if "maxAccounts" not in body:
+        raise invalid("is required: an integer >= 0, or null", parameter="maxAccounts")
+    quota = body["maxAccounts"]
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
+        raise invalid("must be an integer >= 0, or null", parameter="maxAccounts", value=quota)
+    quotas[region] = quota
+    return {"region": region, "maxAccounts": quota}
+
+
+def account_summary(account: Account) -> dict[str, Any]:
+    """An account as the admin API lists it, whoever owns it (the token is not shown)."""
+    shown = account.to_json()
+    return {"id": account.id, **{name: shown[name] for name in _SUMMARY if name in shown}}
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise invalid("must be a boolean", parameter=name, value=value)
     return value

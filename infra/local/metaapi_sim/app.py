@@ -16,8 +16,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from infra.local.metaapi_sim import admin, client
-from infra.local.metaapi_sim.accounts import Account, TradeRecord
+from infra.local.metaapi_sim import admin, client, configuration
+from infra.local.metaapi_sim.accounts import DRAFT, Account, TradeRecord
+from infra.local.metaapi_sim.creation import Creation, detection_message, refusal, region_ids, retry_after
 from infra.local.metaapi_sim.errors import ApiError, invalid, not_connected, not_found
 from infra.local.metaapi_sim.faults import Fault, rate_limited
 from infra.local.metaapi_sim.market import Market
@@ -39,7 +40,6 @@ ACCOUNTS = "/users/current/accounts"
 ACCOUNT = f"{ACCOUNTS}/<account_id>"
 # What a `malformed` fault answers, after carrying the call out: a body in no documented shape.
 GARBLED = ["not", "what", "MetaApi documents"]
-DETECTION_MESSAGE = "Automatic broker settings detection is in progress, please retry in 1 seconds"
 # Trade faults that refuse the request before it reaches the terminal.
 REFUSALS = {
     "requote": ("TRADE_RETCODE_REQUOTE", "Requote"),
@@ -62,14 +62,6 @@ class _AccountRoute:
     client: bool  # client API routes need a deployed and connected terminal
 
 
-@dataclass
-class _Creation:
-    """A create-account transaction: seen once (202), completed on the next call with its id."""
-
-    request: NewAccount
-    account_id: str | None = None
-
-
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(payload), status=status, headers=headers, content_type="application/json")
 
@@ -84,8 +76,23 @@ def _token(request: Request) -> str:
 class MetaApiSimulator:
     """MetaApi's provisioning and client REST APIs on one host, plus the `/_sim` admin API."""
 
-    def __init__(self, seed: int = 7, time_source: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        time_source: Callable[[], float] = time.time,
+        *,
+        creation_seconds: float = 2.0,
+        deploy_seconds: float = 3.0,
+        undeploy_seconds: float = 1.0,
+        wall_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._clock = time_source
+        # Provisioning takes time on the wall clock, as clients wait out Retry-After on it, whatever
+        # the market clock (which tests may freeze) says.
+        self._wall = wall_clock
+        self._provisioning = admin.Provisioning(creation_seconds, deploy_seconds, undeploy_seconds)
+        self._quotas: dict[str, int | None] = {}
+        self._links: dict[str, configuration.Link] = {}
         # One lock for everything: requests are short, and trades must see a consistent terminal.
         self._lock = threading.RLock()
         self._ids = random.Random(seed)  # noqa: S311 - reproducible ids, not secrets
@@ -93,7 +100,7 @@ class MetaApiSimulator:
         self._symbols = Catalogue()
         self._tickets = Tickets()
         self._accounts: dict[str, Account] = {}
-        self._creations: dict[tuple[str, str], _Creation] = {}
+        self._creations: dict[tuple[str, str], Creation] = {}
         # The network: each MetaApi call answers after `latency` seconds (0: at once). Calls wait
         # side by side, outside the lock, as they would on the wire.
         self._latency = 0.0
@@ -103,6 +110,7 @@ class MetaApiSimulator:
         self._plain: dict[str, Callable[..., Response]] = {
             "list_accounts": self._list_accounts,
             "create_account": self._create_account_call,
+            "regions": self._regions,
             "trade": self._trade,
             "arm_fault": self._arm_fault,
             "clear_faults": self._clear_faults,
@@ -115,6 +123,13 @@ class MetaApiSimulator:
             "reset_symbol": self._reset_symbol,
             "set_network": self._set_network,
             "network": self._network,
+            "provisioning": self._provisioning_settings,
+            "set_provisioning": self._set_provisioning,
+            "all_accounts": self._all_accounts,
+            "set_broker": self._set_broker,
+            "set_quota": self._set_quota,
+            "configure_page": self._configure_page,
+            "configure": self._configure,
         }
         self._account_routes = self._build_account_routes()
         self._urls = Map(self._rules(), strict_slashes=False, merge_slashes=False)
@@ -202,6 +217,7 @@ class MetaApiSimulator:
             ("/deploy", "POST", "deploy"),
             ("/undeploy", "POST", "undeploy"),
             ("/redeploy", "POST", "redeploy"),
+            ("/configuration-link", "PUT", "configuration_link"),
             ("/account-information", "GET", "account_information"),
             ("/positions", "GET", "positions"),
             ("/positions/<position_id>", "GET", "position"),
@@ -222,6 +238,7 @@ class MetaApiSimulator:
         return [
             Rule(ACCOUNTS, methods=["GET"], endpoint="list_accounts"),
             Rule(ACCOUNTS, methods=["POST"], endpoint="create_account"),
+            Rule("/users/current/regions", methods=["GET"], endpoint="regions"),
             *(
                 Rule(ACCOUNT + suffix, methods=[method], endpoint=name)
                 for suffix, method, name in account_rules
@@ -237,6 +254,13 @@ class MetaApiSimulator:
             Rule("/_sim/symbols/<symbol>", methods=["DELETE"], endpoint="reset_symbol"),
             Rule("/_sim/network", methods=["PUT"], endpoint="set_network"),
             Rule("/_sim/network", methods=["GET"], endpoint="network"),
+            Rule("/_sim/provisioning", methods=["GET"], endpoint="provisioning"),
+            Rule("/_sim/provisioning", methods=["PUT"], endpoint="set_provisioning"),
+            Rule("/_sim/accounts", methods=["GET"], endpoint="all_accounts"),
+            Rule("/_sim/accounts/<account_id>/broker", methods=["PUT"], endpoint="set_broker"),
+            Rule("/_sim/regions/<region>", methods=["PUT"], endpoint="set_quota"),
+            Rule(configuration.PATH + "<link_token>", methods=["GET"], endpoint="configure_page"),
+            Rule(configuration.PATH + "<link_token>", methods=["POST"], endpoint="configure"),
         ]
 
     def _build_account_routes(self) -> dict[str, _AccountRoute]:
@@ -250,10 +274,10 @@ class MetaApiSimulator:
             "get_account": provisioning(lambda account, _request: account.to_json()),
             "update_account": provisioning(self._update_account),
             "delete_account": provisioning(self._delete_account),
-            "deploy": provisioning(lambda account, _request: account.deploy()),
-            "undeploy": provisioning(lambda account, _request: account.undeploy()),
-            # Undeploy then deploy: the terminal ends up connected whatever it was before.
-            "redeploy": provisioning(lambda account, _request: account.deploy()),
+            "deploy": provisioning(self._deploy),
+            "undeploy": provisioning(self._undeploy),
+            "redeploy": provisioning(self._redeploy),
+            "configuration_link": provisioning(self._configuration_link),
             "account_information": reading(
                 "account-information", lambda account, _request: client.account_information(account)
             ),
@@ -321,12 +345,17 @@ class MetaApiSimulator:
         account = self._accounts.get(account_id)
         if account is None or account.owner != token:
             raise not_found(f"Account {account_id} not found")
-        return account
+        return self._settled(account)
 
     def _existing(self, account_id: str) -> Account:
         account = self._accounts.get(account_id)
         if account is None:
             raise not_found(f"Account {account_id} not found")
+        return self._settled(account)
+
+    def _settled(self, account: Account) -> Account:
+        """The account as it is now: a deployment whose time is up has ended. Callers hold the lock."""
+        account.settle(self._wall())
         return account
 
     def _suffer(self, fault: Fault) -> None:
@@ -352,8 +381,8 @@ class MetaApiSimulator:
         with self._lock:
             account = self._owned(token, account_id)
             catch_up(account.terminal)
-            if route.client and not account.connected:
-                raise not_connected()
+            if route.client:
+                account.require_connection()
             # A refreshed read waits for the terminal's own state: a stale empty list cannot happen.
             refreshed = request.args.get("refreshTerminalState") == "true"
             if fault is not None and fault.kind == "empty_positions" and not refreshed:
@@ -373,10 +402,11 @@ class MetaApiSimulator:
         request: NewAccount,
         *,
         currency: str = "USD",
-        balance: Decimal,
-        leverage: int,
-        margin_mode: str,
+        balance: Decimal = Decimal(10000),
+        leverage: int = 100,
+        margin_mode: str = HEDGING,
     ) -> Account:
+        """A DEPLOYED and CONNECTED account; the provisioning API then takes it where it must be."""
         now = self._clock()
         terminal = Terminal(
             platform=request.platform,
@@ -415,7 +445,7 @@ class MetaApiSimulator:
         if version not in ("1", "2"):
             raise invalid("must be 1 or 2", parameter="api-version", value=version)
         with self._lock:
-            own = [account for account in self._accounts.values() if account.owner == token]
+            own = [self._settled(account) for account in self._accounts.values() if account.owner == token]
             count, page = select_accounts(own, request.args)
             items = [account.to_json() for account in page]
         return _json(items if version == "1" else {"count": count, "items": items})
@@ -426,29 +456,70 @@ class MetaApiSimulator:
         if not transaction:
             raise invalid("header is required", parameter="transaction-id")
         with self._lock:
+            now = self._wall()
             creation = self._creations.get((token, transaction))
             if creation is None:
                 new = parse_new_account(parse_object(request.get_data()))
-                self._creations[(token, transaction)] = _Creation(new)
-                return _json({"message": DETECTION_MESSAGE}, 202, {"Retry-After": "1"})
-            if creation.request.credentials_rejected:
-                raise ApiError(
-                    400, "Failed to authenticate to the broker with the login and password", details="E_AUTH"
-                )
-            if creation.account_id is None:
-                account = self._open_account(
-                    token, creation.request, balance=Decimal(10000), leverage=100, margin_mode=HEDGING
-                )
-                creation.account_id = account.id
-            existing = self._accounts.get(creation.account_id)
-            state = "DEPLOYED" if existing is None else existing.state
-            return _json({"id": creation.account_id, "state": state}, 201)
+                creation = Creation(new, ready_at=now + self._provisioning.creation_seconds)
+                self._creations[(token, transaction)] = creation
+            elif not creation.decided and now >= creation.ready_at:
+                self._decide(token, creation, now)
+            if not creation.decided:
+                seconds = retry_after(creation.ready_at - now)
+                return _json({"message": detection_message(seconds)}, 202, {"Retry-After": str(seconds)})
+            if creation.refusal is not None:
+                raise creation.refusal
+            assert creation.account is not None
+            account = self._settled(creation.account)
+            return _json({"id": account.id, "state": account.state}, 201)
+
+    def _decide(self, token: str, creation: Creation, now: float) -> None:
+        """Refuses the account, or opens it: a draft waits for its credentials, any other deploys."""
+        new = creation.request
+        in_region = sum(account.region == new.region for account in self._accounts.values())
+        creation.refusal = refusal(new, self._quotas.get(new.region), in_region)
+        if creation.refusal is not None:
+            return
+        account = self._open_account(token, new)
+        self._provisioning.accounts_created += 1
+        if new.draft:
+            account.state = DRAFT
+        else:
+            account.redeploy(now, self._provisioning.deploy_seconds, connects=self._connects())
+        creation.account = account
 
     def _update_account(self, account: Account, request: Request) -> None:
         update_account(account, parse_object(request.get_data()))
 
     def _delete_account(self, account: Account, _request: Request) -> None:
         del self._accounts[account.id]
+        self._provisioning.accounts_deleted += 1
+
+    def _connects(self) -> bool:
+        """Whether a deployment started now will connect."""
+        return not self._provisioning.never_connect
+
+    def _deploy(self, account: Account, _request: Request) -> None:
+        account.deploy(self._wall(), self._provisioning.deploy_seconds, connects=self._connects())
+
+    def _redeploy(self, account: Account, _request: Request) -> None:
+        account.redeploy(self._wall(), self._provisioning.deploy_seconds, connects=self._connects())
+
+    def _undeploy(self, account: Account, _request: Request) -> None:
+        account.undeploy(self._wall(), self._provisioning.undeploy_seconds)
+
+    def _configuration_link(self, account: Account, request: Request) -> dict[str, str]:
+        """A fresh link each time; older ones stay valid until they expire."""
+        days = configuration.ttl_days(request.args.get("ttlInDays"))
+        link_token = f"{self._ids.getrandbits(128):032x}"
+        expires_at = self._wall() + days * configuration.DAY_SECONDS
+        self._links[link_token] = configuration.Link(account.id, expires_at)
+        return {"configurationLink": request.root_url.rstrip("/") + configuration.PATH + link_token}
+
+    def _regions(self, request: Request) -> Response:
+        _token(request)
+        with self._lock:
+            return _json(region_ids(self._quotas))
 
     # Trading
 
@@ -469,8 +540,7 @@ class MetaApiSimulator:
             with self._lock:
                 account = self._owned(token, account_id)
                 catch_up(account.terminal)
-                if not account.connected:
-                    raise not_connected()
+                account.require_connection()
                 result = self._apply_trade(account, body, fault, record)
                 record.http_status, record.response = 200, result.to_json()
         except ApiError as error:
@@ -579,3 +649,49 @@ class MetaApiSimulator:
         with self._lock:
             admin.reset_symbol(self._symbols, symbol)
         return Response(status=204)
+
+    def _provisioning_settings(self, _request: Request) -> Response:
+        with self._lock:
+            return _json(self._provisioning.to_json())
+
+    def _set_provisioning(self, request: Request) -> Response:
+        with self._lock:
+            admin.change_provisioning(self._provisioning, parse_object(request.get_data()))
+            return _json(self._provisioning.to_json())
+
+    def _all_accounts(self, _request: Request) -> Response:
+        with self._lock:
+            return _json([admin.account_summary(self._settled(a)) for a in self._accounts.values()])
+
+    def _set_broker(self, request: Request, account_id: str) -> Response:
+        with self._lock:
+            account = self._existing(account_id)
+            admin.set_broker(account, parse_object(request.get_data()))
+            return _json(account.to_json())
+
+    def _set_quota(self, request: Request, region: str) -> Response:
+        with self._lock:
+            return _json(admin.set_quota(self._quotas, region, parse_object(request.get_data())))
+
+    # Configuration pages: HTML for a person, so every answer is a page, never a JSON error.
+
+    def _linked_account(self, link_token: str) -> Account | None:
+        link = self._links.get(link_token)
+        if link is None or self._wall() >= link.expires_at or link.account_id not in self._accounts:
+            return None
+        return self._settled(self._accounts[link.account_id])
+
+    def _configure_page(self, _request: Request, link_token: str) -> Response:
+        with self._lock:
+            account = self._linked_account(link_token)
+            if account is None:
+                return configuration.invalid_link_page()
+            return configuration.form_page(account, link_token)
+
+    def _configure(self, request: Request, link_token: str) -> Response:
+        form = request.form
+        with self._lock:
+            account = self._linked_account(link_token)
+            if account is None:
+                return configuration.invalid_link_page()
+            return configuration.submit(account, link_token, form)

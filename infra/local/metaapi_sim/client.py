@@ -30,7 +30,7 @@ def account_information(account: Account) -> dict[str, Any]:
         **terminal.information(),
         "tradeAllowed": True,
         "name": account.name,
-        "login": int(account.login),
+        "login": None if account.login is None else int(account.login),  # a draft, seen by the admin API
         "type": "ACCOUNT_TRADE_MODE_DEMO",
     }
 

@@ -26,16 +26,19 @@ class ApiError(Exception):
         details: Any = None,
         metadata: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        error: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        # Most errors are named by their status; a few share one (QuotaExceededError is a 400).
+        self.error = error or ERROR_NAMES[status]
         self.details = details
         self.metadata = metadata
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": 1, "error": ERROR_NAMES[self.status], "message": self.message}
+        body: dict[str, Any] = {"id": 1, "error": self.error, "message": self.message}
         if self.details is not None:
             body["details"] = self.details
         if self.metadata is not None:
@@ -59,3 +62,11 @@ def not_found(message: str) -> ApiError:
 
 def not_connected() -> ApiError:
     return ApiError(409, "Account is not connected to the broker yet")
+
+
+def not_authenticated() -> ApiError:
+    return ApiError(
+        409,
+        "Authorization failed: the broker refused the account's login and password",
+        error="NotAuthenticatedError",
+    )

@@ -119,11 +119,12 @@ def _reject_unknown(body: dict[str, Any], known: frozenset[str]) -> None:
 
 @dataclass(frozen=True)
 class NewAccount:
-    """A validated create request. The password itself is never kept, only whether the broker took it."""
+    """A validated create request. The password itself is never kept, only whether the broker took it.
+    Without login and password it makes a draft, whose owner types them in through a configuration link."""
 
     name: str
-    server: str
-    login: str
+    server: str | None
+    login: str | None
     magic: int
     platform: str
     region: str
@@ -133,6 +134,10 @@ class NewAccount:
     tags: list[str] = field(default_factory=list)
     manual_trades: bool = False
     slippage: int | Decimal | None = None
+
+    @property
+    def draft(self) -> bool:
+        return self.login is None
 
 
 _CREATE_FIELDS = (
@@ -144,8 +149,20 @@ _CREATE_FIELDS = (
 )
 
 
+def _credentials(body: dict[str, Any]) -> tuple[str | None, bool]:
+    """The login, and whether the broker refuses the password. Neither given makes a draft."""
+    given = [name for name in ("login", "password") if name in body]
+    if not given:
+        return None, False
+    if len(given) == 1:
+        missing = "password" if given == ["login"] else "login"
+        raise invalid(f"is required with {given[0]}: send both, or neither for a draft", parameter=missing)
+    return _login(body, "login"), _text(body, "password") == REJECTED_PASSWORD
+
+
 def parse_new_account(body: dict[str, Any]) -> NewAccount:
     _reject_unknown(body, _CREATE_FIELDS)
+    login, credentials_rejected = _credentials(body)
     platform = body.get("platform")
     if platform not in ("mt4", "mt5"):
         raise invalid("must be mt4 or mt5", parameter="platform", value=platform)
@@ -157,13 +174,13 @@ def parse_new_account(body: dict[str, Any]) -> NewAccount:
     _check_manual_trades(magic, manual_trades)
     return NewAccount(
         name=_text(body, "name"),
-        server=_text(body, "server"),
-        login=_login(body, "login"),
+        server=_text(body, "server") if "server" in body or login is not None else None,
+        login=login,
         magic=magic,
         platform=str(platform),
         region=_text(body, "region") if "region" in body else "london",
         reliability=str(reliability),
-        credentials_rejected=_text(body, "password") == REJECTED_PASSWORD,
+        credentials_rejected=credentials_rejected,
         metadata=_metadata(body, "metadata") if "metadata" in body else None,
         tags=_tags(body, "tags") if "tags" in body else [],
         manual_trades=manual_trades,
@@ -236,7 +253,9 @@ def select_accounts(accounts: list[Account], args: MultiDict[str, str]) -> tuple
         if (
             not query
             or any(
-                query in text.lower() for text in (account.id, account.name, account.server, account.login)
+                query in text.lower()
+                for text in (account.id, account.name, account.server, account.login)
+                if text is not None
             )
         )
         and (not states or account.state in states)

@@ -29,6 +29,9 @@ class Env(StrEnum):
     IDEMPOTENCY_TABLE_NAME = "IDEMPOTENCY_TABLE_NAME"
     EVENT_BUS_NAME = "EVENT_BUS_NAME"
     SYNC_QUEUE_URL = "SYNC_QUEUE_URL"
+    PROVISIONING_QUEUE_URL = "PROVISIONING_QUEUE_URL"
+    PASSWORD_SECRET_PREFIX = "PASSWORD_SECRET_PREFIX"  # noqa: S105 - a variable's name, not a secret
+    PROVISIONING_CONNECT_TIMEOUT_S = "PROVISIONING_CONNECT_TIMEOUT_S"
     CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
     LOG_LEVEL = "LOG_LEVEL"
 
@@ -64,6 +67,12 @@ class Settings(BaseModel):
     event_bus_name: Annotated[str | None, Field(min_length=1, max_length=256)] = None
     # The standard queue account syncs go through.
     sync_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
+    # The FIFO queue of account operations at MetaApi (create, deploy, undeploy, remove).
+    provisioning_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
+    # Passwords on their way to MetaApi live at <prefix>/<accountId>/password, briefly.
+    password_secret_prefix: Annotated[str | None, Field(min_length=1, max_length=256)] = None
+    # How long a deployment may take to connect to the broker before it counts as failed.
+    provisioning_connect_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 600.0
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -75,6 +84,10 @@ class Settings(BaseModel):
     @property
     def token_secret_prefix(self) -> str:
         return self.user_token_secret_prefix or f"mt-backend/{self.stage}/users"
+
+    @property
+    def pending_password_prefix(self) -> str:
+        return self.password_secret_prefix or f"mt-backend/{self.stage}/provisioning"
 
     @field_validator("operator_user_ids", mode="before")
     @classmethod

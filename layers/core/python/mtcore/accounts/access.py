@@ -46,12 +46,16 @@ class MetaApiAccess:
         return self.with_token(self.tokens.platform_token())
 
     def for_account(self, account: Account) -> MetaApiClient:
+        return self.with_token(self.token_for(account))
+
+    def token_for(self, account: Account) -> str:
+        """The token that serves the account: its owner's when it was linked with it."""
         if account.token_source is TokenSource.USER:
             token = self.tokens.user_token(account.user_id)
             if token is None:
                 raise UserTokenMissing()
-            return self.with_token(token)
-        return self.platform()
+            return token
+        return self.tokens.platform_token()
 
 
 @lru_cache(maxsize=1)

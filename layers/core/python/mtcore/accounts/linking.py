@@ -9,11 +9,17 @@ is a 404 that looks exactly like a missing account: knowing an account id is not
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, model_validator
 
-from mtcore.accounts.models import Account, Platform, TokenSource
+from mtcore.accounts.models import (
+    PROVISIONING_IN_PROGRESS,
+    Account,
+    Platform,
+    ProvisioningInProgress,
+    TokenSource,
+)
 from mtcore.errors import Conflict, NotFound
 from mtcore.ids import new_ulid
 from mtcore.metaapi.errors import MetaApiError, MetaApiNotFound, MetaApiTokenRefused
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
     from mtcore.accounts.repository import AccountsRepository
     from mtcore.accounts.schedule import SyncScheduleRepository
     from mtcore.metaapi.client import MetaApiClient
-    from mtcore.metaapi.models import RemoteAccount
+    from mtcore.metaapi.models import AccountInformation, RemoteAccount
 
 METAAPI_ID = r"^[A-Za-z0-9_-]{1,64}$"
 OWNER_METADATA_KEY = "userId"
@@ -140,22 +146,23 @@ def _with_snapshot(account: Account, client: MetaApiClient, remote: RemoteAccoun
     except MetaApiError as error:
         logger.warning("no account snapshot at link time", extra={"errorCode": error.code})
         return account
-    platform = Platform(info.platform) if info.platform in ("mt4", "mt5") else account.platform
-    return account.model_copy(
-        update={
-            "platform": platform,
-            "broker": info.broker,
-            "currency": info.currency,
-            "leverage": info.leverage,
-            "balance": info.balance,
-            "equity": info.equity,
-            "margin": info.margin,
-            "free_margin": info.free_margin,
-            "margin_level": info.margin_level,
-            "margin_mode": info.margin_mode,
-            "last_sync_at": account.created_at,
-        }
-    )
+    return account.model_copy(update={**snapshot_of(account, info), "last_sync_at": account.created_at})
+
+
+def snapshot_of(account: Account, info: AccountInformation) -> dict[str, Any]:
+    """The account's fields an account-information snapshot gives (by Account field name)."""
+    return {
+        "platform": Platform(info.platform) if info.platform in ("mt4", "mt5") else account.platform,
+        "broker": info.broker or account.broker,
+        "currency": info.currency,
+        "leverage": info.leverage,
+        "balance": info.balance,
+        "equity": info.equity,
+        "margin": info.margin,
+        "free_margin": info.free_margin,
+        "margin_level": info.margin_level,
+        "margin_mode": info.margin_mode,
+    }
 
 
 def get_account(user_id: str, account_id: str, *, repository: AccountsRepository) -> Account:
@@ -186,15 +193,26 @@ class TradesInFlight(Conflict):
     code = "TRADES_IN_FLIGHT"
 
 
-def unlink_account(user_id: str, account_id: str, *, repository: AccountsRepository) -> None:
-    """Forget the account here; the MetaApi account and its broker account are left untouched.
-    Refused while a trade of the account is still on its way: what the broker does with it must
-    be recorded somewhere."""
-    account = repository.get(user_id, account_id)
+def refuse_with_trades_in_flight(account: Account, repository: AccountsRepository, what: str) -> None:
+    """While a trade of the account is on its way, what the broker does with it must still be
+    recorded, and its terminal must stay connected to do it."""
     in_flight = repository.count_in_flight(account.id)
     if in_flight:
         raise TradesInFlight(
-            f"{in_flight} trade request(s) of this account are still being executed: "
-            "unlink it once they have settled (GET .../trades?status=QUEUED, WAITING or SENDING)"
+            f"{in_flight} trade request(s) of this account are still being executed: {what} it once "
+            "they have settled (GET .../trades?status=QUEUED, WAITING or SENDING)"
         )
+
+
+def unlink_account(user_id: str, account_id: str, *, repository: AccountsRepository) -> None:
+    """Forget the account here; the MetaApi account and its broker account are left untouched.
+    Refused while a trade of the account is still on its way, and in the middle of an operation
+    at MetaApi (unlinked then, a creation would go on making an account nobody sees)."""
+    account = repository.get(user_id, account_id)
+    if account.provisioning_status in PROVISIONING_IN_PROGRESS:
+        raise ProvisioningInProgress(
+            f"This account is {account.provisioning_status.value}: unlink it once that is done, or "
+            "stop it and remove the account from MetaApi with DELETE ...?fromMetaApi=true"
+        )
+    refuse_with_trades_in_flight(account, repository, "unlink")
     repository.unlink(account)

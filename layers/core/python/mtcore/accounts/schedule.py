@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mtcore.accounts.models import ProvisioningStatus
 from mtcore.aws import dynamodb_client
 from mtcore.settings import get_settings
 from mtcore.store.codec import from_item
@@ -46,9 +47,11 @@ class SyncScheduleRepository:
         self._table_name = table_name
 
     def schedule(self, account: Account, due_at: datetime) -> None:
-        """Put the account on the index when it syncs automatically, take it off when not."""
+        """Put the account on the index when it syncs automatically (and is READY), take it off
+        when not."""
         key = _key(account.user_id, account.id)
-        if account.auto_sync_positions or account.auto_sync_orders:
+        ready = account.provisioning_status is ProvisioningStatus.READY
+        if (account.auto_sync_positions or account.auto_sync_orders) and ready:
             self._client.update_item(
                 TableName=self._table_name,
                 Key=key,
@@ -60,12 +63,17 @@ class SyncScheduleRepository:
                 ConditionExpression="attribute_exists(pk)",
             )
         else:
-            self._client.update_item(
-                TableName=self._table_name,
-                Key=key,
-                UpdateExpression="REMOVE syncShard, syncDueAt",
-                ConditionExpression="attribute_exists(pk)",
-            )
+            self.unschedule(account)
+
+    def unschedule(self, account: Account) -> None:
+        """No scheduled syncs until it is scheduled again (an account undeployed, or on its way
+        out of MetaApi)."""
+        self._client.update_item(
+            TableName=self._table_name,
+            Key=_key(account.user_id, account.id),
+            UpdateExpression="REMOVE syncShard, syncDueAt",
+            ConditionExpression="attribute_exists(pk)",
+        )
 
     def due(self, now: datetime, *, limit: int = 10_000) -> list[DueAccount]:
         """Accounts whose due time has passed, shard by shard, oldest first within a shard."""

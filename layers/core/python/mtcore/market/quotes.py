@@ -6,30 +6,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mtcore.accounts import Account, AccountsRepository, MetaApiAccess
+    from mtcore.accounts import AccountsRepository, MetaApiAccess
     from mtcore.metaapi.models import SymbolPrice, SymbolSpecification
-
-
-def _remote(account: Account) -> tuple[str, str | None]:
-    return account.metaapi_account_id, account.region
 
 
 def list_symbols(
     user_id: str, account_id: str, *, accounts: AccountsRepository, access: MetaApiAccess
 ) -> list[str]:
     account = accounts.get(user_id, account_id)
-    return access.for_account(account).symbols(_remote(account))
+    return access.for_account(account).symbols(account.remote)
 
 
 def get_specification(
     user_id: str, account_id: str, symbol: str, *, accounts: AccountsRepository, access: MetaApiAccess
 ) -> SymbolSpecification:
     account = accounts.get(user_id, account_id)
-    return access.for_account(account).specification(_remote(account), symbol)
+    return access.for_account(account).specification(account.remote, symbol)
 
 
 def get_quote(
     user_id: str, account_id: str, symbol: str, *, accounts: AccountsRepository, access: MetaApiAccess
 ) -> SymbolPrice:
     account = accounts.get(user_id, account_id)
-    return access.for_account(account).current_price(_remote(account), symbol)
+    return access.for_account(account).current_price(account.remote, symbol)

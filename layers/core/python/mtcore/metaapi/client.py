@@ -27,6 +27,7 @@ from mtcore.metaapi.errors import (
 from mtcore.metaapi.http import READ_TIMEOUT_S, Deadline, HttpAnswer, decode_json, encode_json
 from mtcore.metaapi.models import (
     AccountInformation,
+    ConfigurationLinkAnswer,
     MetaApiTrade,
     Order,
     Position,
@@ -114,6 +115,12 @@ class MetaApiClient:
         fields |= {name: value for name, value in filters.items() if value}
         body = self._read(self._provisioning_url, _ACCOUNTS, fields=fields, headers={"api-version": "1"})
         return parsed_answer(list[RemoteAccount], body)
+
+    def configuration_link(self, account_id: str, *, ttl_days: int) -> str:
+        """A fresh link to MetaApi's page where the trader types the account's login and password."""
+        path = f"{_ACCOUNTS}/{quote(account_id, safe='')}/configuration-link?ttlInDays={ttl_days}"
+        answer = self._send("PUT", self._provisioning_url, path, retries=self._read_retries)
+        return parsed_answer(ConfigurationLinkAnswer, answer).configuration_link
 
     # Client API -----------------------------------------------------------------------------
 
@@ -247,7 +254,7 @@ class MetaApiClient:
         while True:
             try:
                 answer = self._request(method, base + path, fields=fields, body=body, headers=headers)
-                return self._body_or_raise(answer)
+                return answer_or_raise(answer)
             except (MetaApiUnavailable, MetaApiRateLimited) as error:
                 wait = (
                     error.retry_after_seconds
@@ -305,30 +312,29 @@ class MetaApiClient:
             )
         return HttpAnswer(response.status, decode_json(response.data), response.headers.get("Retry-After"))
 
-    @staticmethod
-    def _body_or_raise(answer: HttpAnswer) -> Any:
-        if 200 <= answer.status < 300:
-            return answer.body
-        body = answer.body if isinstance(answer.body, dict) else {}
-        name = body.get("error")
-        message = str(body.get("message") or f"MetaApi answered HTTP {answer.status}")
-        details = body.get("details")
-        if answer.status == 429:
-            wait = retry_after_seconds(body, answer.retry_after, now=datetime.now(UTC))
-            raise MetaApiRateLimited(
-                message, retry_after_seconds=1.0 if wait is None else wait, details=details
-            )
-        if name in _NOT_CONNECTED_ERRORS:
-            raise MetaApiNotConnected(message, error_name=name, details=details)
-        error_class: type[MetaApiError] = {
-            400: MetaApiValidation,
-            401: MetaApiUnauthorized,
-            403: MetaApiForbidden,
-            404: MetaApiNotFound,
-        }.get(answer.status, MetaApiUnavailable if answer.status in _RETRY_STATUSES else MetaApiError)
-        if answer.status >= 500 and answer.status not in _RETRY_STATUSES:
-            error_class = MetaApiUnavailable
-        raise error_class(message, error_name=name, details=details)
+
+def answer_or_raise(answer: HttpAnswer) -> Any:
+    """The body of a successful answer; else the MetaApi error it stands for."""
+    if 200 <= answer.status < 300:
+        return answer.body
+    body = answer.body if isinstance(answer.body, dict) else {}
+    name = body.get("error")
+    message = str(body.get("message") or f"MetaApi answered HTTP {answer.status}")
+    details = body.get("details")
+    if answer.status == 429:
+        wait = retry_after_seconds(body, answer.retry_after, now=datetime.now(UTC))
+        raise MetaApiRateLimited(message, retry_after_seconds=1.0 if wait is None else wait, details=details)
+    if name in _NOT_CONNECTED_ERRORS:
+        raise MetaApiNotConnected(message, error_name=name, details=details)
+    error_class: type[MetaApiError] = {
+        400: MetaApiValidation,
+        401: MetaApiUnauthorized,
+        403: MetaApiForbidden,
+        404: MetaApiNotFound,
+    }.get(answer.status, MetaApiUnavailable if answer.status in _RETRY_STATUSES else MetaApiError)
+    if answer.status >= 500 and answer.status not in _RETRY_STATUSES:
+        error_class = MetaApiUnavailable
+    raise error_class(message, error_name=name, details=details)
 
 
 def _iso(instant: datetime) -> str:

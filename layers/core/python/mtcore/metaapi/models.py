@@ -43,6 +43,17 @@ class RemoteAccount(MetaApiModel):
         return self.state == "DEPLOYED" and self.connection_status == "CONNECTED"
 
 
+class ConfigurationLinkAnswer(MetaApiModel):
+    configuration_link: Annotated[str, Field(alias="configurationLink", min_length=1)]
+
+
+class CreatedAccount(MetaApiModel):
+    """What `POST /users/current/accounts` answers once MetaApi has created the account."""
+
+    id: str
+    state: str | None = None
+
+
 class AccountInformation(MetaApiModel):
     platform: str | None = None
     broker: str | None = None

@@ -14,10 +14,6 @@ if TYPE_CHECKING:
     from mtcore.portfolio.open_items import ItemT, OpenItemsRepository, OrdersRepository, PositionsRepository
 
 
-def _remote(account: Account) -> tuple[str, str | None]:
-    return account.metaapi_account_id, account.region
-
-
 def list_positions(
     user_id: str,
     account_id: str,
@@ -30,7 +26,7 @@ def list_positions(
     """Stored positions, or (live) MetaApi's, which then refresh the store."""
     account = accounts.get(user_id, account_id)
     return _stored_or_live(
-        account, positions, live, lambda: access.for_account(account).positions(_remote(account))
+        account, positions, live, lambda: access.for_account(account).positions(account.remote)
     )
 
 
@@ -48,7 +44,7 @@ def get_position(
     if not live:
         return positions.get_open(account.id, position_id)
     read_at = datetime.now(UTC)
-    current = access.for_account(account).position(_remote(account), position_id)
+    current = access.for_account(account).position(account.remote, position_id)
     positions.store_open(account.id, [current], [], read_at=read_at)
     return current
 
@@ -64,9 +60,7 @@ def list_orders(
 ) -> list[Order]:
     """Stored pending orders, or (live) MetaApi's, which then refresh the store."""
     account = accounts.get(user_id, account_id)
-    return _stored_or_live(
-        account, orders, live, lambda: access.for_account(account).orders(_remote(account))
-    )
+    return _stored_or_live(account, orders, live, lambda: access.for_account(account).orders(account.remote))
 
 
 def _stored_or_live(

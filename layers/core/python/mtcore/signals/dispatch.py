@@ -68,7 +68,7 @@ class SignalDispatch:
 
     @property
     def remote(self) -> tuple[str, str | None]:
-        return self.account.metaapi_account_id, self.account.region
+        return self.account.remote
 
     def resolve(self, request: TradeRequest, client: MetaApiClient) -> Resolved | Unresolved:
         order = _order_of(request)

@@ -118,7 +118,7 @@ def _settle_unknown(
 ) -> dict[str, TradeStatus]:
     """UNKNOWN trades the broker can now tell about; answers their new statuses by id. A trade
     is taken for not executed only once the broker has had time to execute a late send."""
-    remote = (account.metaapi_account_id, account.region)
+    remote = account.remote
     settled: dict[str, TradeStatus] = {}
     for request in recent:
         if request.status is not TradeStatus.UNKNOWN or request.kind in PARENTS:

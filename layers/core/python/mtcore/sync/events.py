@@ -1,7 +1,8 @@
 """Account events, read from the table's stream as trade events are: what sync (or a trade's
 refresh) wrote becomes `PositionOpened`, `PositionModified`, `PositionClosed`, `OrderPlaced`,
 `OrderFilled`, `OrderCanceled`, `AccountUpdated`, `AccountDisconnected` or `SyncFailed`; a loss
-limit breached, `RiskLimitBreached`; trading halted or resumed, `AccountHalted` or `AccountResumed`.
+limit breached, `RiskLimitBreached`; trading halted or resumed, `AccountHalted` or `AccountResumed`;
+an operation at MetaApi ended, `AccountReady`, `AccountUndeployed` or `AccountProvisioningFailed`.
 
 Each event exists exactly when its write happened; a write that changes nothing a subscriber
 cares about (a position's floating profit) is no event."""
@@ -24,6 +25,12 @@ _ENDED = {"ORDER_STATE_FILLED": "OrderFilled"} | dict.fromkeys(
     ("ORDER_STATE_CANCELED", "ORDER_STATE_EXPIRED", "ORDER_STATE_REJECTED"), "OrderCanceled"
 )
 _KEYS = ("pk", "sk", "entity", "ttl", "snapshotAt")
+# Where an operation at MetaApi ends, as subscribers hear of it.
+_PROVISIONED = {
+    "READY": "AccountReady",
+    "UNDEPLOYED": "AccountUndeployed",
+    "FAILED": "AccountProvisioningFailed",
+}
 
 
 def detail_types_of(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -59,9 +66,13 @@ def detail_types_of(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _account_kinds(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
-    """A sync's one write of the account item can start a disconnection and move balances."""
+    """A sync's one write of the account item can start a disconnection and move balances; an
+    operation at MetaApi ends it ready, undeployed or failed."""
     if bool(new.get("tradingHalted")) != bool(old.get("tradingHalted")):
         return ["AccountHalted" if new.get("tradingHalted") else "AccountResumed"]
+    status = new.get("provisioningStatus")
+    if status != old.get("provisioningStatus") and status in _PROVISIONED:
+        return [_PROVISIONED[str(status)]]
     kinds = []
     if new.get("disconnectedSince") and not old.get("disconnectedSince"):
         kinds.append("AccountDisconnected")

@@ -82,7 +82,7 @@ def read_account(
 
     Two rounds of reads side by side: the lists (and a full sync's history since the cursors),
     then the account's connection state with whatever the lists showed to be missing."""
-    remote: Remote = (account.metaapi_account_id, account.region)
+    remote: Remote = account.remote
     full = kind is SyncType.FULL
     first: list[Callable[[], Any]] = [
         (lambda: client.account_information(remote)) if kind in READS_INFO else _nothing,
@@ -96,13 +96,13 @@ def read_account(
     try:
         info, positions, orders, deals, history_orders = together(first)
     except MetaApiNotConnected:
-        return Reading(at, client.get_account(account.metaapi_account_id), connected=False)
+        return Reading(at, client.get_account(remote[0]), connected=False)
     gone_positions = missing(stored.positions, positions)
     known_done = {order.id for order in history_orders or []}
     gone_orders = [order for order in missing(stored.orders, orders) if order.id not in known_done]
     # Read after the lists: a terminal that reconnected while they were read shows it here.
     second: list[Callable[[], Any]] = [
-        lambda: client.get_account(account.metaapi_account_id),
+        lambda: client.get_account(remote[0]),
         lambda: _deals_of_gone(client, remote, deals, gone_positions, state, at, policy),
         lambda: _done_orders(client, remote, gone_orders),
     ]

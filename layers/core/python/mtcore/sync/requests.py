@@ -48,6 +48,7 @@ def request_sync(
 ) -> SyncLog:
     """Queue a sync of the caller's account now; its log shows it queued until a worker runs it."""
     account = accounts.get(user_id, account_id)
+    account.ensure_ready()
     message = SyncMessage(
         account_id=account.id, user_id=account.user_id, type=kind, reason=SyncReason.REQUEST
     )

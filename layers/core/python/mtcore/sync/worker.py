@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mtcore.accounts import UserTokenMissing, get_accounts_repository, get_metaapi_access
+from mtcore.accounts import (
+    AccountNotReady,
+    AccountUndeployed,
+    UserTokenMissing,
+    get_accounts_repository,
+    get_metaapi_access,
+)
 from mtcore.errors import NotFound
 from mtcore.metaapi.client import parsed_answer
 from mtcore.metaapi.errors import MetaApiError, MetaApiRateLimited
@@ -148,6 +154,12 @@ class SyncWorker:
     # The run ----------------------------------------------------------------------------------
 
     def _sync(self, message: SyncMessage, account: Account, state: SyncState, started: datetime) -> _Outcome:
+        try:
+            account.ensure_ready()
+        except (AccountNotReady, AccountUndeployed) as not_ready:
+            # Undeployed (or being deployed) since this sync was asked for: it ends, explained.
+            problem = f"{not_ready.code}: {not_ready.message}"
+            return _Outcome(self._log(message, started, SyncStatus.ERROR, error_message=problem), state)
         if message.type is SyncType.HISTORY:
             log, imported = self._import_history(message, account, state, started)
             return _Outcome(log, imported)
@@ -212,7 +224,7 @@ class SyncWorker:
         the stored history then starts at the range's start."""
         start, end = message.start or started, message.end or started
         client = self._metaapi(account)
-        remote: Remote = (account.metaapi_account_id, account.region)
+        remote: Remote = account.remote
         try:
             deals = parsed_answer(list[Deal], client.history_deals(remote, start, end))
             orders = parsed_answer(list[HistoryOrder], client.history_orders(remote, start, end))

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mtcore.trading.checks import pip_of, point_of
     from mtcore.trading.executor import Resolved, SignalResolver, Unresolved
     from mtcore.trading.groups import children_of, outcome_of
+    from mtcore.trading.idempotency import IdempotencyKeys, get_idempotency_keys
     from mtcore.trading.intents import ChangePosition, PlaceOrder, close_child
     from mtcore.trading.models import (
         ENTRY_COMMANDS,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "mtcore.trading.acceptance": (
         "TradeDesk",
+        "get_idempotency_keys",
         "get_keyless_desk",
         "get_trade_desk",
         "new_request",
@@ -67,6 +69,10 @@ _HOMES = {
     "mtcore.trading.groups": (
         "children_of",
         "outcome_of",
+    ),
+    "mtcore.trading.idempotency": (
+        "IdempotencyKeys",
+        "get_idempotency_keys",
     ),
     "mtcore.trading.intents": (
         "ChangePosition",
@@ -114,6 +120,7 @@ __all__ = [
     "ChangePosition",
     "Command",
     "Found",
+    "IdempotencyKeys",
     "LevelUnits",
     "NewOrder",
     "PlaceOrder",
@@ -133,6 +140,7 @@ __all__ = [
     "children_of",
     "close_child",
     "find_at_broker",
+    "get_idempotency_keys",
     "get_keyless_desk",
     "get_trade_desk",
     "get_trade_queue",

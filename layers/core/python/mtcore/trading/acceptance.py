@@ -109,6 +109,7 @@ def accept(call: TradeCall, intent: Intent, *, desk: TradeDesk, trade_id: str | 
     writing it) and creates it only if the first call never did. Checks run only while nothing is
     written yet, so a repeat answers the first request even if the market moved."""
     account = desk.accounts.get(call.user_id, call.account_id)
+    account.ensure_ready()
     if call.idempotency_key is None:
         return _record(desk, intent.build(desk, account, trade_id or new_ulid()))
     if desk.keys is None:

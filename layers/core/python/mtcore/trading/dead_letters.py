@@ -59,7 +59,7 @@ def conclude(
     if not isinstance(reached, tuple):
         return reached
     account, client = reached
-    finding = find_at_broker(client, (account.metaapi_account_id, account.region), request, at)
+    finding = find_at_broker(client, account.remote, request, at)
     reason = "the order queue gave up on it"
     if isinstance(finding, Found):
         final = trades.transition(

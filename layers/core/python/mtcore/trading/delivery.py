@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from mtcore.accounts import PlatformTokenMissing, UserTokenMissing
+from mtcore.accounts import AccountNotReady, AccountUndeployed, PlatformTokenMissing, UserTokenMissing
 from mtcore.errors import NotFound, TradeRefused
 from mtcore.metaapi.errors import MetaApiError
 from mtcore.metaapi.models import TradeAction
@@ -77,7 +77,7 @@ def execute_trade_message(
         executor = Executor(
             trades=trades,
             client=client,
-            remote=(account.metaapi_account_id, account.region),
+            remote=account.remote,
             recheck=_recheck(account, desk.market, desk.risk, desk.gate),
             signals=signals(account, desk) if signals else None,
             deliveries=receive_count,
@@ -111,13 +111,15 @@ def broker_for(
     request: TradeRequest, *, accounts: AccountsRepository, trades: TradesRepository, access: MetaApiAccess
 ) -> tuple[Account, MetaApiClient] | TradeRequest:
     """The request's account and a MetaApi client with its token; or, when the broker cannot be
-    reached for it any more (the account unlinked, the token removed), the request ended."""
+    reached for it any more (the account unlinked, undeployed, its token removed), the request
+    ended."""
     try:
         account = accounts.get(request.user_id, request.account_id)
+        account.ensure_ready()
         return account, access.for_account(account)
     except NotFound:
         return _settle_unreachable(trades, request, TradeStatus.CANCELED, "the account was unlinked")
-    except (UserTokenMissing, PlatformTokenMissing) as missing:
+    except (UserTokenMissing, PlatformTokenMissing, AccountNotReady, AccountUndeployed) as missing:
         return _settle_unreachable(trades, request, TradeStatus.REJECTED, missing.message)
 
 
@@ -170,7 +172,7 @@ def _recheck(account: Account, market: MarketCache, risk: RiskRepository, gate: 
     and, for position limits, the positions as they are now. An entry sized at execution is sized
     again first. A failed read for the market checks leaves them to the broker; one for sizing or
     the risk rules is retried, never sent unsized or unjudged."""
-    remote = (account.metaapi_account_id, account.region)
+    remote = account.remote
 
     def recheck(request: TradeRequest, client: MetaApiClient) -> TradeRefused | dict[str, Any]:
         if request.symbol is None:

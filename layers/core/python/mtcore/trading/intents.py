@@ -28,20 +28,16 @@ if TYPE_CHECKING:
     from mtcore.trading.models import TradeRequest
 
 
-def _remote(account: Account) -> tuple[str, str | None]:
-    return account.metaapi_account_id, account.region
-
-
 def _pending_order(desk: TradeDesk, account: Account, order_id: str) -> Order:
     try:
-        return desk.client(account).order(_remote(account), order_id)
+        return desk.client(account).order(account.remote, order_id)
     except MetaApiNotFound:
         raise NotFound(f"No pending order {order_id} on this account") from None
 
 
 def _open_position(desk: TradeDesk, account: Account, position_id: str) -> Position:
     # The position as it is now: what a close or change that is not acknowledged is judged against.
-    return desk.client(account).position(_remote(account), position_id)
+    return desk.client(account).position(account.remote, position_id)
 
 
 @dataclass(frozen=True)
@@ -286,7 +282,7 @@ class CloseAll:
         return {"symbol": self.symbol}
 
     def build(self, desk: TradeDesk, account: Account, trade_id: str) -> list[TradeRequest]:
-        open_now = desk.client(account).positions(_remote(account))
+        open_now = desk.client(account).positions(account.remote)
         children = [
             close_child(account, position)
             for position in open_now
@@ -325,9 +321,9 @@ class Flatten:
                 symbol=order.symbol,
                 order_id=order.id,
             )
-            for order in client.orders(_remote(account))
+            for order in client.orders(account.remote)
         ]
-        closes = [close_child(account, position) for position in client.positions(_remote(account))]
+        closes = [close_child(account, position) for position in client.positions(account.remote)]
         children = [*cancels, *closes]
         parent = new_request(
             account,

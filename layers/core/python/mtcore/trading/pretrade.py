@@ -92,7 +92,7 @@ class PreTrade:
 
     @property
     def remote(self) -> tuple[str, str | None]:
-        return self.account.metaapi_account_id, self.account.region
+        return self.account.remote
 
     def _market(self, symbol: str) -> tuple[SymbolSpecification, SymbolPrice]:
         return (

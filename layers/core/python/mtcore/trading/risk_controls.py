@@ -170,7 +170,7 @@ def guard(account: Account, *, desk: TradeDesk, now: datetime) -> Breach | None:
 
 
 def _trading_day(account: Account, desk: TradeDesk, now: datetime) -> TradingDay:
-    remote = (account.metaapi_account_id, account.region)
+    remote = account.remote
     return trading_day(now, desk.market.broker_now(desk.client(account), remote))
 
 
@@ -209,7 +209,7 @@ class RiskStatus(CamelModel):
 
 def status(user_id: str, account_id: str, *, desk: TradeDesk) -> RiskStatus:
     account = desk.accounts.get(user_id, account_id)
-    client, remote = desk.client(account), (account.metaapi_account_id, account.region)
+    client, remote = desk.client(account), account.remote
     profile, state = desk.risk.read(account.id)
     now = datetime.now(UTC)
     day = _trading_day(account, desk, now)
@@ -311,7 +311,7 @@ class Preview(CamelModel):
 def preview(user_id: str, account_id: str, order: NewOrder, *, desk: TradeDesk) -> Preview:
     """What the order would do and every check it meets, without queueing anything."""
     account = desk.accounts.get(user_id, account_id)
-    client, remote = desk.client(account), (account.metaapi_account_id, account.region)
+    client, remote = desk.client(account), account.remote
     verdicts = Verdicts(collect=True)
     checked = desk.pretrade(account).new_order(order, verdicts)
     profile, state = desk.risk.read(account.id)

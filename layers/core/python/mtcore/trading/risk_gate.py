@@ -69,7 +69,7 @@ class RiskGate:
     ) -> EntryFacts:
         """What the profile's rules judge this entry by. `open_positions` is read only when a
         position limit is set; the day's trades are counted only when `count_trades`."""
-        remote = (account.metaapi_account_id, account.region)
+        remote = account.remote
         facts = EntryFacts(
             symbol=entry.symbol,
             volume=entry.volume,

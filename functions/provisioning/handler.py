@@ -1,0 +1,22 @@
+"""Lambda entry point of the provisioning worker (SQS FIFO, partial batch failures).
+
+Init loads Powertools' logger and metrics only; the worker and the MetaApi SDK (`invocation`)
+load with the first batch (docs/benchmarks.md has both figures)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mtcore.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from functions.provisioning.invocation import handle
+
+    return handle(event, context)
