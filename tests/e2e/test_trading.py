@@ -78,7 +78,14 @@ def test_a_pending_order_is_placed_changed_and_canceled_over_http(
     order_id = placed.json()["broker"]["orderId"]
     changing = session.put(f"{account}/orders/{order_id}", json={"openPrice": below - 100}, timeout=10)
     changed = session.get(f"{local_stack.url}{changing.headers['Location']}", params={"wait": 10}, timeout=20)
-    pending = session.get(f"{account}/orders", timeout=10).json()
+    # The executor stores the orders it reads right after it records the change.
+    changed_in_store = _within_seconds(
+        5,
+        lambda: (
+            [(o["id"], o["openPrice"]) for o in session.get(f"{account}/orders", timeout=10).json()]
+            == [(order_id, round(below - 100, 2))]
+        ),
+    )
     canceling = session.delete(f"{account}/orders/{order_id}", timeout=10)
     canceled = session.get(
         f"{local_stack.url}{canceling.headers['Location']}", params={"wait": 10}, timeout=20
@@ -90,7 +97,7 @@ def test_a_pending_order_is_placed_changed_and_canceled_over_http(
         "EXECUTED",
         "EXECUTED",
     )
-    assert [(o["id"], o["openPrice"]) for o in pending] == [(order_id, round(below - 100, 2))]
+    assert changed_in_store
     assert _within_seconds(5, lambda: session.get(f"{account}/orders", timeout=10).json() == [])
     assert (refused.status_code, refused.json()["code"]) == (422, "VOLUME_TOO_SMALL")
 
