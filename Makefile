@@ -37,10 +37,17 @@ node_modules/.installed: .venv/.synced package.json package-lock.json
 
 deps: .venv/.synced node_modules/.installed ## Install Python and Node dependencies from the lock files
 
+# Chromium from Debian's packages: the e2e tier opens the live page in a real browser.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
 run: deps ## Start the local stack in the foreground (API on :3000)
 	$(PY) -m infra.local
 
-test: deps check ## Lint, type-check, then run the unit, integration, infra and e2e tests
+test: deps $(CHROMIUM) check ## Lint, type-check, then run the unit, integration, infra and e2e tests
 	@$(PY) -m pytest tests/unit tests/integration tests/infra tests/e2e; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is broken"; exit 1; fi; exit $$rc
 
@@ -50,7 +57,7 @@ test-integration: deps ## Integration tests only (handlers against moto)
 	$(PY) -m pytest tests/integration
 test-infra: deps ## CDK template assertions and the cdk-nag gate
 	$(PY) -m pytest tests/infra
-test-e2e: deps ## The local stack over HTTP
+test-e2e: deps $(CHROMIUM) ## The local stack over HTTP and WebSocket, and the live page in Chromium
 	$(PY) -m pytest tests/e2e
 
 check: lint typecheck ## ruff and mypy

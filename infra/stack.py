@@ -14,12 +14,14 @@ from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
 from infra.constructs.monitoring import (
     ProvisioningMonitoring,
+    RealtimeMonitoring,
     SignalMonitoring,
     SyncMonitoring,
     TradeMonitoring,
 )
 from infra.constructs.packaging import Packaging
 from infra.constructs.provisioning import ProvisioningPipeline
+from infra.constructs.realtime import Realtime
 from infra.constructs.secrets import Secrets
 from infra.constructs.signals import SignalIntake
 from infra.constructs.sync import SyncPipeline
@@ -79,6 +81,17 @@ class BackendStack(Stack):
             user_pool=auth.user_pool,
             webhook_intake=signals.function,
         )
+        realtime = Realtime(
+            self,
+            "Realtime",
+            config=config,
+            functions=functions,
+            table=data.table,
+            bus=trading.bus,
+            metaapi_environment=metaapi_environment,
+            user_pool=auth.user_pool,
+            web_client=auth.web_client,
+        )
         api_function = api.function
         data.table.grant_read_write_data(trading.sweeper)
         metaapi_callers = (
@@ -89,10 +102,17 @@ class BackendStack(Stack):
             sync.scheduler,
             provisioning.worker,
         )
+        secrets.platform_metaapi_token.grant_read(realtime.pump)
         for function in metaapi_callers:
             data.table.grant_read_write_data(function)
             secrets.platform_metaapi_token.grant_read(function)
-        for function in (trading.executor, trading.dead_letter_consumer, sync.worker, provisioning.worker):
+        for function in (
+            trading.executor,
+            trading.dead_letter_consumer,
+            sync.worker,
+            provisioning.worker,
+            realtime.pump,
+        ):
             secrets.grant_user_tokens(function)
         secrets.grant_user_tokens(api_function, manage=True)
         secrets.grant_pending_passwords(api_function, store=True)
@@ -118,8 +138,10 @@ class BackendStack(Stack):
         SyncMonitoring(self, "SyncMonitoring", sync=sync)
         SignalMonitoring(self, "SignalMonitoring", intake=signals)
         ProvisioningMonitoring(self, "ProvisioningMonitoring", provisioning=provisioning)
+        RealtimeMonitoring(self, "RealtimeMonitoring", realtime=realtime)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")
+        CfnOutput(self, "WebSocketUrl", value=realtime.stage.url, key="WebSocketUrl")
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id, key="UserPoolId")
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id, key="UserPoolClientId")
         CfnOutput(

@@ -9,8 +9,9 @@ def new_container() -> None:
     from mtcore.accounts.tokens import get_tokens
     from mtcore.aws import reset_clients
     from mtcore.market.cache import get_market_cache
+    from mtcore.realtime.auth import get_token_verifier
     from mtcore.settings import get_settings
 
-    for cache in (get_settings, get_tokens, get_metaapi_access, get_market_cache):
+    for cache in (get_settings, get_tokens, get_metaapi_access, get_market_cache, get_token_verifier):
         cache.cache_clear()
     reset_clients()

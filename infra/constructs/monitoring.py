@@ -1,5 +1,5 @@
 """Alarms on the trade pipeline (anything that means a trade may be stuck or unexplained), on
-account sync, on the webhook intake and on account operations at MetaApi."""
+account sync, on the webhook intake, on account operations at MetaApi and on live pushes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from infra.constructs.function_factory import METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
     from infra.constructs.provisioning import ProvisioningPipeline
+    from infra.constructs.realtime import Realtime
     from infra.constructs.signals import SignalIntake
     from infra.constructs.sync import SyncPipeline
     from infra.constructs.trading import TradePipeline
@@ -222,5 +223,34 @@ class ProvisioningMonitoring(Construct):
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        ]
+
+
+class RealtimeMonitoring(Construct):
+    """Alarms on live pushes: events the broadcaster could not push, and a failing price pump."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, realtime: Realtime) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms = [
+            at_least_one(
+                self,
+                "PushedEventDeadLetters",
+                "Events the broadcaster could not push reached its dead-letter queue",
+                realtime.events_dead_letters.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+            ),
+            at_least_one(
+                self,
+                "BroadcasterErrors",
+                "The broadcaster failed invocations",
+                realtime.broadcaster.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            ),
+            at_least_one(
+                self,
+                "PricePumpErrors",
+                "The price pump failed invocations: live prices may have stopped",
+                realtime.pump.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
             ),
         ]

@@ -62,20 +62,10 @@ class _InstallLockedDependencies:
 
     def try_bundle(self, output_dir: str, options: Any) -> bool:
         requirements = Path(output_dir) / "requirements.txt"
-        uv = _uv()
-        selection = ["--only-group", self._group] if self._group else ["--no-dev"]
+        requirements.write_text(locked_requirements(self._group))
         subprocess.run(  # noqa: S603 - fixed arguments, no outside input
             [
-                uv, "export", "--frozen", *selection, "--no-emit-project", "--no-hashes",
-                "-o", str(requirements),
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-        subprocess.run(  # noqa: S603 - fixed arguments, no outside input
-            [
-                uv, "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
+                _uv(), "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
                 "--python-platform", self._platform, "--python-version", LAMBDA_PYTHON_VERSION,
                 "--target", str(Path(output_dir) / "python"), "-r", str(requirements),
             ],
@@ -84,6 +74,21 @@ class _InstallLockedDependencies:
         )  # fmt: skip
         requirements.unlink()
         return True
+
+
+def locked_requirements(group: str | None = None) -> str:
+    """The pinned requirements of the runtime dependencies alone, or of one dependency group
+    alone, from uv.lock (offline)."""
+    # Without a group, no group at all: `--no-dev` would keep the other default groups.
+    selection = ["--only-group", group] if group else ["--no-default-groups"]
+    exported = subprocess.run(  # noqa: S603 - fixed arguments, no outside input
+        [_uv(), "export", "--frozen", *selection, "--no-emit-project", "--no-hashes"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return exported.stdout
 
 
 class Packaging(Construct):

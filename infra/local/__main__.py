@@ -37,6 +37,8 @@ def _banner(stack: LocalStack) -> str:
   ------------------------------------------------------------------
   API            {api}/api            (health: {api}/api/health)
   API docs       {api}/api/docs       (OpenAPI: {api}/api/openapi.json)
+  Live page      {api}/               (sign in as a dev user; positions and trades as they change)
+  WebSocket      {stack.websocket_url}/?token=<a dev token>   (mt:* frames)
   Webhooks       {api}/api/webhooks/<id>   (alerts in; no sign-in, each webhook's secret)
   AWS (moto)     {stack.aws_url}
 {_metaapi_lines(stack)}
@@ -51,6 +53,9 @@ def _banner(stack: LocalStack) -> str:
     curl -si -X POST {api}/api/metatrader/accounts -H "Authorization: Bearer $TOKEN" \
       -H 'Content-Type: application/json' -d '{{"name": "My MT5", "platform": "mt5", \
       "server": "SimBroker-Demo", "login": "70001234", "password": "any"}}'
+
+  Watch the pushes (Python; or: websocat "{stack.websocket_url}/?token=$TOKEN"):
+    .venv/bin/python -m websockets "{stack.websocket_url}/?token=$TOKEN"
 """
 
 
@@ -68,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     api_port = urlsplit(os.environ.get("BACKEND_API_URL", "http://localhost:3000")).port or 3000
     parser.add_argument("--api-port", type=int, default=api_port)
     parser.add_argument("--simulator-port", type=int, default=3002, help="the MetaApi simulator's port")
+    # FRONTEND_WS_URL is where the dashboard opens its WebSocket; the local stack listens there.
+    ws_port = urlsplit(os.environ.get("FRONTEND_WS_URL", "http://localhost:3001")).port or 3001
+    parser.add_argument("--websocket-port", type=int, default=ws_port, help="the WebSocket API's port")
     parser.add_argument("--aws-port", type=int, default=0, help="moto's port (default: any free port)")
     args = parser.parse_args(argv)
 
@@ -76,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         api_port=args.api_port,
         simulator_port=args.simulator_port,
+        websocket_port=args.websocket_port,
         aws_port=args.aws_port,
         cors_allow_origins=origins,
         metaapi_token=os.environ.get("METAAPI_TOKEN") or None,

@@ -3,7 +3,8 @@
 It turns HTTP requests into API Gateway REST (v1) proxy events for the real handler, puts the
 verified `sub` where the Cognito authorizer puts it (`requestContext.authorizer.claims`), and
 answers what API Gateway answers by itself (401, unknown routes, CORS preflight) with the same
-bodies as the deployed stack. It also issues dev tokens, which only exist here.
+bodies as the deployed stack. It also issues dev tokens and serves their signing keys (as a user
+pool serves its JWKS) and the live page at `/`, which only exist here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from infra.api_contract import (
     WEBHOOK_INTAKE_RESOURCE,
     GatewayError,
 )
-from infra.local.tokens import TOKEN_LIFETIME_S, DevTokens
+from infra.local.tokens import JWKS_PATH, TOKEN_LIFETIME_S, DevTokens
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -75,6 +76,7 @@ class LocalGateway:
         stage: str,
         cors_allow_origins: list[str],
         openapi: Callable[[], str],
+        live_page: str | None = None,
         timeout_s: float = 25.0,
         containers: int = 4,
     ) -> None:
@@ -84,6 +86,7 @@ class LocalGateway:
         self._stage = stage
         self._origins = cors_allow_origins
         self._openapi = openapi
+        self._live_page = live_page
         self._timeout_s = timeout_s
         # Lambda runs concurrent requests in as many containers, each one request at a time: here
         # a function serves at most `containers` requests at once, and a request beyond that waits
@@ -112,6 +115,10 @@ class LocalGateway:
             return Response(_SWAGGER_PAGE % OPENAPI_PATH, content_type="text/html")
         if path == OPENAPI_PATH and request.method == "GET":
             return Response(self._openapi(), content_type="application/json")
+        if path == JWKS_PATH and request.method == "GET":
+            return Response(json.dumps(self._tokens.jwks()), content_type="application/json")
+        if path == "/" and request.method == "GET" and self._live_page is not None:
+            return Response(self._live_page, content_type="text/html; charset=utf-8")
         if path != f"/{API_ROOT}" and not path.startswith(f"/{API_ROOT}/"):
             return self._gateway_error(request, NO_ROUTE)
         if (request.method, path) in PUBLIC_ROUTES:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from infra.local.serial_writes import serialize_dynamodb_writes
+from mtcore.settings import Env
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+# Settings whose deployed values name what only a deployment has: the local stack's stand-ins
+# set them instead.
+LOCAL_ONLY = frozenset({Env.JWKS_URL, Env.JWT_ISSUER, Env.JWT_AUDIENCE, Env.WEBSOCKET_MANAGEMENT_URL})
 # Value of the platform token secret in the local stack: there is no real MetaApi token here.
 LOCAL_SECRET_VALUE = "local-placeholder"  # noqa: S105 - deliberately not a real token
 
@@ -64,6 +68,7 @@ def create_resources(
     for logical_id, bus in resources_of(template, "AWS::Events::EventBus").items():
         events.create_event_bus(Name=bus["Name"])
         created.names[logical_id] = bus["Name"]
+    _create_queue_rules(events, template, created)
     for logical_id, table in resources_of(template, "AWS::DynamoDB::GlobalTable").items():
         created.names[logical_id] = _create_table(dynamodb, logical_id, table)
     for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items():
@@ -100,6 +105,22 @@ def _create_queues(client: SQSClient, template: dict[str, Any], created: LocalRe
             )
 
 
+def _create_queue_rules(client: EventBridgeClient, template: dict[str, Any], created: LocalResources) -> None:
+    """The rules that route the bus's events into queues (moto delivers those; it cannot invoke a
+    function, which scheduled rules target: see `schedules`)."""
+    for logical_id, rule in resources_of(template, "AWS::Events::Rule").items():
+        queues = [t for t in rule.get("Targets", []) if t["Arn"].get("Fn::GetAtt", [""])[0] in created.arns]
+        if "EventPattern" not in rule or not queues:
+            continue
+        bus = created.resolve(rule["EventBusName"])
+        client.put_rule(Name=logical_id, EventBusName=bus, EventPattern=json.dumps(rule["EventPattern"]))
+        client.put_targets(
+            Rule=logical_id,
+            EventBusName=bus,
+            Targets=[{"Id": target["Id"], "Arn": created.resolve(target["Arn"])} for target in queues],
+        )
+
+
 def _create_table(client: DynamoDBClient, name: str, table: dict[str, Any]) -> str:
     # TableV2 synthesizes AWS::DynamoDB::GlobalTable; its key schema maps onto CreateTable as-is.
     request: dict[str, Any] = {
@@ -126,11 +147,15 @@ def _create_table(client: DynamoDBClient, name: str, table: dict[str, Any]) -> s
 
 
 def function_environment(template: dict[str, Any], handler: str, resources: LocalResources) -> dict[str, str]:
-    """The environment the stack gives the function with this handler, resolved to local names."""
+    """The environment the stack gives the function with this handler, resolved to local names.
+    Values only a deployment knows (the user pool's URLs, the WebSocket stage's) are left out:
+    the local stack sets its own (see `LOCAL_ONLY`)."""
     for function in resources_of(template, "AWS::Lambda::Function").values():
         if function.get("Handler") == handler:
             variables = function.get("Environment", {}).get("Variables", {})
-            return {name: resources.resolve(value) for name, value in variables.items()}
+            return {
+                name: resources.resolve(value) for name, value in variables.items() if name not in LOCAL_ONLY
+            }
     raise LookupError(f"no function with handler {handler} in the template")
 
 

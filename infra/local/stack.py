@@ -1,13 +1,15 @@
 """Starts the local stack: AWS from moto's server, resources from the synthesized template, the
-MetaApi simulator (or the real MetaApi, in single-operator mode), and the real API handler behind
-the local gateway."""
+MetaApi simulator (or the real MetaApi, in single-operator mode), the real API handler behind the
+local gateway, and the real WebSocket functions behind the local WebSocket API."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.synth import LOCAL_STAGE, synthesized_template
@@ -20,9 +22,13 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
     from infra.local.queues import QueuePoller, StreamPoller, Timer
+    from infra.local.websocket import LocalWebSocketApi
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 WEBHOOK_HANDLER = "functions.webhook.handler.lambda_handler"
+WEBSOCKET_AUTHORIZER = "functions.realtime_authorizer.handler.lambda_handler"
+WEBSOCKET_ROUTES = "functions.realtime.handler.lambda_handler"
+LIVE_PAGE = Path(__file__).with_name("live_page.html")
 LOCAL_REGION = "us-east-1"
 # The simulator's MetaApi user that plays the platform; its token is the platform token here.
 # Shaped as MetaApi API tokens are (a JWT's three parts): the SDK refuses provisioning calls otherwise.
@@ -69,6 +75,7 @@ class LocalStack:
     host: str = "127.0.0.1"
     api_port: int = 3000
     simulator_port: int = 3002
+    websocket_port: int = 3001
     aws_port: int = 0
     cors_allow_origins: list[str] = field(default_factory=lambda: ["*"])
     # Single-operator mode: the real MetaApi with this token, and this account linked to the operator.
@@ -80,6 +87,7 @@ class LocalStack:
     _pollers: list[QueuePoller | StreamPoller | Timer] = field(default_factory=list)
     _aws: ThreadedMotoServer | None = None
     _api: BaseWSGIServer | None = None
+    _websocket: LocalWebSocketApi | None = None
 
     @property
     def api_url(self) -> str:
@@ -88,6 +96,10 @@ class LocalStack:
     @property
     def aws_url(self) -> str:
         return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://{self.host}:{self.websocket_port}"
 
     @property
     def simulator_url(self) -> str | None:
@@ -109,7 +121,8 @@ class LocalStack:
             schedules,
             stream_subscriptions,
         )
-        from infra.local.tokens import DevTokens
+        from infra.local.tokens import AUDIENCE, ISSUER, JWKS_PATH, DevTokens
+        from infra.local.websocket import LocalWebSocketApi
 
         template = synthesized_template()
         self.aws_port = self.aws_port or free_port(self.host)
@@ -131,6 +144,8 @@ class LocalStack:
         functions = [
             API_HANDLER,
             WEBHOOK_HANDLER,
+            WEBSOCKET_AUTHORIZER,
+            WEBSOCKET_ROUTES,
             *(s.handler for s in subscriptions),
             *(s.handler for s in streams),
             *(s.handler for s in schedules(template)),
@@ -160,18 +175,40 @@ class LocalStack:
         resolve_per_thread(app)
         hear_trade_writes_from(TradeWritesHeard())
 
+        self._websocket = LocalWebSocketApi(
+            authorizer=load_handler(WEBSOCKET_AUTHORIZER),
+            routes=load_handler(WEBSOCKET_ROUTES),
+            stage=LOCAL_STAGE,
+        )
+        self.websocket_port = self._websocket.start(self.host, self.websocket_port)
+        management = serve_in_thread(self._websocket.management_app(), self.host, 0)
+        self._servers.append(management)
+        tokens = DevTokens()
+        live_page = LIVE_PAGE.read_text().replace(
+            '/*LIVE_CONFIG*/{"ws": "ws://localhost:3001"}/*END*/', json.dumps({"ws": self.websocket_url})
+        )
         gateway = LocalGateway(
             lambda_handler,
             intake=intake_handler,
-            tokens=DevTokens(),
+            tokens=tokens,
             stage=LOCAL_STAGE,
             cors_allow_origins=self.cors_allow_origins,
             openapi=openapi_json,
+            live_page=live_page,
         )
         self._api = make_server(
             self.host, self.api_port, gateway, threaded=True, request_handler=KeepAliveRequestHandler
         )
         self.api_port = self._api.server_port
+        # The stand-ins for what only a deployment has: the user pool's keys, the stage's API.
+        os.environ.update(
+            {
+                Env.JWKS_URL: f"{self.api_url}{JWKS_PATH}",
+                Env.JWT_ISSUER: ISSUER,
+                Env.JWT_AUDIENCE: AUDIENCE,
+                Env.WEBSOCKET_MANAGEMENT_URL: f"http://{self.host}:{management.server_port}",
+            }
+        )
         for subscription in subscriptions:
             poller = QueuePoller(sqs, subscription, load_handler(subscription.handler))
             poller.start()
@@ -210,6 +247,8 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self._pollers:
             poller.stop()
+        if self._websocket is not None:
+            self._websocket.stop()
         if self._api is not None:
             self._api.server_close()
         for server in self._servers:

@@ -23,8 +23,11 @@ SYNCED_ORDERS = 10
 PARKED_RETRY_AFTER_S = 20
 
 
-def _start_local_stack() -> tuple[str, str, subprocess.Popen[bytes]]:
+def _start_local_stack(websocket_port: int = 0) -> tuple[str, str, subprocess.Popen[bytes]]:
+    """The local stack in a process of its own: its API's and simulator's URLs, and the process.
+    Its WebSocket API listens on `websocket_port` (a free port unless given)."""
     api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    websocket_port = websocket_port or free_port("127.0.0.1")
     api, simulator = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}"
     process = subprocess.Popen(
         [
@@ -35,6 +38,8 @@ def _start_local_stack() -> tuple[str, str, subprocess.Popen[bytes]]:
             str(api_port),
             "--simulator-port",
             str(simulator_port),
+            "--websocket-port",
+            str(websocket_port),
         ],
         cwd=ROOT,
         # The simulator, whatever MetaApi account a developer's .env names.

@@ -28,6 +28,7 @@ class RunningStack:
     simulator_url: str
     process: subprocess.Popen[str]
     session: requests.Session
+    websocket_url: str = ""
     # What the stack printed: read as it comes, or a full pipe would stall the stack mid-request.
     output: list[str] = field(default_factory=list)
     _reader: threading.Thread | None = None
@@ -63,7 +64,7 @@ class RunningStack:
 
 def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
     """`python -m infra.local` on free ports; returns once /api/health answers."""
-    api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    api_port, simulator_port, websocket_port = (free_port("127.0.0.1") for _ in range(3))
     env = {**os.environ, "CORS_ALLOW_ORIGINS": "http://localhost:5173"}
     # The simulator, not a MetaApi account a developer's .env may name.
     env |= {"METAAPI_TOKEN": "", "MT_ACCOUNT_ID": "", **(extra_env or {})}
@@ -76,6 +77,8 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
             str(api_port),
             "--simulator-port",
             str(simulator_port),
+            "--websocket-port",
+            str(websocket_port),
         ],
         cwd=ROOT,
         env=env,
@@ -84,7 +87,11 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
         text=True,
     )
     stack = RunningStack(
-        f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}", process, requests.Session()
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{simulator_port}",
+        process,
+        requests.Session(),
+        websocket_url=f"ws://127.0.0.1:{websocket_port}",
     )
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:

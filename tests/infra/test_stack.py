@@ -21,7 +21,8 @@ def _of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[
 
 
 def test_table_is_on_demand_encrypted_recoverable_and_expires_items(template: Template) -> None:
-    template.resource_count_is("AWS::DynamoDB::GlobalTable", 2)  # the data and the idempotency keys
+    # The data, the idempotency keys and the WebSocket connections.
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 3)
     template.has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
         {
@@ -457,8 +458,9 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
         for mapping in mappings
         if mapping["EventSourceArn"]["Fn::GetAtt"][0] in queues
     }
-    # The executor, the dead-letter consumer, the trade timer, the sync worker and the provisioning worker.
-    assert len(fed) == 5
+    # The executor, the dead-letter consumer, the trade timer, the sync worker, the provisioning
+    # worker, the broadcaster and the price pump.
+    assert len(fed) == 7
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
 
@@ -632,3 +634,125 @@ def test_alarms_watch_intake_errors_and_bursts_of_refused_senders(template: Temp
     burst = next(props for text, props in descriptions.items() if "webhook requests refused" in text)
     assert burst["MetricName"] == "SignalsUnauthorized"
     assert burst["Threshold"] == 50
+
+
+def test_the_websocket_api_lets_in_only_connections_its_authorizer_allows(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    apis = _of_type(resources, "AWS::ApiGatewayV2::Api")
+    routes = {r["RouteKey"]: r for r in _of_type(resources, "AWS::ApiGatewayV2::Route").values()}
+    [authorizer] = _of_type(resources, "AWS::ApiGatewayV2::Authorizer").values()
+
+    assert [api["ProtocolType"] for api in apis.values()] == ["WEBSOCKET"]
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["IdentitySource"] == ["route.request.querystring.token"]
+    [stage] = _of_type(resources, "AWS::ApiGatewayV2::Stage").values()
+    assert stage["AutoDeploy"] is True
+    assert "AccessLogSettings" in stage
+
+
+def test_connections_expire_and_are_found_by_user_and_by_watched_prices(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    tables = _of_type(resources, "AWS::DynamoDB::GlobalTable")
+    [connections] = [t for name, t in tables.items() if name.startswith("RealtimeConnections")]
+
+    assert connections["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    indexes = {
+        index["IndexName"]: index["KeySchema"][0]["AttributeName"]
+        for index in connections["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {"byUser": "userId", "watching": "watchShard"}
+
+
+def test_the_broadcaster_takes_every_trade_and_account_event_through_its_queue(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    rules = [r for r in _of_type(resources, "AWS::Events::Rule").values() if "EventPattern" in r]
+    [pushed] = [
+        r for r in rules if r["Targets"][0]["Arn"]["Fn::GetAtt"][0].startswith("RealtimePushedEvents")
+    ]
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    broadcaster = next(
+        name
+        for name, f in functions.items()
+        if f["Handler"] == "functions.broadcaster.handler.lambda_handler"
+    )
+    mapping = next(
+        m for m in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if m["FunctionName"] == {"Ref": broadcaster}
+    )  # fmt: skip
+
+    assert pushed["EventPattern"] == {"source": ["mt-backend.trades", "mt-backend.accounts"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceArn"]["Fn::GetAtt"][0].startswith("RealtimePushedEvents")
+
+
+def test_the_price_pump_hands_on_before_its_timeout_and_its_queue_outlasts_it(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    pump = next(
+        f for f in functions.values() if f["Handler"] == "functions.price_pump.handler.lambda_handler"
+    )
+    queue = next(
+        q
+        for name, q in _of_type(resources, "AWS::SQS::Queue").items()
+        if name.startswith("RealtimePricePump") and "Dead" not in name
+    )
+
+    assert float(pump["Environment"]["Variables"]["PRICE_PUMP_SECONDS"]) + 15 <= pump["Timeout"]
+    assert queue["VisibilityTimeout"] >= pump["Timeout"]
+
+
+def test_only_the_routes_the_broadcaster_and_the_pump_post_to_connections(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    managing = {
+        policy["Roles"][0]["Ref"].split("Role")[0]
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "execute-api:ManageConnections" in json.dumps(statement["Action"])
+    }
+
+    assert managing == {
+        "FunctionsWebSocketFunction",
+        "FunctionsBroadcasterFunction",
+        "FunctionsPricePumpFunction",
+    }
+
+
+def test_the_stack_names_its_websocket_url(template: Template) -> None:
+    template.has_output("WebSocketUrl", {})
+
+
+def _pinned(requirements: str) -> set[str]:
+    return {
+        line.split("==")[0] for line in requirements.splitlines() if "==" in line and not line.startswith(" ")
+    }
+
+
+def test_the_dependencies_layer_holds_the_runtime_dependencies_and_the_sdk_layer_the_sdk() -> None:
+    from infra.constructs.packaging import SDK_GROUP, locked_requirements
+
+    runtime, sdk = _pinned(locked_requirements()), _pinned(locked_requirements(SDK_GROUP))
+
+    assert {"aws-lambda-powertools", "boto3", "pydantic", "pyjwt", "cryptography"} <= runtime
+    # Neither the SDK nor any dev tool ships to every function.
+    assert runtime.isdisjoint({"metaapi-cloud-sdk", "aiohttp", "httpx", "moto", "pytest", "aws-cdk-lib"})
+    assert {"metaapi-cloud-sdk", "httpx", "aiohttp"} <= sdk
+    assert sdk.isdisjoint({"moto", "pytest", "aws-cdk-lib"})
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Events the broadcaster could not push reached its dead-letter queue",
+        "The broadcaster failed invocations",
+        "The price pump failed invocations: live prices may have stopped",
+    ],
+)
+def test_live_pushes_are_watched(template: Template, description: str) -> None:
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})

@@ -297,6 +297,13 @@ class Simulator:
         found: dict[str, Any] = answer.json()
         return found
 
+    def calls(self) -> dict[str, int]:
+        """MetaApi calls the simulator answered, by endpoint (e.g. current-price, positions)."""
+        answer = self.session.get(f"{self.url}/_sim/calls", timeout=5)
+        assert answer.status_code == 200, answer.text
+        counts: dict[str, int] = answer.json()
+        return counts
+
     def all_accounts(self) -> list[dict[str, Any]]:
         answer = self.session.get(f"{self.url}/_sim/accounts", timeout=5)
         assert answer.status_code == 200, answer.text

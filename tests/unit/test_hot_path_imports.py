@@ -28,6 +28,10 @@ HOT_PATH = (
     "functions.trade_events.handler",
     "functions.webhook.handler",
     "functions.trade_timer.handler",
+    "functions.broadcaster.handler",
+    "functions.realtime.handler",
+    "functions.realtime_authorizer.handler",
+    "functions.price_pump.handler",
 )
 NOT_ON_THE_HOT_PATH = {"metaapi_cloud_sdk", "boto3", "requests", "aws_xray_sdk", "pydantic_settings"}
 OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"

@@ -22,8 +22,19 @@ RANKS = {
     "sync": 5,
     "signals": 5,
     "provisioning": 6,
+    "realtime": 6,
 }
-CAPABILITIES = {"accounts", "market", "portfolio", "risk", "trading", "sync", "signals", "provisioning"}
+CAPABILITIES = {
+    "accounts",
+    "market",
+    "portfolio",
+    "risk",
+    "trading",
+    "sync",
+    "signals",
+    "provisioning",
+    "realtime",
+}
 
 
 def _package_of(module: str) -> str:

@@ -24,6 +24,7 @@ ROUTE_MODULES: dict[str, str] = {
     "risk": METATRADER_PREFIX,
     "sync": METATRADER_PREFIX,
     "webhooks": METATRADER_PREFIX,
+    "events": METATRADER_PREFIX,
 }
 EVERY_MODULE = tuple(ROUTE_MODULES)
 # The modules with routes under /api/metatrader/<segment>, and under .../accounts/<id>/<segment>.
@@ -31,6 +32,7 @@ _BY_SEGMENT: dict[str, tuple[str, ...]] = {
     "settings": ("settings",),
     "risk": ("risk",),
     "webhooks": ("webhooks",),
+    "events": ("events",),
 }
 _BY_ACCOUNT_SEGMENT: dict[str, tuple[str, ...]] = {
     "positions": ("market", "trading", "sync"),

@@ -7,6 +7,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -107,6 +108,7 @@ class MetaApiSimulator:
         self._traffic = threading.Lock()
         self._in_flight = 0
         self._peak_in_flight = 0
+        self._calls: Counter[str] = Counter()
         self._plain: dict[str, Callable[..., Response]] = {
             "list_accounts": self._list_accounts,
             "create_account": self._create_account_call,
@@ -123,6 +125,7 @@ class MetaApiSimulator:
             "reset_symbol": self._reset_symbol,
             "set_network": self._set_network,
             "network": self._network,
+            "calls": self._call_counts,
             "provisioning": self._provisioning_settings,
             "set_provisioning": self._set_provisioning,
             "all_accounts": self._all_accounts,
@@ -198,6 +201,9 @@ class MetaApiSimulator:
             endpoint, args = self._urls.bind_to_environ(request.environ).match()
         except HTTPException:
             return _json(not_found(f"Cannot {request.method} {request.path}").body(), 404)
+        if not request.path.startswith("/_sim"):
+            with self._traffic:
+                self._calls[str(endpoint).replace("_", "-")] += 1
         try:
             route = self._account_routes.get(str(endpoint))
             if route is not None:
@@ -254,6 +260,7 @@ class MetaApiSimulator:
             Rule("/_sim/symbols/<symbol>", methods=["DELETE"], endpoint="reset_symbol"),
             Rule("/_sim/network", methods=["PUT"], endpoint="set_network"),
             Rule("/_sim/network", methods=["GET"], endpoint="network"),
+            Rule("/_sim/calls", methods=["GET"], endpoint="calls"),
             Rule("/_sim/provisioning", methods=["GET"], endpoint="provisioning"),
             Rule("/_sim/provisioning", methods=["PUT"], endpoint="set_provisioning"),
             Rule("/_sim/accounts", methods=["GET"], endpoint="all_accounts"),
@@ -635,6 +642,11 @@ class MetaApiSimulator:
             self._latency = float(latency)
             self._peak_in_flight = self._in_flight
         return self._network(request)
+
+    def _call_counts(self, _request: Request) -> Response:
+        """The MetaApi calls answered so far, by endpoint (`current-price`, `positions`, `trade`, …)."""
+        with self._traffic:
+            return _json(dict(self._calls))
 
     def _network(self, _request: Request) -> Response:
         """The latency, and the most MetaApi calls in flight at once since it was last set."""

@@ -14,6 +14,7 @@ from mtcore.observability import time_aws_calls
 
 if TYPE_CHECKING:
     from botocore.config import Config
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -70,8 +71,19 @@ def events_client() -> EventBridgeClient:
     return client
 
 
+@lru_cache(maxsize=4)
+def management_client(endpoint: str) -> ApiGatewayManagementApiClient:
+    """API Gateway's management API of one WebSocket stage (`https://{api}.execute-api…/{stage}`)."""
+    import boto3
+
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=_config())
+    time_aws_calls(client, "ApiGatewayManagement")
+    return client
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between runs)."""
+    management_client.cache_clear()
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
     sqs_client.cache_clear()

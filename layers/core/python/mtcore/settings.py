@@ -32,6 +32,13 @@ class Env(StrEnum):
     PROVISIONING_QUEUE_URL = "PROVISIONING_QUEUE_URL"
     PASSWORD_SECRET_PREFIX = "PASSWORD_SECRET_PREFIX"  # noqa: S105 - a variable's name, not a secret
     PROVISIONING_CONNECT_TIMEOUT_S = "PROVISIONING_CONNECT_TIMEOUT_S"
+    CONNECTIONS_TABLE_NAME = "CONNECTIONS_TABLE_NAME"
+    WEBSOCKET_MANAGEMENT_URL = "WEBSOCKET_MANAGEMENT_URL"
+    PRICE_PUMP_QUEUE_URL = "PRICE_PUMP_QUEUE_URL"
+    PRICE_PUMP_SECONDS = "PRICE_PUMP_SECONDS"
+    JWKS_URL = "JWKS_URL"
+    JWT_ISSUER = "JWT_ISSUER"
+    JWT_AUDIENCE = "JWT_AUDIENCE"
     CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
     LOG_LEVEL = "LOG_LEVEL"
 
@@ -73,6 +80,17 @@ class Settings(BaseModel):
     password_secret_prefix: Annotated[str | None, Field(min_length=1, max_length=256)] = None
     # How long a deployment may take to connect to the broker before it counts as failed.
     provisioning_connect_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 600.0
+    # The dashboard's live pushes: open WebSocket connections, and the stage's management API
+    # (https://{api}.execute-api.{region}.amazonaws.com/{stage}) frames are posted through.
+    connections_table_name: Annotated[str | None, Field(min_length=3, max_length=255)] = None
+    websocket_management_url: HttpUrlText | None = None
+    # The price pump: its queue, and how long one invocation pumps before it hands on.
+    price_pump_queue_url: Annotated[str | None, Field(min_length=1, max_length=1024)] = None
+    price_pump_seconds: Annotated[float, Field(gt=0, le=600)] = 50.0
+    # Whose ID tokens open a WebSocket: the user pool's keys, issuer and app client.
+    jwks_url: HttpUrlText | None = None
+    jwt_issuer: Annotated[str | None, Field(min_length=1, max_length=512)] = None
+    jwt_audience: Annotated[str | None, Field(min_length=1, max_length=256)] = None
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -1,0 +1,1 @@
+"""Live prices to the dashboards while someone watches them."""

@@ -1,0 +1,1 @@
+"""Lets a WebSocket connection in when its `?token=` is a valid Cognito ID token."""
