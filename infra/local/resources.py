@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from infra.local.serial_writes import serialize_dynamodb_writes
-from mtcore.settings import Env
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -18,9 +17,6 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-# Settings whose deployed values name what only a deployment has: the local stack's stand-ins
-# set them instead.
-LOCAL_ONLY = frozenset({Env.JWKS_URL, Env.JWT_ISSUER, Env.JWT_AUDIENCE, Env.WEBSOCKET_MANAGEMENT_URL})
 # Value of the platform token secret in the local stack: there is no real MetaApi token here.
 LOCAL_SECRET_VALUE = "local-placeholder"  # noqa: S105 - deliberately not a real token
 
@@ -149,12 +145,18 @@ def _create_table(client: DynamoDBClient, name: str, table: dict[str, Any]) -> s
 def function_environment(template: dict[str, Any], handler: str, resources: LocalResources) -> dict[str, str]:
     """The environment the stack gives the function with this handler, resolved to local names.
     Values only a deployment knows (the user pool's URLs, the WebSocket stage's) are left out:
-    the local stack sets its own (see `LOCAL_ONLY`)."""
+    the local stack sets its own stand-ins."""
+    # Imported here: the cold-start bench creates resources before any of our code may load.
+    from mtcore.settings import Env
+
+    deployment_only = {Env.JWKS_URL, Env.JWT_ISSUER, Env.JWT_AUDIENCE, Env.WEBSOCKET_MANAGEMENT_URL}
     for function in resources_of(template, "AWS::Lambda::Function").values():
         if function.get("Handler") == handler:
             variables = function.get("Environment", {}).get("Variables", {})
             return {
-                name: resources.resolve(value) for name, value in variables.items() if name not in LOCAL_ONLY
+                name: resources.resolve(value)
+                for name, value in variables.items()
+                if name not in deployment_only
             }
     raise LookupError(f"no function with handler {handler} in the template")
 
