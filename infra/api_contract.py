@@ -35,3 +35,5 @@ API_ROOT = "api"
 PUBLIC_ROUTES = {("GET", "/api/health")}
 # The webhook intake: public, its own function; each webhook authenticates its senders.
 WEBHOOK_INTAKE_RESOURCE = "/api/webhooks/{id}"
+# The Telegram bot's webhook: public, its own function; Telegram proves itself with a secret header.
+TELEGRAM_WEBHOOK_RESOURCE = "/api/telegram/webhook"

@@ -39,6 +39,11 @@ class StageConfig:
     sync_max_concurrency: int = 5
     # How long a deployment may take to connect to the broker before it counts as failed.
     provisioning_connect_timeout_seconds: int = 600
+    # Notifications: the SES sender (email is off without one), the Telegram bot's @username
+    # (for links), and the operator's chat in a single-operator deployment.
+    notification_sender: str = ""
+    telegram_bot_username: str = ""
+    telegram_operator_chat_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION_BY_DAYS:
@@ -80,7 +85,16 @@ class StageConfig:
             provisioning_connect_timeout_seconds=int(
                 value("provisioningConnectTimeoutSeconds", defaults.provisioning_connect_timeout_seconds)  # type: ignore[call-overload]
             ),
+            notification_sender=str(value("notificationSender", defaults.notification_sender)),
+            telegram_bot_username=str(value("telegramBotUsername", defaults.telegram_bot_username)),
+            telegram_operator_chat_id=_chat_id(value("telegramOperatorChatId", None)),
         )
+
+
+def _chat_id(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(str(value))
 
 
 def _names(value: object) -> list[str]:

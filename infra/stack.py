@@ -13,12 +13,14 @@ from infra.constructs.auth import Auth
 from infra.constructs.data import DataStore
 from infra.constructs.function_factory import FunctionFactory
 from infra.constructs.monitoring import (
+    NotificationMonitoring,
     ProvisioningMonitoring,
     RealtimeMonitoring,
     SignalMonitoring,
     SyncMonitoring,
     TradeMonitoring,
 )
+from infra.constructs.notifications import Notifications
 from infra.constructs.packaging import Packaging
 from infra.constructs.provisioning import ProvisioningPipeline
 from infra.constructs.realtime import Realtime
@@ -63,6 +65,15 @@ class BackendStack(Stack):
                 Env.PROVISIONING_CONNECT_TIMEOUT_S: str(config.provisioning_connect_timeout_seconds),
             },
         )
+        notifications = Notifications(
+            self,
+            "Notifications",
+            config=config,
+            functions=functions,
+            table=data.table,
+            bus=trading.bus,
+            metaapi_environment=metaapi_environment,
+        )
         api = Api(
             self,
             "Api",
@@ -77,9 +88,11 @@ class BackendStack(Stack):
                 Env.IDEMPOTENCY_TABLE_NAME: data.idempotency.table_name,
                 Env.OPERATOR_USER_IDS: ",".join(config.operator_user_ids),
                 Env.CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
+                **notifications.environment,
             },
             user_pool=auth.user_pool,
             webhook_intake=signals.function,
+            telegram_webhook=notifications.bot,
         )
         realtime = Realtime(
             self,
@@ -101,8 +114,14 @@ class BackendStack(Stack):
             sync.worker,
             sync.scheduler,
             provisioning.worker,
+            notifications.bot,
+            notifications.summaries,
         )
         secrets.platform_metaapi_token.grant_read(realtime.pump)
+        notifications.grant_test_messages(api_function)
+        # Their trade desk names the order queue; neither sends to it (a halt from Telegram closes nothing).
+        for function in (notifications.bot, notifications.summaries):
+            function.add_environment(Env.TRADE_QUEUE_URL, trading.orders.queue_url)
         for function in metaapi_callers:
             data.table.grant_read_write_data(function)
             secrets.platform_metaapi_token.grant_read(function)
@@ -112,6 +131,8 @@ class BackendStack(Stack):
             sync.worker,
             provisioning.worker,
             realtime.pump,
+            notifications.bot,
+            notifications.summaries,
         ):
             secrets.grant_user_tokens(function)
         secrets.grant_user_tokens(api_function, manage=True)
@@ -139,6 +160,7 @@ class BackendStack(Stack):
         SignalMonitoring(self, "SignalMonitoring", intake=signals)
         ProvisioningMonitoring(self, "ProvisioningMonitoring", provisioning=provisioning)
         RealtimeMonitoring(self, "RealtimeMonitoring", realtime=realtime)
+        NotificationMonitoring(self, "NotificationMonitoring", notifications=notifications)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, key="ApiUrl")
         CfnOutput(self, "WebSocketUrl", value=realtime.stage.url, key="WebSocketUrl")

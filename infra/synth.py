@@ -13,6 +13,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_STAGE = "local"
+# The local stage: no asset bundling (the template's resources are what matter locally, not the
+# code zips), and a sender and a bot for notifications (moto's SES, the Telegram simulator).
+LOCAL_CONTEXT = {
+    "stage": LOCAL_STAGE,
+    "aws:cdk:bundling-stacks": [],
+    "notificationSender": "alerts@mt-backend.local",
+    "telegramBotUsername": "mt_backend_local_bot",
+}
 _OUTDIR = ROOT / "cdk.out" / "local"
 _INPUTS = ("infra/**/*.py", "cdk.json")
 
@@ -40,11 +48,7 @@ def synthesized_template() -> dict[str, Any]:
     if not (template_path.exists() and stamp.exists() and stamp.read_text() == fingerprint):
         from infra.app import build_app  # imported here: it starts the jsii kernel
 
-        # No asset bundling: the template's resources are what matter locally, not the code zips.
-        app, _ = build_app(
-            {"stage": LOCAL_STAGE, "aws:cdk:bundling-stacks": [], "aws:cdk:disable-asset-staging": True},
-            outdir=str(_OUTDIR),
-        )
+        app, _ = build_app({**LOCAL_CONTEXT, "aws:cdk:disable-asset-staging": True}, outdir=str(_OUTDIR))
         app.synth()
         stamp.write_text(fingerprint)
     template: dict[str, Any] = json.loads(template_path.read_text())

@@ -12,7 +12,13 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.api_contract import API_ROOT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS, WEBHOOK_INTAKE_RESOURCE
+from infra.api_contract import (
+    API_ROOT,
+    CORS_ALLOW_HEADERS,
+    GATEWAY_ERRORS,
+    TELEGRAM_WEBHOOK_RESOURCE,
+    WEBHOOK_INTAKE_RESOURCE,
+)
 from infra.nag import accept
 
 if TYPE_CHECKING:
@@ -51,6 +57,7 @@ class Api(Construct):
         environment: dict[str, str],
         user_pool: cognito.IUserPool,
         webhook_intake: lambda_.IFunction,
+        telegram_webhook: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function: lambda_.Function = functions.create(
@@ -83,10 +90,11 @@ class Api(Construct):
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS)),
                 # The public intake has its own, lower limit: a flood there never starves the API.
                 method_options={
-                    f"{WEBHOOK_INTAKE_RESOURCE}/POST": apigw.MethodDeploymentOptions(
+                    f"{resource}/POST": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=config.webhook_rate_limit,
                         throttling_burst_limit=config.webhook_burst_limit,
                     )
+                    for resource in (WEBHOOK_INTAKE_RESOURCE, TELEGRAM_WEBHOOK_RESOURCE)
                 },
             ),
             default_cors_preflight_options=apigw.CorsOptions(
@@ -134,6 +142,18 @@ class Api(Construct):
                 rule,
                 "Webhook senders (TradingView) cannot sign in: each webhook authenticates them itself "
                 "(its secret, optional IP allow list and HMAC), under this method's own throttling.",
+            )
+        bot = (
+            api.add_resource("telegram")
+            .add_resource("webhook")
+            .add_method("POST", apigw.LambdaIntegration(telegram_webhook, proxy=True))
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            accept(
+                bot,
+                rule,
+                "Telegram cannot sign in: it proves itself with the secret token set with setWebhook "
+                "(X-Telegram-Bot-Api-Secret-Token), checked by the function, under this method's throttling.",
             )
         api.add_resource("{proxy+}").add_method(
             "ANY",

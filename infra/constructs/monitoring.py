@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.constructs.function_factory import METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
+    from infra.constructs.notifications import Notifications
     from infra.constructs.provisioning import ProvisioningPipeline
     from infra.constructs.realtime import Realtime
     from infra.constructs.signals import SignalIntake
@@ -254,3 +255,39 @@ class RealtimeMonitoring(Construct):
                 realtime.pump.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
             ),
         ]
+
+
+class NotificationMonitoring(Construct):
+    """Alarms on notifications: a channel that keeps failing (its dead letters), failing notifiers,
+    and a failing Telegram bot."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, notifications: Notifications) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms = [
+            at_least_one(
+                self,
+                f"{channel.value.title()}NotificationDeadLetters",
+                f"Notifications by {channel.value} kept failing and reached the dead-letter queue",
+                dead_letters.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+            )
+            for channel, dead_letters in notifications.dead_letters.items()
+        ]
+        self.alarms += [
+            at_least_one(
+                self,
+                f"{channel.value.title()}NotifierErrors",
+                f"The {channel.value} notifier failed invocations",
+                notifier.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            )
+            for channel, notifier in notifications.notifiers.items()
+        ]
+        self.alarms.append(
+            at_least_one(
+                self,
+                "TelegramBotErrors",
+                "The Telegram bot's webhook failed invocations",
+                notifications.bot.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            )
+        )

@@ -30,6 +30,15 @@ def _metaapi_lines(stack: LocalStack) -> str:
     )
 
 
+def _telegram_lines(stack: LocalStack) -> str:
+    if stack.telegram_url is None:
+        return "  Telegram       the real Telegram (TELEGRAM_BOT_TOKEN from .env)"
+    return (
+        f"  Telegram       simulator at {stack.telegram_url} (type as a chat: POST /_sim/telegram/updates; "
+        "sent: GET /_sim/telegram/messages)"
+    )
+
+
 def _banner(stack: LocalStack) -> str:
     api = stack.api_url
     return f"""
@@ -40,6 +49,8 @@ def _banner(stack: LocalStack) -> str:
   Live page      {api}/               (sign in as a dev user; positions and trades as they change)
   WebSocket      {stack.websocket_url}/?token=<a dev token>   (mt:* frames)
   Webhooks       {api}/api/webhooks/<id>   (alerts in; no sign-in, each webhook's secret)
+{_telegram_lines(stack)}
+  Mail           {api}/_local/mail     (what SES sent; ?to=<address>)
   AWS (moto)     {stack.aws_url}
 {_metaapi_lines(stack)}
   Stop with Ctrl-C.
@@ -76,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     # FRONTEND_WS_URL is where the dashboard opens its WebSocket; the local stack listens there.
     ws_port = urlsplit(os.environ.get("FRONTEND_WS_URL", "http://localhost:3001")).port or 3001
     parser.add_argument("--websocket-port", type=int, default=ws_port, help="the WebSocket API's port")
+    parser.add_argument("--telegram-port", type=int, default=3003, help="the Telegram simulator's port")
     parser.add_argument("--aws-port", type=int, default=0, help="moto's port (default: any free port)")
     args = parser.parse_args(argv)
 
@@ -85,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         api_port=args.api_port,
         simulator_port=args.simulator_port,
         websocket_port=args.websocket_port,
+        telegram_port=args.telegram_port,
         aws_port=args.aws_port,
+        telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
         cors_allow_origins=origins,
         metaapi_token=os.environ.get("METAAPI_TOKEN") or None,
         mt_account_id=os.environ.get("MT_ACCOUNT_ID") or None,

@@ -4,7 +4,8 @@ It turns HTTP requests into API Gateway REST (v1) proxy events for the real hand
 verified `sub` where the Cognito authorizer puts it (`requestContext.authorizer.claims`), and
 answers what API Gateway answers by itself (401, unknown routes, CORS preflight) with the same
 bodies as the deployed stack. It also issues dev tokens and serves their signing keys (as a user
-pool serves its JWKS) and the live page at `/`, which only exist here.
+pool serves its JWKS), the live page at `/` and the mail SES sent (`/_local/mail`), which only
+exist here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from infra.api_contract import (
     CORS_ALLOW_HEADERS,
     NO_ROUTE,
     PUBLIC_ROUTES,
+    TELEGRAM_WEBHOOK_RESOURCE,
     UNAUTHORIZED,
     WEBHOOK_INTAKE_RESOURCE,
     GatewayError,
@@ -37,6 +39,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 DEV_TOKEN_PATH = "/api/dev/token"  # noqa: S105 - a route, not a secret
 DOCS_PATH = "/api/docs"
+MAIL_PATH = "/_local/mail"
 OPENAPI_PATH = "/api/openapi.json"
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 _INTAKE_PATH = re.compile("^" + WEBHOOK_INTAKE_RESOURCE.replace("{id}", "(?P<id>[^/]+)") + "$")
@@ -76,6 +79,7 @@ class LocalGateway:
         stage: str,
         cors_allow_origins: list[str],
         openapi: Callable[[], str],
+        telegram: Handler | None = None,
         live_page: str | None = None,
         timeout_s: float = 25.0,
         containers: int = 4,
@@ -87,6 +91,7 @@ class LocalGateway:
         self._origins = cors_allow_origins
         self._openapi = openapi
         self._live_page = live_page
+        self._telegram = telegram
         self._timeout_s = timeout_s
         # Lambda runs concurrent requests in as many containers, each one request at a time: here
         # a function serves at most `containers` requests at once, and a request beyond that waits
@@ -117,6 +122,10 @@ class LocalGateway:
             return Response(self._openapi(), content_type="application/json")
         if path == JWKS_PATH and request.method == "GET":
             return Response(json.dumps(self._tokens.jwks()), content_type="application/json")
+        if path == MAIL_PATH and request.method == "GET":
+            from infra.local.mail import sent_mail
+
+            return Response(json.dumps(sent_mail(request.args.get("to"))), content_type="application/json")
         if path == "/" and request.method == "GET" and self._live_page is not None:
             return Response(self._live_page, content_type="text/html; charset=utf-8")
         if path != f"/{API_ROOT}" and not path.startswith(f"/{API_ROOT}/"):
@@ -126,6 +135,8 @@ class LocalGateway:
         intake = _INTAKE_PATH.match(path)
         if intake is not None and request.method == "POST":
             return self._invoke_intake(request, intake.group("id"))
+        if path == TELEGRAM_WEBHOOK_RESOURCE and request.method == "POST" and self._telegram is not None:
+            return self._invoke_telegram(request, self._telegram)
         claims = self._claims_of(request)
         if claims is None:
             return self._gateway_error(request, UNAUTHORIZED)
@@ -195,6 +206,14 @@ class LocalGateway:
             )
             result = self._intake(event, context)
         return self._response_of(result)
+
+    def _invoke_telegram(self, request: Request, handler: Handler) -> Response:
+        """The Telegram bot's webhook, public as deployed; its function checks the secret header."""
+        event = self._event(request, resource=TELEGRAM_WEBHOOK_RESOURCE, claims=None)
+        context = LambdaContext(
+            "telegram", time.monotonic() + self._timeout_s, event["requestContext"]["requestId"]
+        )
+        return self._response_of(handler(event, context))
 
     def _event(self, request: Request, *, resource: str, claims: dict[str, str] | None) -> dict[str, Any]:
         raw_body = request.get_data()

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 # Value of the platform token secret in the local stack: there is no real MetaApi token here.
@@ -57,6 +58,7 @@ def create_resources(
     secretsmanager: SecretsManagerClient,
     sqs: SQSClient,
     events: EventBridgeClient,
+    ses: SESClient | None = None,
 ) -> LocalResources:
     serialize_dynamodb_writes()
     created = LocalResources()
@@ -71,6 +73,10 @@ def create_resources(
         name = secret.get("Name") or logical_id
         secretsmanager.create_secret(Name=name, SecretString=LOCAL_SECRET_VALUE)
         created.names[logical_id] = name
+    if ses is not None:
+        # Verified at once, as a sender identity is once its owner has clicked SES's link.
+        for identity in resources_of(template, "AWS::SES::EmailIdentity").values():
+            ses.verify_email_identity(EmailAddress=identity["EmailIdentity"])
     return created
 
 

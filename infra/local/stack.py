@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.api_contract import TELEGRAM_WEBHOOK_RESOURCE
 from infra.synth import LOCAL_STAGE, synthesized_template
 from mtcore.settings import Env
 
@@ -22,12 +23,16 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
     from infra.local.queues import QueuePoller, StreamPoller, Timer
+    from infra.local.telegram_sim import TelegramSimulator
     from infra.local.websocket import LocalWebSocketApi
 
 API_HANDLER = "functions.api.handler.lambda_handler"
 WEBHOOK_HANDLER = "functions.webhook.handler.lambda_handler"
 WEBSOCKET_AUTHORIZER = "functions.realtime_authorizer.handler.lambda_handler"
 WEBSOCKET_ROUTES = "functions.realtime.handler.lambda_handler"
+TELEGRAM_WEBHOOK = "functions.telegram_bot.handler.lambda_handler"
+# The bot's token in the local stack, unless TELEGRAM_BOT_TOKEN names a real one.
+SIMULATED_BOT_TOKEN = "123456:local-bot-token"  # noqa: S105 - the Telegram simulator's bot
 LIVE_PAGE = Path(__file__).with_name("live_page.html")
 LOCAL_REGION = "us-east-1"
 # The simulator's MetaApi user that plays the platform; its token is the platform token here.
@@ -76,8 +81,11 @@ class LocalStack:
     api_port: int = 3000
     simulator_port: int = 3002
     websocket_port: int = 3001
+    telegram_port: int = 3003
     aws_port: int = 0
     cors_allow_origins: list[str] = field(default_factory=lambda: ["*"])
+    # With a bot token, the real Telegram instead of the simulator.
+    telegram_bot_token: str | None = None
     # Single-operator mode: the real MetaApi with this token, and this account linked to the operator.
     metaapi_token: str | None = None
     mt_account_id: str | None = None
@@ -100,6 +108,10 @@ class LocalStack:
     @property
     def websocket_url(self) -> str:
         return f"ws://{self.host}:{self.websocket_port}"
+
+    @property
+    def telegram_url(self) -> str | None:
+        return None if self.telegram_bot_token else f"http://{self.host}:{self.telegram_port}"
 
     @property
     def simulator_url(self) -> str | None:
@@ -136,7 +148,12 @@ class LocalStack:
             boto3.client("dynamodb"),
         )
         resources = create_resources(
-            template, dynamodb=dynamodb, secretsmanager=secretsmanager, sqs=sqs, events=boto3.client("events")
+            template,
+            dynamodb=dynamodb,
+            secretsmanager=secretsmanager,
+            sqs=sqs,
+            events=boto3.client("events"),
+            ses=boto3.client("ses"),
         )
         subscriptions = queue_subscriptions(template, resources)
         streams = stream_subscriptions(template, resources)
@@ -146,6 +163,7 @@ class LocalStack:
             WEBHOOK_HANDLER,
             WEBSOCKET_AUTHORIZER,
             WEBSOCKET_ROUTES,
+            TELEGRAM_WEBHOOK,
             *(s.handler for s in subscriptions),
             *(s.handler for s in streams),
             *(s.handler for s in schedules(template)),
@@ -164,6 +182,9 @@ class LocalStack:
         )
         if self.metaapi_token:
             os.environ[Env.OPERATOR_USER_IDS] = OPERATOR_USER
+        telegram = self._start_telegram(
+            secretsmanager, environment=function_environment(template, TELEGRAM_WEBHOOK, resources)
+        )
 
         from functions.api.handler import lambda_handler
         from functions.api.resolver import app, openapi_json
@@ -194,12 +215,15 @@ class LocalStack:
             stage=LOCAL_STAGE,
             cors_allow_origins=self.cors_allow_origins,
             openapi=openapi_json,
+            telegram=load_handler(TELEGRAM_WEBHOOK),
             live_page=live_page,
         )
         self._api = make_server(
             self.host, self.api_port, gateway, threaded=True, request_handler=KeepAliveRequestHandler
         )
         self.api_port = self._api.server_port
+        if telegram is not None:
+            telegram.webhook_url = f"{self.api_url}{TELEGRAM_WEBHOOK_RESOURCE}"
         # The stand-ins for what only a deployment has: the user pool's keys, the stage's API.
         os.environ.update(
             {
@@ -225,6 +249,29 @@ class LocalStack:
             self._pollers.append(timer)
         if self.metaapi_token and self.mt_account_id:
             self.operator_account_id = _link_for_operator(self.mt_account_id)
+
+    def _start_telegram(
+        self, secretsmanager: Any, *, environment: dict[str, str]
+    ) -> TelegramSimulator | None:
+        """The bot's token in its secret; the Telegram simulator, unless the token is a real one."""
+        from infra.local.telegram_sim import TelegramSimulator
+
+        token = self.telegram_bot_token or SIMULATED_BOT_TOKEN
+        secretsmanager.put_secret_value(
+            SecretId=environment[Env.TELEGRAM_BOT_TOKEN_SECRET_ID], SecretString=token
+        )
+        if self.telegram_bot_token:
+            return None
+        webhook_secret = environment[Env.TELEGRAM_WEBHOOK_SECRET_ID]
+        simulator = TelegramSimulator(
+            token,
+            webhook_secret=lambda: secretsmanager.get_secret_value(SecretId=webhook_secret)["SecretString"],
+        )
+        server = serve_in_thread(simulator, self.host, self.telegram_port)
+        self._servers.append(server)
+        self.telegram_port = server.server_port
+        os.environ[Env.TELEGRAM_API_URL] = self.telegram_url or ""
+        return simulator
 
     def _start_simulator(self) -> str:
         from infra.local.metaapi_sim import MetaApiSimulator

@@ -26,7 +26,7 @@ PARKED_RETRY_AFTER_S = 20
 def _start_local_stack(websocket_port: int = 0) -> tuple[str, str, subprocess.Popen[bytes]]:
     """The local stack in a process of its own: its API's and simulator's URLs, and the process.
     Its WebSocket API listens on `websocket_port` (a free port unless given)."""
-    api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    api_port, simulator_port, telegram_port = (free_port("127.0.0.1") for _ in range(3))
     websocket_port = websocket_port or free_port("127.0.0.1")
     api, simulator = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}"
     process = subprocess.Popen(
@@ -40,6 +40,8 @@ def _start_local_stack(websocket_port: int = 0) -> tuple[str, str, subprocess.Po
             str(simulator_port),
             "--websocket-port",
             str(websocket_port),
+            "--telegram-port",
+            str(telegram_port),
         ],
         cwd=ROOT,
         # The simulator, whatever MetaApi account a developer's .env names.

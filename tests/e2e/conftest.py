@@ -29,6 +29,7 @@ class RunningStack:
     process: subprocess.Popen[str]
     session: requests.Session
     websocket_url: str = ""
+    telegram_url: str = ""
     # What the stack printed: read as it comes, or a full pipe would stall the stack mid-request.
     output: list[str] = field(default_factory=list)
     _reader: threading.Thread | None = None
@@ -64,10 +65,10 @@ class RunningStack:
 
 def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
     """`python -m infra.local` on free ports; returns once /api/health answers."""
-    api_port, simulator_port, websocket_port = (free_port("127.0.0.1") for _ in range(3))
+    api_port, simulator_port, websocket_port, telegram_port = (free_port("127.0.0.1") for _ in range(4))
     env = {**os.environ, "CORS_ALLOW_ORIGINS": "http://localhost:5173"}
     # The simulator, not a MetaApi account a developer's .env may name.
-    env |= {"METAAPI_TOKEN": "", "MT_ACCOUNT_ID": "", **(extra_env or {})}
+    env |= {"METAAPI_TOKEN": "", "MT_ACCOUNT_ID": "", "TELEGRAM_BOT_TOKEN": "", **(extra_env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -79,6 +80,8 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
             str(simulator_port),
             "--websocket-port",
             str(websocket_port),
+            "--telegram-port",
+            str(telegram_port),
         ],
         cwd=ROOT,
         env=env,
@@ -92,6 +95,7 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
         process,
         requests.Session(),
         websocket_url=f"ws://127.0.0.1:{websocket_port}",
+        telegram_url=f"http://127.0.0.1:{telegram_port}",
     )
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:

@@ -133,6 +133,7 @@ def test_every_route_but_health_the_webhook_intake_and_preflight_uses_the_cognit
     assert {(verb, path) for verb, path in public if verb != "OPTIONS"} == {
         ("GET", "/api/health"),
         ("POST", "/api/webhooks/{id}"),
+        ("POST", "/api/telegram/webhook"),
     }
     assert ("ANY", "/api/{proxy+}") in {(verb, path) for verb, path, _ in guarded}
     for verb, path, method in guarded:
@@ -180,10 +181,14 @@ def test_platform_token_secret_exists_without_a_value(
     template: Template, resources: dict[str, dict[str, Any]]
 ) -> None:
     secrets = _of_type(resources, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 1
-    secret = next(iter(secrets.values()))
+    names = sorted(secret["Name"] for secret in secrets.values())
+    assert names == [
+        "mt-backend/dev/metaapi/platform-token",
+        "mt-backend/dev/telegram/bot-token",
+        "mt-backend/dev/telegram/webhook-secret",
+    ]
+    secret = next(s for s in secrets.values() if s["Name"].endswith("platform-token"))
     assert "SecretString" not in secret
-    assert secret["Name"] == "mt-backend/dev/metaapi/platform-token"
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -459,8 +464,8 @@ def test_every_queue_outlasts_the_function_it_feeds(resources: dict[str, dict[st
         if mapping["EventSourceArn"]["Fn::GetAtt"][0] in queues
     }
     # The executor, the dead-letter consumer, the trade timer, the sync worker, the provisioning
-    # worker, the broadcaster and the price pump.
-    assert len(fed) == 7
+    # worker, the broadcaster, the price pump and the two notifiers.
+    assert len(fed) == 9
     for function, queue in fed.items():
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= functions[function]["Timeout"], function
 
@@ -755,4 +760,79 @@ def test_the_dependencies_layer_holds_the_runtime_dependencies_and_the_sdk_layer
     ],
 )
 def test_live_pushes_are_watched(template: Template, description: str) -> None:
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})
+
+
+def test_each_notification_channel_has_its_queue_dead_letters_and_notifier(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    rules = [r for r in _of_type(resources, "AWS::Events::Rule").values() if "EventPattern" in r]
+    [notified] = [r for r in rules if r["Targets"][0]["Arn"]["Fn::GetAtt"][0].startswith("Notifications")]
+    functions = _of_type(resources, "AWS::Lambda::Function")
+    mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+
+    assert notified["EventPattern"] == {
+        "source": ["mt-backend.trades", "mt-backend.accounts", "mt-backend.notifications"]
+    }
+    targets = sorted(target["Arn"]["Fn::GetAtt"][0] for target in notified["Targets"])
+    assert [t.split("Notifications", 2)[1][:5] for t in targets] == ["Email", "Teleg"]
+    for channel in ("telegram", "email"):
+        name = next(
+            n
+            for n, f in functions.items()
+            if f["Handler"] == f"functions.{channel}_notifier.handler.lambda_handler"
+        )
+        [mapping] = [m for m in mappings if m["FunctionName"] == {"Ref": name}]
+        queue = queues[mapping["EventSourceArn"]["Fn::GetAtt"][0]]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert "deadLetterTargetArn" in queue["RedrivePolicy"]
+
+
+def test_the_bot_token_has_no_value_in_the_template_and_the_webhook_secret_is_generated(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    secrets = _of_type(resources, "AWS::SecretsManager::Secret")
+    token = next(s for s in secrets.values() if s.get("Name", "").endswith("/telegram/bot-token"))
+    webhook = next(s for s in secrets.values() if s.get("Name", "").endswith("/telegram/webhook-secret"))
+
+    # A placeholder made at deploy time, which the operator replaces: never a value in the template.
+    assert "SecretString" not in token
+    assert token.get("GenerateSecretString", {}) == {}
+    assert webhook["GenerateSecretString"]["ExcludePunctuation"] is True
+
+
+def test_daily_summaries_run_hourly(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule", {"ScheduleExpression": "rate(1 hour)", "State": "ENABLED"}
+    )
+
+
+def test_email_is_sent_from_the_stages_sender_identity_only() -> None:
+    without = synthesize().to_json()["Resources"]
+    with_sender = synthesize({"notificationSender": "alerts@example.com"}).to_json()["Resources"]
+
+    assert _of_type(without, "AWS::SES::EmailIdentity") == {}
+    [identity] = _of_type(with_sender, "AWS::SES::EmailIdentity").values()
+    assert identity["EmailIdentity"] == "alerts@example.com"
+    sending = [
+        (policy["Roles"][0]["Ref"].split("Role")[0], statement)
+        for policy in _of_type(with_sender, "AWS::IAM::Policy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "ses:SendEmail" in json.dumps(statement["Action"])
+    ]
+    assert {role for role, _ in sending} == {"FunctionsEmailNotifierFunction", "FunctionsApiFunction"}
+    assert all("identity/" in json.dumps(statement["Resource"]) for _, statement in sending)
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Notifications by telegram kept failing and reached the dead-letter queue",
+        "Notifications by email kept failing and reached the dead-letter queue",
+        "The telegram notifier failed invocations",
+        "The Telegram bot's webhook failed invocations",
+    ],
+)
+def test_notifications_are_watched(template: Template, description: str) -> None:
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmDescription": description})

@@ -45,6 +45,7 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[L
             secretsmanager=boto3.client("secretsmanager"),
             sqs=boto3.client("sqs"),
             events=boto3.client("events"),
+            ses=boto3.client("ses"),
         )
         for handler in (
             API_HANDLER,

@@ -23,6 +23,7 @@ RANKS = {
     "signals": 5,
     "provisioning": 6,
     "realtime": 6,
+    "notifications": 6,
 }
 CAPABILITIES = {
     "accounts",
@@ -34,6 +35,7 @@ CAPABILITIES = {
     "signals",
     "provisioning",
     "realtime",
+    "notifications",
 }
 
 

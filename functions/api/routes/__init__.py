@@ -25,11 +25,12 @@ ROUTE_MODULES: dict[str, str] = {
     "sync": METATRADER_PREFIX,
     "webhooks": METATRADER_PREFIX,
     "events": METATRADER_PREFIX,
+    "notifications": METATRADER_PREFIX,
 }
 EVERY_MODULE = tuple(ROUTE_MODULES)
 # The modules with routes under /api/metatrader/<segment>, and under .../accounts/<id>/<segment>.
 _BY_SEGMENT: dict[str, tuple[str, ...]] = {
-    "settings": ("settings",),
+    "settings": ("settings", "notifications"),
     "risk": ("risk",),
     "webhooks": ("webhooks",),
     "events": ("events",),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 # Short timeouts: API functions must answer well inside API Gateway's 29 s.
@@ -71,6 +72,15 @@ def events_client() -> EventBridgeClient:
     return client
 
 
+@lru_cache(maxsize=1)
+def ses_client() -> SESClient:
+    import boto3
+
+    client = boto3.client("ses", config=_config())
+    time_aws_calls(client, "SES")
+    return client
+
+
 @lru_cache(maxsize=4)
 def management_client(endpoint: str) -> ApiGatewayManagementApiClient:
     """API Gateway's management API of one WebSocket stage (`https://{api}.execute-api…/{stage}`)."""
@@ -84,6 +94,7 @@ def management_client(endpoint: str) -> ApiGatewayManagementApiClient:
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between runs)."""
     management_client.cache_clear()
+    ses_client.cache_clear()
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
     sqs_client.cache_clear()

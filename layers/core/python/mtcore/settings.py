@@ -39,6 +39,12 @@ class Env(StrEnum):
     JWKS_URL = "JWKS_URL"
     JWT_ISSUER = "JWT_ISSUER"
     JWT_AUDIENCE = "JWT_AUDIENCE"
+    TELEGRAM_BOT_TOKEN_SECRET_ID = "TELEGRAM_BOT_TOKEN_SECRET_ID"  # noqa: S105 - a variable's name
+    TELEGRAM_WEBHOOK_SECRET_ID = "TELEGRAM_WEBHOOK_SECRET_ID"  # noqa: S105 - a variable's name
+    TELEGRAM_API_URL = "TELEGRAM_API_URL"
+    TELEGRAM_BOT_USERNAME = "TELEGRAM_BOT_USERNAME"
+    TELEGRAM_CHAT_ID = "TELEGRAM_CHAT_ID"
+    NOTIFICATION_SENDER = "NOTIFICATION_SENDER"
     CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
     LOG_LEVEL = "LOG_LEVEL"
 
@@ -91,6 +97,14 @@ class Settings(BaseModel):
     jwks_url: HttpUrlText | None = None
     jwt_issuer: Annotated[str | None, Field(min_length=1, max_length=512)] = None
     jwt_audience: Annotated[str | None, Field(min_length=1, max_length=256)] = None
+    # Notifications: the Telegram bot (its token and webhook secret in Secrets Manager, its API,
+    # its @username for links), the operator's chat in single-operator deployments, the SES sender.
+    telegram_bot_token_secret_id: Annotated[str | None, Field(min_length=1, max_length=2048)] = None
+    telegram_webhook_secret_id: Annotated[str | None, Field(min_length=1, max_length=2048)] = None
+    telegram_api_url: HttpUrlText = "https://api.telegram.org"
+    telegram_bot_username: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_]{5,32}$")] = None
+    telegram_chat_id: int | None = None
+    notification_sender: Annotated[str | None, Field(min_length=3, max_length=320)] = None
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

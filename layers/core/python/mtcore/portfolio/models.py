@@ -84,3 +84,4 @@ class ClosedPosition(Position):
     close_price: Annotated[JsonDecimal | None, Field(alias="closePrice")] = None
     close_time: Annotated[datetime, Field(alias="closeTime")]
     closing_deal_ids: Annotated[list[str], Field(alias="closingDealIds")]
+    close_reason: Annotated[str | None, Field(alias="closeReason")] = None  # e.g. DEAL_REASON_SL

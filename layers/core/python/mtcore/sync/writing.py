@@ -129,6 +129,7 @@ def closed_position(position: Position, deals: Sequence[Deal]) -> ClosedPosition
             "closePrice": last.price,
             "closeTime": last.time,
             "closingDealIds": [deal.id for deal in closing],
+            "closeReason": last.reason,
             "profit": sum((deal.profit for deal in deals if deal.realizes), Decimal(0)),
             "swap": sum((deal.swap for deal in deals), Decimal(0)),
             "commission": sum((deal.commission for deal in deals), Decimal(0)),

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     )
     from mtcore.trading.queue import TradeQueue, get_trade_queue
     from mtcore.trading.repository import TradesRepository, TransitionRefused, get_trades_repository, item_of
-    from mtcore.trading.risk_controls import guard
+    from mtcore.trading.risk_controls import HaltRequest, guard, halt_account, resume, status
 
 _HOMES = {
     "mtcore.trading.acceptance": (
@@ -104,7 +104,7 @@ _HOMES = {
         "get_trades_repository",
         "item_of",
     ),
-    "mtcore.trading.risk_controls": ("guard",),
+    "mtcore.trading.risk_controls": ("HaltRequest", "guard", "halt_account", "resume", "status"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -120,6 +120,7 @@ __all__ = [
     "ChangePosition",
     "Command",
     "Found",
+    "HaltRequest",
     "IdempotencyKeys",
     "LevelUnits",
     "NewOrder",
@@ -146,12 +147,15 @@ __all__ = [
     "get_trade_queue",
     "get_trades_repository",
     "guard",
+    "halt_account",
     "item_of",
     "last_sent_at",
     "new_request",
     "outcome_of",
     "pip_of",
     "point_of",
+    "resume",
+    "status",
 ]
 
 

@@ -1,0 +1,1 @@
+"""The Telegram bot's webhook: links chats and answers their commands."""

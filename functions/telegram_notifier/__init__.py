@@ -1,0 +1,1 @@
+"""Delivers the bus's events to their owners by telegram."""

@@ -1,0 +1,117 @@
+"""The notification settings a user changes: preferences, the Telegram link, a test message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from mtcore.errors import Conflict, InvalidInput
+from mtcore.notifications.delivery import Recipients, send
+from mtcore.notifications.messages import TEST_MESSAGE
+from mtcore.notifications.models import (
+    Channel,
+    ChannelResult,
+    Preferences,
+    PreferencesChange,
+    TelegramLink,
+    TestResult,
+)
+from mtcore.notifications.telegram import TelegramError
+
+if TYPE_CHECKING:
+    from mtcore.notifications.email import Mailer
+    from mtcore.notifications.repository import NotificationsRepository
+    from mtcore.notifications.telegram import TelegramBot
+
+
+class TelegramNotConfigured(Conflict):
+    code = "TELEGRAM_NOT_CONFIGURED"
+
+
+@dataclass
+class NotificationSettings:
+    notifications: NotificationsRepository
+    recipients: Recipients
+    bot_username: str | None
+    bot: TelegramBot | None
+    mailer: Mailer | None
+
+    def get(self, user_id: str) -> Preferences:
+        return self.notifications.preferences(user_id)
+
+    def change(self, user_id: str, change: PreferencesChange) -> Preferences:
+        current = self.notifications.preferences(user_id)
+        telegram = current.telegram.model_copy(update=_given(change.telegram))
+        email = current.email.model_copy(update=_given(change.email))
+        events = {**current.events, **(change.events or {})}
+        if email.enabled and not email.address:
+            raise InvalidInput("body.email.address", "is needed to enable email")
+        changed = Preferences(telegram=telegram, email=email, events=events)
+        self.notifications.save(user_id, changed)
+        return changed
+
+    def link_telegram(self, user_id: str) -> TelegramLink:
+        if not self.bot_username:
+            raise TelegramNotConfigured("This deployment has no Telegram bot")
+        code, expires = self.notifications.new_code(user_id, datetime.now(UTC))
+        return TelegramLink(
+            code=code, link=f"https://t.me/{self.bot_username}?start={code}", expires_at=expires
+        )
+
+    def unlink_telegram(self, user_id: str) -> None:
+        self.notifications.unbind(user_id)
+
+    def test(self, user_id: str) -> TestResult:
+        """A test message on each enabled channel, and what each said."""
+        preferences = self.notifications.preferences(user_id)
+        results = []
+        for channel, enabled in (
+            (Channel.TELEGRAM, preferences.telegram.enabled),
+            (Channel.EMAIL, preferences.email.enabled),
+        ):
+            if not enabled:
+                continue
+            target = self.recipients.target(user_id, channel, preferences)
+            if target is None:
+                why = (
+                    "no Telegram chat is linked" if channel is Channel.TELEGRAM else "no email address is set"
+                )
+                results.append(ChannelResult(channel=channel, sent=False, detail=why))
+                continue
+            try:
+                said = send(channel, target, TEST_MESSAGE, bot=self.bot, mailer=self.mailer)
+            except TelegramError as refused:
+                results.append(
+                    ChannelResult(channel=channel, sent=False, detail=f"Telegram: {refused.description}")
+                )
+            except Exception as failed:  # what SES or the network said, for the person testing
+                results.append(
+                    ChannelResult(channel=channel, sent=False, detail=f"{type(failed).__name__}: {failed}")
+                )
+            else:
+                results.append(ChannelResult(channel=channel, sent=True, detail=said))
+        return TestResult(results=results)
+
+
+def _given(change: BaseModel | None) -> dict[str, Any]:
+    """The fields a change sent (null included: "not given" is a field left out)."""
+    return {} if change is None else change.model_dump(exclude_unset=True)
+
+
+def get_notification_settings() -> NotificationSettings:
+    from mtcore.notifications.delivery import get_recipients
+    from mtcore.notifications.email import get_mailer
+    from mtcore.notifications.repository import get_notifications_repository
+    from mtcore.notifications.telegram import get_telegram_bot
+    from mtcore.settings import get_settings
+
+    return NotificationSettings(
+        notifications=get_notifications_repository(),
+        recipients=get_recipients(),
+        bot_username=get_settings().telegram_bot_username,
+        bot=get_telegram_bot(),
+        mailer=get_mailer(),
+    )
