@@ -7,7 +7,8 @@ sent. Its admin API:
 - `POST /_sim/telegram/updates` `{"chatId": 123, "text": "/start CODE"}`: delivers an update to the
   bot's webhook as if a person had typed it (with the webhook's secret token, as Telegram sends
   it), and answers `{"status": <the webhook's HTTP status>}`;
-- `GET /_sim/telegram/messages?chatId=123`: what the bot sent to that chat, oldest first;
+- `GET /_sim/telegram/messages?chatId=123`: what the bot sent to that chat, oldest first (each
+  with `receivedAt`);
 - `POST /_sim/telegram/faults` `{"retryAfter": 2, "count": 1}`: the next `count` sendMessage calls
   answer Telegram's 429 with that `retry_after`.
 """
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -41,7 +43,7 @@ class TelegramSimulator:
     webhook_secret: Callable[[], str | None] = lambda: None
     _messages: list[dict[str, Any]] = field(default_factory=list)
     _rate_limits: list[int] = field(default_factory=list)
-    _ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -84,10 +86,12 @@ class TelegramSimulator:
                     429,
                 )
             message = {
-                "message_id": next(iter(self._ids)),
+                "message_id": next(self._ids),
                 "chatId": chat_id,
                 "text": text,
                 "date": int(time.time()),
+                # When it arrived, to the microsecond (a benchmark times what reaches the chat).
+                "receivedAt": datetime.now(UTC).isoformat(),
             }
             self._messages.append(message)
         return _json(
@@ -118,9 +122,9 @@ class TelegramSimulator:
         if not isinstance(chat_id, int) or not isinstance(text, str) or self.webhook_url is None:
             return _json({"message": "chatId (a number) and text are needed, and a webhook"}, 400)
         update = {
-            "update_id": next(iter(self._ids)),
+            "update_id": next(self._ids),
             "message": {
-                "message_id": next(iter(self._ids)),
+                "message_id": next(self._ids),
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private"},
                 "from": {"id": chat_id, "is_bot": False, "first_name": "Trader"},

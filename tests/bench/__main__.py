@@ -26,6 +26,7 @@ from tests.bench.calls import (
 from tests.bench.cold_start import KINDS, first_request_seconds
 from tests.bench.cost import write_cost_model
 from tests.bench.latency import intake_latencies, order_latencies, parked_trade_sent_after_seconds
+from tests.bench.notify import notification_calls, trade_to_telegram_latencies
 from tests.bench.realtime import PUMP_SECONDS, event_to_frame_latencies, price_calls_per_minute
 from tests.bench.sync import fan_out_seconds, sync_figures
 
@@ -52,6 +53,9 @@ HOT_PATH = (
     "functions.realtime.handler",
     "functions.realtime_authorizer.handler",
     "functions.price_pump.handler",
+    "functions.telegram_notifier.handler",
+    "functions.email_notifier.handler",
+    "functions.telegram_bot.handler",
 )
 # The control plane's provisioning function: its init, and what its first message loads (the
 # worker and the MetaApi SDK).
@@ -139,6 +143,8 @@ def main() -> None:
     creation = account_creation_calls()
     pushed = event_to_frame_latencies(200)
     pumped = price_calls_per_minute()
+    notified = trade_to_telegram_latencies(100)
+    notification_aws = notification_calls()
     write_cost_model()
 
     rows = [("`import boto3`", f"{boto3_ms:.0f} ms", "1.00")]
@@ -215,6 +221,12 @@ def main() -> None:
     )
     creation_metaapi = ", ".join(f"`{name}` x {n}" for name, n in sorted(creation["metaapi"].items()))
     creation_aws = ", ".join(f"`{name}` x {n}" for name, n in sorted(creation["aws"].items()))
+    notification_rows = "\n".join(
+        f"- {label}: {sum(counts.values())} ("
+        + ", ".join(f"`{n}` x {c}" for n, c in sorted(counts.items()))
+        + ")"
+        for label, counts in notification_aws.items()
+    )
     call_rows = "\n".join(
         f"| {label} | {counts['metaapi']} | "
         + ", ".join(
@@ -331,6 +343,17 @@ simulator: **{pumped["price_calls"]:.0f}** `current-price` and **{pumped["positi
 {pumped["frames"]:.0f} `mt:price` frames a minute; after the last unsubscribe,
 {pumped["calls_after_stop"]:.0f} price calls.
 
+## Notifications
+
+Local stack, a linked chat in the Telegram simulator, one market order after another: from each
+trade's settlement (its `updatedAt`) to its "Bought …" message at the chat, through the stream,
+the bus, the Telegram notifier's queue and the Bot API: p50 **{notified["p50_ms"]:.0f} ms**, p99
+**{notified["p99_ms"]:.0f} ms** over {notified["count"]:.0f} trades.
+
+AWS calls of the Telegram notifier for one event, in-process (moto, the real handler):
+
+{notification_rows}
+
 ## How to read them
 
 - **Cold import.** Lambda imports the handler module once per container (the init phase). Each
@@ -409,6 +432,11 @@ simulator: **{pumped["price_calls"]:.0f}** `current-price` and **{pumped["positi
   the whole time something is watched (256 MB, in invocations of 50 s that hand on through its
   queue): about 15 GB-s a minute, some $0.0002 a minute on arm64, plus a DynamoDB write and a
   read a second, whatever the number of watchers.
+- **Notifications.** One event costs the notifier of each channel its preferences (`GetItem`), the
+  owner's chat (`GetItem`, Telegram only), the account's name (`GetItem`), the delivery's marker
+  claimed and then marked sent (`PutItem`, `UpdateItem`), and one Bot API call or one SES
+  `SendEmail`; a new container also reads the bot's token once (`GetSecretValue`, kept 5
+  minutes). An event nobody wants on a channel stops after the first `GetItem`.
 - **Local stack start.** `make run` after the first time: the template comes from the
   `cdk.out/local` cache (it is synthesized again only when `infra/` or `cdk.json` changes), moto
   starts in-process, and tables and secrets are created from the template.

@@ -23,11 +23,14 @@ SYNCED_ORDERS = 10
 PARKED_RETRY_AFTER_S = 20
 
 
-def _start_local_stack(websocket_port: int = 0) -> tuple[str, str, subprocess.Popen[bytes]]:
+def _start_local_stack(
+    websocket_port: int = 0, telegram_port: int = 0
+) -> tuple[str, str, subprocess.Popen[bytes]]:
     """The local stack in a process of its own: its API's and simulator's URLs, and the process.
-    Its WebSocket API listens on `websocket_port` (a free port unless given)."""
-    api_port, simulator_port, telegram_port = (free_port("127.0.0.1") for _ in range(3))
+    Its WebSocket API and Telegram simulator listen on the ports given (free ones otherwise)."""
+    api_port, simulator_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     websocket_port = websocket_port or free_port("127.0.0.1")
+    telegram_port = telegram_port or free_port("127.0.0.1")
     api, simulator = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{simulator_port}"
     process = subprocess.Popen(
         [
@@ -45,7 +48,7 @@ def _start_local_stack(websocket_port: int = 0) -> tuple[str, str, subprocess.Po
         ],
         cwd=ROOT,
         # The simulator, whatever MetaApi account a developer's .env names.
-        env={**os.environ, "METAAPI_TOKEN": "", "MT_ACCOUNT_ID": ""},
+        env={**os.environ, "METAAPI_TOKEN": "", "MT_ACCOUNT_ID": "", "TELEGRAM_BOT_TOKEN": ""},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -40,7 +40,7 @@ class NotificationSettings:
     mailer: Mailer | None
 
     def get(self, user_id: str) -> Preferences:
-        return self.notifications.preferences(user_id)
+        return self._shown(user_id, self.notifications.preferences(user_id))
 
     def change(self, user_id: str, change: PreferencesChange) -> Preferences:
         current = self.notifications.preferences(user_id)
@@ -51,7 +51,14 @@ class NotificationSettings:
             raise InvalidInput("body.email.address", "is needed to enable email")
         changed = Preferences(telegram=telegram, email=email, events=events)
         self.notifications.save(user_id, changed)
-        return changed
+        return self._shown(user_id, changed)
+
+    def _shown(self, user_id: str, preferences: Preferences) -> Preferences:
+        """As the user sees them: with whether a Telegram chat is linked."""
+        linked = self.recipients.chat_of(user_id) is not None
+        return preferences.model_copy(
+            update={"telegram": preferences.telegram.model_copy(update={"linked": linked})}
+        )
 
     def link_telegram(self, user_id: str) -> TelegramLink:
         if not self.bot_username:

@@ -40,14 +40,11 @@ class NotificationsRepository:
     # Preferences ------------------------------------------------------------------------------
 
     def preferences(self, user_id: str) -> Preferences:
-        """The user's preferences, the defaults where none were saved; `telegram.linked` as now."""
+        """The user's preferences, the defaults where none were saved (`telegram.linked` is the
+        chat's: see `chat_of`)."""
         answer = self._client.get_item(TableName=self._table_name, Key=_key(user_pk(user_id), _PREFS_SK))
         saved = from_item(answer["Item"]).get("preferences", {}) if "Item" in answer else {}
-        preferences = Preferences.model_validate(saved)
-        linked = self.chat_of(user_id) is not None
-        return preferences.model_copy(
-            update={"telegram": preferences.telegram.model_copy(update={"linked": linked})}
-        )
+        return Preferences.model_validate(saved)
 
     def save(self, user_id: str, preferences: Preferences) -> None:
         stored = plain(
