@@ -4,10 +4,12 @@ SDK's own account client, with the provisioning queue fed as Lambda feeds it."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -504,3 +506,175 @@ def test_a_bad_account_body_is_a_422_naming_the_field_and_never_echoes_the_passw
     assert answer.status == 422, answer.body
     assert field in [problem["field"] for problem in answer.body["details"]]
     assert PASSWORD not in json.dumps(answer.body)
+
+
+# The worker's steps at a later time: its clock moved on, MetaApi (the simulator) and AWS (moto) as
+# they are. Each look is one delivery of the account's message, as `run` gets it from the queue.
+
+
+def _worker(after: timedelta = timedelta(0), **changes: Any) -> Any:
+    from mtcore.provisioning.worker import get_provisioning_worker
+
+    return dataclasses.replace(get_provisioning_worker(), clock=lambda: datetime.now(UTC) + after, **changes)
+
+
+def _stored(account_id: str) -> Any:
+    from mtcore.accounts import get_accounts_repository
+
+    return get_accounts_repository().get("alice", account_id)
+
+
+def _look(worker: Any, account_id: str, *, looks: int = 1) -> None:
+    from mtcore.provisioning.models import ProvisioningMessage
+
+    job = _stored(account_id).provisioning
+    message = ProvisioningMessage(account_id=account_id, user_id="alice", operation_id=job.operation_id)
+    worker.run(message, receive_count=looks, sent_at=datetime.now(UTC))
+
+
+def test_a_creation_given_up_on_that_metaapi_finishes_later_is_removed_from_metaapi(
+    api: Api, simulator: Simulator
+) -> None:
+    from mtcore.redelivery import RetryLater
+
+    simulator.provisioning(creationSeconds=1.0, deploySeconds=0.3)
+    account_id = created(api)["id"]
+    with pytest.raises(RetryLater):
+        _look(_worker(), account_id)  # MetaApi took the creation: 202, come back later
+    late = _worker(after=timedelta(minutes=16))
+
+    # Out of time, but MetaApi may still finish it: asked once more, it is still creating.
+    with pytest.raises(RetryLater):
+        _look(late, account_id, looks=2)
+    failing = _stored(account_id)
+    assert failing.provisioning_status.value == "CREATING"
+    assert (failing.provisioning.code, failing.provisioning.steps[-1].step) == ("CREATE_TIMEOUT", "failing")
+    time.sleep(1.1)  # MetaApi finishes the account after all
+    _look(late, account_id, looks=3)
+    account = api.call("GET", f"{ACCOUNTS}/{account_id}", user="alice").body
+
+    assert account["provisioningStatus"] == "FAILED"
+    assert account["provisioning"]["code"] == "CREATE_TIMEOUT"
+    assert account["provisioning"]["reason"] == (
+        "MetaApi did not finish creating the account within 15 minutes; "
+        "the MetaApi account it had begun was removed"
+    )
+    assert simulator.provisioning()["accountsCreated"] == 1
+    assert simulator.all_accounts() == []
+    assert password_secrets() == []
+
+
+def test_a_removal_that_begins_while_a_creation_fails_is_carried_out_not_failed(
+    api: Api, simulator: Simulator, provisioning_poller: Any
+) -> None:
+    from mtcore.redelivery import RetryLater
+
+    simulator.provisioning(creationSeconds=0.3)
+    account_id = created(api, {**NEW_ACCOUNT, "password": "wrong"})["id"]
+    with pytest.raises(RetryLater):
+        _look(_worker(), account_id)
+    time.sleep(0.4)  # MetaApi has refused the login by now
+    worker = _worker()
+    provisioner_for = worker.provisioner_for
+
+    class RemovedMeanwhile:
+        """MetaApi's answer comes back just after the trader asked to remove the account."""
+
+        def __init__(self, account: Any) -> None:
+            self._real = provisioner_for(account)
+
+        def create(self, body: dict[str, Any], *, transaction_id: str) -> Any:
+            removing = api.call(
+                "DELETE", f"{ACCOUNTS}/{account_id}", user="alice", query={"fromMetaApi": "true"}
+            )
+            assert removing.status == 202, removing.body
+            return self._real.create(body, transaction_id=transaction_id)
+
+    _look(dataclasses.replace(worker, provisioner_for=RemovedMeanwhile), account_id, looks=2)
+    removing = _stored(account_id)
+
+    # The removal that replaced the creation stands, unfailed, and finishes.
+    assert removing.provisioning_status.value == "REMOVING"
+    assert removing.provisioning.operation.value == "remove"
+    assert removing.provisioning.reason is None
+    gone(api, provisioning_poller, account_id)
+    assert simulator.all_accounts() == []
+    assert password_secrets() == []
+
+
+def test_a_draft_waiting_for_its_credentials_outlives_a_metaapi_outage(
+    api: Api, fast: Simulator, provisioning_poller: Any
+) -> None:
+    from mtcore.redelivery import RetryLater
+
+    draft = created(api, {"draft": True, "name": "Draft", "platform": "mt4", "server": "SimBroker-Demo"})
+    account = follow(api, provisioning_poller, draft["id"])
+    assert account["provisioningStatus"] == "AWAITING_CREDENTIALS"
+    fast.fault(account["metaapiAccountId"], "provisioning", "http_500")
+
+    # 26 minutes on, still inside its 30-minute watch, MetaApi fails to answer.
+    with pytest.raises(RetryLater):
+        _look(_worker(after=timedelta(minutes=26)), draft["id"], looks=40)
+
+    assert _stored(draft["id"]).provisioning_status.value == "AWAITING_CREDENTIALS"
+    assert [remote["state"] for remote in fast.all_accounts()] == ["DRAFT"]
+    assert fast.provisioning()["accountsDeleted"] == 0
+
+
+def test_a_configuration_link_watches_a_draft_again_after_its_watch_ran_out(
+    api: Api, fast: Simulator, provisioning_poller: Any
+) -> None:
+    from mtcore.accounts import get_accounts_repository
+
+    draft = created(api, {"draft": True, "name": "Draft", "platform": "mt4", "server": "SimBroker-Demo"})
+    follow(api, provisioning_poller, draft["id"])
+    # The trader comes back after the watch ran out.
+    stored = _stored(draft["id"])
+    expired = stored.provisioning.model_copy(update={"watch_until": datetime.now(UTC) - timedelta(minutes=1)})
+    get_accounts_repository().update(stored, {"provisioning": expired}, guarded=True)
+    provisioning_poller.poll_once()  # the last look of the old watch: it has run out
+
+    link = api.call("GET", f"{ACCOUNTS}/{draft['id']}/configuration-link", user="alice").body
+    watch_until = datetime.fromisoformat(
+        api.call("GET", f"{ACCOUNTS}/{draft['id']}", user="alice").body["provisioning"]["watchUntil"]
+    )
+    assert watch_until > datetime.now(UTC) + timedelta(minutes=29)
+    configured = requests.post(
+        link["configurationLink"], data={"login": "40001", "password": "good"}, timeout=5
+    )
+    assert configured.status_code == 200
+    account = follow(api, provisioning_poller, draft["id"], until={"READY", "FAILED"})
+
+    assert account["provisioningStatus"] == "READY", account["provisioning"]
+
+
+def test_recording_a_created_account_that_dynamodb_throttles_is_tried_again_not_dropped(
+    api: Api, simulator: Simulator
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from mtcore.accounts import get_accounts_repository
+
+    accounts = get_accounts_repository()
+    client = accounts._client
+    account = _stored(created(api)["id"])
+    throttled = client.exceptions.TransactionCanceledException(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "ThrottlingError"}, {"Code": "None"}],
+        },
+        "TransactWriteItems",
+    )
+
+    def throttles(**_: Any) -> None:
+        raise throttled
+
+    client.transact_write_items = throttles
+    try:
+        with pytest.raises(ClientError) as raised:
+            accounts.attach(account, "metaapi-1", "london", account.provisioning)
+    finally:
+        del client.transact_write_items
+
+    assert raised.value is throttled  # not taken for another operation's having moved on
+    assert _stored(account.id).metaapi_account_id is None

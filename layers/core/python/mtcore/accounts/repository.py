@@ -102,13 +102,18 @@ class AccountsRepository:
                     self._put(self._meta_item(attached)),
                 ]
             )
-        except self._client.exceptions.TransactionCanceledException:
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if not any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                raise  # throttled or conflicting: the step is repeated
             current = self.find(account.user_id, account.id)
             if current is None:
                 raise NotFound(f"No account {account.id}") from None
-            if current.metaapi_account_id != metaapi_id:
+            if current.metaapi_account_id == metaapi_id:
+                return current  # a repeat
+            if current.provisioning is None or current.provisioning.operation_id != provisioning.operation_id:
                 raise OperationSuperseded(account.id) from None
-            return current
+            raise
         return attached
 
     def detach(self, account: Account) -> None:

@@ -46,6 +46,7 @@ from mtcore.provisioning.models import (
     Verdict,
 )
 from mtcore.provisioning.queue import ProvisioningQueue, get_provisioning_queue
+from mtcore.provisioning.steps import ProvisioningPolicy
 from mtcore.trading import IdempotencyKeys, get_idempotency_keys
 
 if TYPE_CHECKING:
@@ -196,6 +197,7 @@ def configuration_link(user_id: str, account_id: str, *, desk: ProvisioningDesk)
             update={
                 "operation_id": new_ulid(),
                 "steps": [*job.steps, ProvisioningStep(step="configuration link issued", at=now)],
+                "watch_until": now + ProvisioningPolicy().draft_watch,
             }
         )
         desk.queue.send(_message_of(account, watch))
@@ -295,12 +297,13 @@ def _begin(
 ) -> Account:
     now = datetime.now(UTC)
     previous = account.provisioning
-    # A removal finishes a creation under way first, so it asks with the creation's transaction.
-    creating = account.provisioning_status is ProvisioningStatus.CREATING and previous is not None
+    # A removal of an account MetaApi has given no id yet (being created, or a creation that
+    # failed) asks with the creation's transaction-id whether MetaApi made it after all.
+    uncreated = account.metaapi_account_id is None and previous is not None
     job = Provisioning(
         operation=operation,
         operation_id=new_ulid(),
-        transaction_id=previous.transaction_id if creating and previous is not None else None,
+        transaction_id=previous.transaction_id if uncreated and previous is not None else None,
         steps=[ProvisioningStep(step="accepted", at=now)],
     )
     desk.queue.send(_message_of(account, job))

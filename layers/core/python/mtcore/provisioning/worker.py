@@ -76,12 +76,14 @@ _REFUSALS = {
 
 
 class _Failed(Exception):
-    """The operation failed for a reason the trader can read."""
+    """The operation failed for a reason the trader can read. `settled`: MetaApi itself refused
+    the creation, so it made nothing that could need removing."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, *, settled: bool = False) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.settled = settled
 
 
 @dataclass
@@ -126,26 +128,33 @@ class ProvisioningWorker:
                 return
             self._step(account, job, now, looks=looks)
         except _Failed as failure:
-            self._conclude(account, failure, looks=looks)
+            self._conclude(account, job, failure, looks=looks)
         except MetaApiTokenRefused as refused:
             self._conclude(
                 account,
+                job,
                 _Failed("METAAPI_TOKEN_REFUSED", f"MetaApi refused the token: {refused.message}"),
                 looks=looks,
             )
         except MetaApiRateLimited as limited:
             raise RetryLater(limited.retry_after_seconds, "MetaApi's rate limit") from None
         except MetaApiError as error:
-            # MetaApi failed to answer: look again, unless the operation is out of time.
-            if now > job.started_at + self.policy.create_timeout + self.policy.connect_timeout:
+            logger.warning("a MetaApi call failed", extra={"accountId": account.id, "errorCode": error.code})
+            # A draft is never given up for an outage: its watch ends on its own, and the
+            # trader's configuration link may be in use right now.
+            waiting = account.provisioning_status is ProvisioningStatus.AWAITING_CREDENTIALS
+            # Anything else fails once MetaApi has not answered for as long as its longest phase.
+            last_progress = job.steps[-1].at if job.steps else job.started_at
+            if not waiting and now > last_progress + self.policy.create_timeout + self.policy.connect_timeout:
                 self._conclude(
                     account,
+                    job,
                     _Failed("METAAPI_UNREACHABLE", f"MetaApi could not be reached ({error.message})"),
                     looks=looks,
                 )
                 return
-            logger.warning("a MetaApi call failed", extra={"accountId": account.id, "errorCode": error.code})
-            raise RetryLater(self.policy.wait(looks), "MetaApi failed to answer") from None
+            longest = self.policy.max_draft_wait_s if waiting else None
+            raise RetryLater(self.policy.wait(looks, longest=longest), "MetaApi failed to answer") from None
 
     # Which step -------------------------------------------------------------------------------
 
@@ -206,7 +215,7 @@ class ProvisioningWorker:
         try:
             return self.provisioner_for(account).create(body, transaction_id=job.transaction_id)
         except MetaApiValidation as refused:
-            raise _refusal(refused) from None
+            raise _refusal(refused, settled=True) from None
 
     def _create_body(self, account: Account, job: Provisioning) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -225,6 +234,7 @@ class ProvisioningWorker:
                 raise _Failed(
                     "PASSWORD_GONE",
                     "the password was no longer there to give MetaApi: add the account again",
+                    settled=True,  # the creation cannot be asked about without it
                 )
             body |= {"login": account.login, "password": password}
         return {name: value for name, value in body.items() if value is not None}
@@ -347,42 +357,29 @@ class ProvisioningWorker:
 
     # Failing ------------------------------------------------------------------------------------
 
-    def _conclude(self, account: Account, failure: _Failed, *, looks: int) -> None:
-        """FAILED with its reason. A creation first removes the MetaApi account it had begun: the
-        reason is recorded before, so a redelivery finishes that clean-up if it fails now."""
+    def _conclude(self, account: Account, seen: Provisioning, failure: _Failed, *, looks: int) -> None:
+        """FAILED with its reason, if `seen` is still the account's operation. A creation first
+        removes what it made at MetaApi: the reason is recorded before, so a redelivery finishes
+        that clean-up if it fails now."""
         account = self._current(account)
         job = self._job(account)
+        if job.operation_id != seen.operation_id:
+            raise OperationSuperseded(account.id)  # the operation that replaced it carries on
         reason = failure.reason
-        if job.operation in _CREATIONS and account.metaapi_account_id is not None:
+        made_something = account.metaapi_account_id is not None or (
+            job.transaction_id is not None and not failure.settled
+        )
+        if job.operation in _CREATIONS and made_something:
             if job.reason is None:
-                job = self._job(
-                    self._record(
-                        account,
-                        job,
-                        "failing",
-                        detail=reason,
-                        job_changes={"code": failure.code, "reason": reason},
-                    )
+                account = self._record(
+                    account,
+                    job,
+                    "failing",
+                    detail=reason,
+                    job_changes={"code": failure.code, "reason": reason},
                 )
-            try:
-                self.provisioner_for(account).remove(account.metaapi_account_id)
-            except MetaApiError as error:
-                if looks < MAX_RECEIVES - 2:
-                    wait = (
-                        error.retry_after_seconds
-                        if isinstance(error, MetaApiRateLimited)
-                        else self.policy.wait(looks)
-                    )
-                    raise RetryLater(wait, "removing the half-made MetaApi account failed") from None
-                logger.error(
-                    "a half-made MetaApi account could not be removed", extra={"accountId": account.id}
-                )
-                metrics.add_metric(name="ProvisioningCleanupsFailed", unit=MetricUnit.Count, value=1)
-                reason = f"{reason}; removing the MetaApi account it had begun failed ({error.message})"
-            else:
-                self.accounts.detach(account)
-                account = self._current(account)
-                reason = f"{reason}; the MetaApi account it had begun was removed"
+            reason = f"{reason}; {self._clean_up(account, self._job(account), looks=looks)}"
+            account = self._current(account)
         self._forget_password(account, job)
         self._record(
             account,
@@ -394,6 +391,43 @@ class ProvisioningWorker:
         )
         metrics.add_metric(name="ProvisioningFailed", unit=MetricUnit.Count, value=1)
         logger.warning("provisioning failed", extra={"accountId": account.id, "code": failure.code})
+
+    def _clean_up(self, account: Account, job: Provisioning, *, looks: int) -> str:
+        """Removes what a failed creation made at MetaApi; answers what became of it. MetaApi may
+        still finish a creation that was given up on, so one without a MetaApi id yet is asked
+        about once more with its transaction-id (MetaApi answers the account it made, if any)."""
+        retries_left = looks < MAX_RECEIVES - 2
+        try:
+            metaapi_id = account.metaapi_account_id
+            if metaapi_id is None:
+                created = self._created(account, job)
+                if isinstance(created, Pending):
+                    if retries_left:
+                        wait = max(created.retry_after_s, self.policy.wait(looks))
+                        raise RetryLater(wait, "MetaApi is still creating what is to be removed")
+                    return self._not_cleaned_up(account, "MetaApi was still creating it")
+                metaapi_id = created.id
+            self.provisioner_for(account).remove(metaapi_id)
+        except _Failed:
+            return "MetaApi made no account of it"
+        except MetaApiError as error:
+            if retries_left and not isinstance(error, MetaApiTokenRefused):
+                wait = (
+                    error.retry_after_seconds
+                    if isinstance(error, MetaApiRateLimited)
+                    else self.policy.wait(looks)
+                )
+                raise RetryLater(wait, "removing the half-made MetaApi account failed") from None
+            return self._not_cleaned_up(account, error.message)
+        if account.metaapi_account_id is not None:
+            self.accounts.detach(account)
+        return "the MetaApi account it had begun was removed"
+
+    @staticmethod
+    def _not_cleaned_up(account: Account, why: str) -> str:
+        logger.error("a half-made MetaApi account could not be removed", extra={"accountId": account.id})
+        metrics.add_metric(name="ProvisioningCleanupsFailed", unit=MetricUnit.Count, value=1)
+        return f"removing the MetaApi account it had begun failed ({why})"
 
     # Reading and recording ----------------------------------------------------------------------
 
@@ -455,17 +489,19 @@ def _at(job: Provisioning, step: str) -> datetime:
     return next(done.at for done in job.steps if done.step == step)
 
 
-def _refusal(refused: MetaApiValidation) -> _Failed:
+def _refusal(refused: MetaApiValidation, *, settled: bool = False) -> _Failed:
     """A creation or deployment MetaApi refused, in words a trader can act on."""
     details = refused.upstream_details
     code = details.get("code") if isinstance(details, dict) else details
     if isinstance(code, str) and code in _REFUSALS:
-        return _Failed(*_REFUSALS[code])
+        return _Failed(*_REFUSALS[code], settled=settled)
     if refused.error_name == "QuotaExceededError":
         return _Failed(
-            "REGION_QUOTA_REACHED", f"MetaApi has no room for another account there: {refused.message}"
+            "REGION_QUOTA_REACHED",
+            f"MetaApi has no room for another account there: {refused.message}",
+            settled=settled,
         )
-    return _Failed("METAAPI_REFUSED", f"MetaApi refused the account: {refused.message}")
+    return _Failed("METAAPI_REFUSED", f"MetaApi refused the account: {refused.message}", settled=settled)
 
 
 def _never_connected(remote: RemoteAccount, waited: timedelta) -> _Failed:
