@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
@@ -13,19 +15,28 @@ SWEEP_INDEX = "sweep"
 SYNC_DUE_INDEX = "syncDue"
 
 
+def table(scope: Construct, construct_id: str, **props: Any) -> dynamodb.TableV2:
+    """A table as every table here is: on demand, encrypted, recoverable to a point in time."""
+    return dynamodb.TableV2(
+        scope,
+        construct_id,
+        billing=dynamodb.Billing.on_demand(),
+        encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        **props,
+    )
+
+
 class DataStore(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.TableV2(
+        self.table = table(
             self,
             "Table",
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
             time_to_live_attribute=TTL_ATTRIBUTE,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
@@ -49,15 +60,10 @@ class DataStore(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         # Idempotency keys of API calls (Powertools idempotency), kept 24 hours.
-        self.idempotency = dynamodb.TableV2(
+        self.idempotency = table(
             self,
             "Idempotency",
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
             time_to_live_attribute="expiration",
             removal_policy=RemovalPolicy.DESTROY,
         )

@@ -20,6 +20,7 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constructs import data
 from infra.constructs.queues import queue_with_dead_letters
 from infra.nag import accept
 from mtcore.realtime.connections import BY_USER_INDEX, WATCHING_INDEX
@@ -71,16 +72,11 @@ class Realtime(Construct):
         web_client: cognito.UserPoolClient,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.connections = dynamodb.TableV2(
+        self.connections = data.table(
             self,
             "Connections",
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
             time_to_live_attribute="ttl",
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
@@ -117,6 +113,7 @@ class Realtime(Construct):
             timeout=Duration.seconds(10),
             memory_size=256,
             environment={
+                Env.TABLE_NAME: table.table_name,
                 Env.JWT_ISSUER: issuer,
                 Env.JWKS_URL: f"{issuer}/.well-known/jwks.json",
                 Env.JWT_AUDIENCE: web_client.user_pool_client_id,

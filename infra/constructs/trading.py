@@ -121,7 +121,7 @@ class TradePipeline(Construct):
             description="Hands parked trades back to the order queue when they are due",
             timeout=TIMER_TIMEOUT,
             memory_size=256,
-            environment=queues,
+            environment={Env.TABLE_NAME: environment[Env.TABLE_NAME], **queues},
         )
         self.timer.add_event_source(
             event_sources.SqsEventSource(self.trade_timer, batch_size=10, report_batch_item_failures=True)

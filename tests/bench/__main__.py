@@ -428,7 +428,8 @@ AWS calls of the Telegram notifier for one event, in-process (moto, the real han
   owner (side by side) and one `PutItem` (the 24-hour event log). The price pump ticks once a
   second while anyone watches: one `current-price` call per watched symbol and one `positions`
   call per watched account, however many connections watch them, one lease renewal and one query
-  of the watching connections; it stops at the first tick with nobody watching. Its Lambda runs
+  of the watching connections; it stops at the first tick with nobody watching (10 s later when
+  a subscription has just asked for it, while the index it reads catches up). Its Lambda runs
   the whole time something is watched (256 MB, in invocations of 50 s that hand on through its
   queue): about 15 GB-s a minute, some $0.0002 a minute on arm64, plus a DynamoDB write and a
   read a second, whatever the number of watchers.

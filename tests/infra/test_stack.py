@@ -11,7 +11,9 @@ from aws_cdk.assertions import Match, Template
 
 from infra.api_contract import GATEWAY_ERRORS
 from infra.app import build_app
+from mtcore.notifications.repository import DELIVERY_STUCK
 from mtcore.provisioning.queue import MAX_RECEIVES
+from mtcore.settings import Settings
 from mtcore.trading.executor import ExecutorPolicy
 from tests.infra.conftest import NO_BUNDLING, synthesize
 
@@ -57,6 +59,23 @@ def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(
         assert function["TracingConfig"] == {"Mode": "Active"}, name
         assert function["LoggingConfig"]["LogFormat"] == "JSON", name
         assert "LogGroup" in function["LoggingConfig"], name
+
+
+def test_every_function_of_ours_is_given_every_setting_that_has_no_default(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # The local stack runs every function in one process with one merged environment, so a
+    # function missing a required setting fails only once deployed: this is where it is caught.
+    required = {name.upper() for name, field in Settings.model_fields.items() if field.is_required()}
+    assert required
+    ours = {
+        name: function
+        for name, function in _of_type(resources, "AWS::Lambda::Function").items()
+        if function.get("Handler", "").startswith("functions.")
+    }
+    assert len(ours) >= 15
+    for name, function in ours.items():
+        assert required <= set(function["Environment"]["Variables"]), name
 
 
 def test_only_the_provisioning_function_carries_the_metaapi_sdk(resources: dict[str, dict[str, Any]]) -> None:
@@ -787,6 +806,10 @@ def test_each_notification_channel_has_its_queue_dead_letters_and_notifier(
         queue = queues[mapping["EventSourceArn"]["Fn::GetAtt"][0]]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert "deadLetterTargetArn" in queue["RedrivePolicy"]
+        # A delivery still marked "sending" is dead once older than the notifier may run, and a
+        # redelivery (after the queue's visibility timeout) finds it so.
+        stuck = DELIVERY_STUCK.total_seconds()
+        assert functions[name]["Timeout"] < stuck < queue["VisibilityTimeout"]
 
 
 def test_the_bot_token_has_no_value_in_the_template_and_the_webhook_secret_is_generated(

@@ -3,6 +3,7 @@ Telegram simulator, with trades and their events as the stack makes them."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -31,6 +32,7 @@ from tests.integration.conftest import Api, Simulator
 BOT_TOKEN = "424242:token-under-test"
 CHAT = 987654321
 OTHER_CHAT = 123123123
+GROUP_CHAT = -1001234567890
 ORDER = {"symbol": "BTCUSD", "actionType": "ORDER_TYPE_BUY", "volume": 0.01}
 SETTINGS = "/api/metatrader/settings/notifications"
 ACCOUNTS = "/api/metatrader/accounts"
@@ -48,13 +50,15 @@ class Notify:
     stream: Any
     executor: Any
 
-    def say(self, chat_id: int, text: str, *, secret: str = LOCAL_SECRET_VALUE) -> int:
+    def say(
+        self, chat_id: int, text: str, *, secret: str = LOCAL_SECRET_VALUE, chat_type: str = "private"
+    ) -> int:
         """A message typed in a chat, as Telegram hands it to the bot's webhook."""
         from functions.telegram_bot.handler import lambda_handler
 
         update = {
             "update_id": 1,
-            "message": {"message_id": 1, "date": 0, "chat": {"id": chat_id}, "text": text},
+            "message": {"message_id": 1, "date": 0, "chat": {"id": chat_id, "type": chat_type}, "text": text},
         }
         event = {
             "resource": "/api/telegram/webhook",
@@ -278,7 +282,7 @@ def test_telegrams_429_is_waited_out_and_the_message_sent_once(
     assert time.monotonic() - started >= 1
 
 
-def test_an_email_failure_does_not_stop_telegram(
+def test_an_email_ses_refuses_does_not_stop_telegram_and_is_not_tried_again(
     api: Api, notify: Notify, linked: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, account_id = linked
@@ -300,11 +304,24 @@ def test_an_email_failure_does_not_stop_telegram(
 
     assert len([text for text in notify.messages(CHAT) if text.startswith("Bought")]) == 1
     assert sent_mail("alice@example.com") == []
+    # Trying again cannot make SES take it: the delivery ends, nothing waits or goes to dead letters.
     email_queue = notify.subscriptions[EMAIL_NOTIFIER].queue_url
-    waiting = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=email_queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
-    assert int(waiting) >= 1  # kept for another try, then dead letters
+    counts = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=email_queue,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert counts == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+    # And the test message says why, in SES's words.
+    [email] = [
+        r
+        for r in api.call("POST", f"{SETTINGS}/test", user="alice").body["results"]
+        if r["channel"] == "email"
+    ]
+    assert email["sent"] is False
+    assert (
+        email["detail"]
+        == "Email: SES rejected the message: Email address not verified not-verified@example.com"
+    )
 
 
 def test_halt_works_from_a_linked_chat_and_nothing_works_from_another(
@@ -387,3 +404,131 @@ def test_the_bot_token_and_chat_ids_never_reach_a_log_or_an_answer(
     }.items():
         assert BOT_TOKEN not in text, where
         assert str(CHAT) not in text, where
+
+
+def test_commands_and_links_from_a_group_chat_are_refused(
+    api: Api, notify: Notify, linked: tuple[str, str]
+) -> None:
+    code = api.call("POST", f"{SETTINGS}/telegram/link", user="alice").body["code"]
+
+    # In a group, every member could halt or resume the accounts of whoever linked it.
+    notify.say(GROUP_CHAT, f"/start {code}", chat_type="supergroup")
+    notify.say(GROUP_CHAT, "/halt", chat_type="group")
+
+    assert api.call("GET", SETTINGS, user="alice").body["telegram"]["linked"] is False
+    assert api.call("GET", f"{ACCOUNTS}/{linked[1]}", user="alice").body["tradingHalted"] is False
+    assert all("private chat" in text for text in notify.messages(GROUP_CHAT))
+    assert len(notify.messages(GROUP_CHAT)) == 2
+    notify.say(CHAT, f"/start {code}")  # the code still works where it should
+    assert "This chat is linked" in notify.messages(CHAT)[-1]
+
+
+def test_a_chat_linked_by_another_user_leaves_the_first_and_an_old_unlink_touches_nothing(
+    api: Api, notify: Notify
+) -> None:
+    link(api, notify, "alice")
+    link(api, notify, "bob")  # the same chat, now bob's
+
+    assert api.call("GET", SETTINGS, user="alice").body["telegram"]["linked"] is False
+    assert api.call("GET", SETTINGS, user="bob").body["telegram"]["linked"] is True
+    assert api.call("DELETE", f"{SETTINGS}/telegram", user="alice").status == 204
+    assert api.call("GET", SETTINGS, user="bob").body["telegram"]["linked"] is True
+    notify.say(CHAT, "/status")
+    assert "not linked" not in notify.messages(CHAT)[-1]
+
+
+def test_a_delivery_under_way_elsewhere_is_waited_for_then_taken_over_once_it_died(
+    api: Api, notify: Notify, linked: tuple[str, str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mtcore.accounts import get_accounts_repository
+    from mtcore.notifications.delivery import Notifier, get_recipients
+    from mtcore.notifications.models import Channel
+    from mtcore.notifications.telegram import get_telegram_bot
+    from mtcore.redelivery import RetryLater
+
+    link(api, notify)
+    event_id = str(uuid.uuid4())
+    event = {
+        "id": event_id,
+        "detail-type": "RiskLimitBreached",
+        "source": "mt-backend.accounts",
+        "detail": {
+            "userId": "alice",
+            "accountId": linked[1],
+            "code": "DAILY_LOSS",
+            "message": "daily loss reached",
+        },
+    }
+    now = datetime.now(UTC)
+    notifier = Notifier(
+        channel=Channel.TELEGRAM,
+        recipients=get_recipients(),
+        accounts=get_accounts_repository(),
+        bot=get_telegram_bot(),
+        mailer=None,
+        clock=lambda: now,
+    )
+    # Another invocation claimed it and is sending it (or died while sending it).
+    assert notifier.recipients.notifications.claim_delivery(event_id, Channel.TELEGRAM, now).taken
+
+    with pytest.raises(RetryLater) as waiting:
+        notifier.deliver(event)
+    assert 30 <= waiting.value.seconds <= 45
+    assert [text for text in notify.messages(CHAT) if "daily loss" in text] == []
+    later = dataclasses.replace(notifier, clock=lambda: now + timedelta(seconds=46))
+
+    assert later.deliver(event) == "sent"
+    assert later.deliver(event) == "already sent"
+    assert len([text for text in notify.messages(CHAT) if "daily loss" in text]) == 1
+
+
+def test_a_daily_summary_reaches_its_owner_once_after_the_brokers_day_ends(
+    api: Api,
+    notify: Notify,
+    linked: tuple[str, str],
+    simulator: Simulator,
+    aws: LocalResources,
+    template: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import UTC, datetime
+
+    from botocore.exceptions import ClientError
+
+    from infra.local.metaapi_sim.wire import BROKER_UTC_OFFSET, broker_day_end
+    from mtcore.accounts import get_sync_schedule_repository
+    from mtcore.notifications.repository import get_notifications_repository
+    from mtcore.notifications.summary import DailySummaries
+    from mtcore.trading import get_keyless_desk
+
+    api.call("PUT", SETTINGS, user="alice", body={"email": {"enabled": True, "address": "alice@example.com"}})
+    # Ten minutes into the broker's next day.
+    day_ends = broker_day_end(simulator.sim._clock())
+    monkeypatch.setattr(simulator.sim, "_clock", lambda: day_ends + 600)
+    now = datetime.fromtimestamp(day_ends + 600, UTC)
+    bus = function_environment(template, "functions.daily_summary.handler.lambda_handler", aws)[
+        "EVENT_BUS_NAME"
+    ]
+
+    def summaries(bus_name: str) -> DailySummaries:
+        return DailySummaries(
+            schedule=get_sync_schedule_repository(),
+            notifications=get_notifications_repository(),
+            desk=get_keyless_desk(),
+            events=boto3.client("events"),
+            bus_name=bus_name,
+        )
+
+    # EventBridge refuses the first: the claim is given back, so the retry publishes it.
+    with pytest.raises(ClientError, match="no-such-bus does not exist"):
+        summaries("no-such-bus").run(now)
+    assert summaries(bus).run(now) == 1
+    assert summaries(bus).run(now) == 0  # a second tick in the same hour
+    notify.deliver()
+
+    [mail] = [m for m in sent_mail("alice@example.com") if ": day of " in m["subject"]]
+    yesterday = datetime.fromtimestamp(day_ends - 600, UTC) + BROKER_UTC_OFFSET
+    assert mail["subject"].endswith(f"day of {yesterday.date().isoformat()}")
+    assert "0 trades closed" in mail["body"]

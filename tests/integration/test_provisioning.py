@@ -649,7 +649,7 @@ def test_a_configuration_link_watches_a_draft_again_after_its_watch_ran_out(
 
 
 def test_recording_a_created_account_that_dynamodb_throttles_is_tried_again_not_dropped(
-    api: Api, simulator: Simulator
+    api: Api, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from botocore.exceptions import ClientError
 
@@ -669,12 +669,10 @@ def test_recording_a_created_account_that_dynamodb_throttles_is_tried_again_not_
     def throttles(**_: Any) -> None:
         raise throttled
 
-    client.transact_write_items = throttles
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(client, "transact_write_items", throttles)
         with pytest.raises(ClientError) as raised:
             accounts.attach(account, "metaapi-1", "london", account.provisioning)
-    finally:
-        del client.transact_write_items
 
     assert raised.value is throttled  # not taken for another operation's having moved on
     assert _stored(account.id).metaapi_account_id is None

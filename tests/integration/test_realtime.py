@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from infra.local.gateway import LambdaContext
 from infra.local.resources import (
     LocalResources,
     function_environment,
@@ -251,3 +253,61 @@ def test_a_client_that_reconnects_gets_what_it_missed(live: Live, api: Api, link
     assert [frame["eventId"] for frame in missed] == sorted(frame["eventId"] for frame in missed)
     assert all(frame["eventId"] > last_seen for frame in missed)
     assert api.call("GET", "/api/metatrader/events", user="bob").body["items"] == []
+
+
+def test_a_pump_message_delivered_twice_runs_one_pump(
+    live: Live, linked: tuple[str, str], simulator: Simulator
+) -> None:
+    from functions.price_pump.handler import lambda_handler
+
+    _, account_id = linked
+    sqs = boto3.client("sqs")
+    with live.connect("alice") as alice:
+        answer_to(alice, {"action": "subscribe", "accountId": account_id, "symbols": ["BTCUSD"]})
+        [start] = sqs.receive_message(QueueUrl=live.pump_queue_url, VisibilityTimeout=60)["Messages"]
+
+        def pump_run(message: Any) -> None:
+            record = {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:pump",
+                "awsRegion": "us-east-1",
+            }
+            context: Any = LambdaContext("pump", time.monotonic() + 65, str(uuid.uuid4()))
+            assert lambda_handler({"Records": [record]}, context) == {"batchItemFailures": []}
+
+        pump_run(start)  # pumps, then hands on under a new owner
+        calls = simulator.calls().get("current-price", 0)
+        started = time.monotonic()
+        pump_run(start)  # SQS delivers the same message again (at least once)
+
+        assert time.monotonic() - started < 1
+        assert simulator.calls().get("current-price", 0) == calls
+
+
+def test_a_pump_a_subscription_just_asked_for_keeps_its_lease_while_the_index_catches_up(live: Live) -> None:
+    from datetime import timedelta
+
+    from mtcore.realtime.connections import get_connections_repository
+
+    connections = get_connections_repository()
+    now = datetime.now(UTC)
+    lease = now + timedelta(seconds=15)
+    assert connections.claim_pump("pump-a", now, lease)
+    assert not connections.claim_pump("pump-b", now, lease)  # a subscription finds it running
+    assert connections.want_pump(now)
+
+    # The running pump's index shows nobody yet: the lease is kept, not released.
+    assert connections.release_pump("pump-a", now - timedelta(seconds=10)) is False
+    assert not connections.claim_pump("pump-b", now, lease)
+    # Once the subscription is older than the index's lag, nobody watching means stop.
+    assert connections.release_pump("pump-a", now + timedelta(seconds=1)) is True
+    assert connections.claim_pump("pump-b", now, lease)
+    # A pump whose lease another took over stops: it has nothing to keep.
+    assert connections.release_pump("pump-a", now - timedelta(seconds=10)) is True
+    assert not connections.claim_pump("pump-a", now, lease)

@@ -1,7 +1,11 @@
 """The Telegram bot's commands. A chat is linked to its user by `/start <code>` (the code the
 dashboard got); a linked chat may ask `/status`, `/positions`, `/halt [account]`,
 `/resume [account]` and `/help`. Nothing else can trade from Telegram, and a chat that is not
-linked gets a polite refusal and nothing else."""
+linked gets a polite refusal and nothing else.
+
+Commands are taken in private chats only: in a group, every member could halt or resume the
+accounts of whoever linked it. The operator's chat of a single-operator deployment speaks for
+that operator, when the deployment has exactly one."""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ HELP = (
     "/resume [account]: take new positions again\n"
     "/help: this list"
 )
+GROUPS_REFUSED = "Commands work in a private chat with this bot only: open it and send /help there."
 REFUSAL = (
     "This chat is not linked to a MetaTrader backend account. Link it from the dashboard's "
     "notification settings (Telegram, then Link), and open the link it gives you."
@@ -43,8 +48,12 @@ class Bot:
 
     def handle(self, update: dict[str, Any]) -> None:
         message = update.get("message") or update.get("edited_message") or {}
-        chat_id, text = (message.get("chat") or {}).get("id"), message.get("text")
+        chat = message.get("chat") or {}
+        chat_id, text = chat.get("id"), message.get("text")
         if not isinstance(chat_id, int) or not isinstance(text, str) or not text.startswith("/"):
+            return
+        if chat.get("type") != "private":
+            self.bot.send(chat_id, GROUPS_REFUSED)
             return
         command, _, argument = text.strip().partition(" ")
         command = command.split("@", 1)[0].lower()  # "/status@SomeBot" in groups
@@ -74,8 +83,10 @@ class Bot:
 
     def _user_of(self, chat_id: int) -> str | None:
         user_id = self.recipients.notifications.user_of(chat_id)
-        if user_id is None and chat_id == self.recipients.operator_chat and self.recipients.operators:
-            return min(self.recipients.operators)
+        operators = self.recipients.operators
+        if user_id is None and chat_id == self.recipients.operator_chat and len(operators) == 1:
+            [operator] = operators
+            return operator
         return user_id
 
     def _accounts(self, user_id: str) -> list[Account]:

@@ -1,7 +1,8 @@
 """One event to one channel of its owner: Telegram or email, as the owner's preferences say.
 
 Each event reaches each channel once: the delivery is claimed before it is sent (a redelivered
-batch finds it sent), released when the send failed so a redelivery tries again. Telegram's 429
+batch finds it sent, or waits while another delivery sends it), released when the send failed so
+a redelivery tries again; a channel's permanent refusal ends it. Telegram's 429
 hands the message back for its `retry_after`; a channel that keeps failing ends in its queue's
 dead letters, never holding up the other channel, which has a queue of its own."""
 
@@ -17,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from mtcore.accounts import get_accounts_repository
 from mtcore.aws import sqs_client
 from mtcore.notifications.email import get_mailer
+from mtcore.notifications.errors import NotSent
 from mtcore.notifications.messages import Message, kind_of, message_of
 from mtcore.notifications.models import Channel, Preferences
 from mtcore.notifications.repository import get_notifications_repository
@@ -65,7 +67,7 @@ def send(
         bot.send(int(target), message.text)
         return "sent to the linked Telegram chat"
     if mailer is None:
-        raise RuntimeError("no email sender is configured")
+        raise NotSent("no email sender is configured", permanent=True)
     message_id = mailer.send(str(target), message)
     return f"sent by email (message {message_id})"
 
@@ -100,24 +102,30 @@ class Notifier:
             account=account.name if account else "your account",
             currency=account.currency if account else detail.get("currency"),
         )
-        event_id = str(event["id"])
-        if not notifications.claim_delivery(event_id, self.channel, self.clock()):
+        event_id, now = str(event["id"]), self.clock()
+        claim = notifications.claim_delivery(event_id, self.channel, now)
+        if claim.stuck_at is not None:
+            # Being sent by another delivery: look again once it has ended, or died.
+            wait = max(1.0, (claim.stuck_at - now).total_seconds())
+            raise RetryLater(wait, "another delivery is sending it")
+        if not claim.taken:
             return "already sent"
         try:
             send(self.channel, target, message, bot=self.bot, mailer=self.mailer)
         except TelegramRateLimited as limited:
             notifications.release(event_id, self.channel)
             raise RetryLater(limited.retry_after_seconds, "Telegram's rate limit") from None
-        except TelegramError as refused:
+        except NotSent as refused:
             if not refused.permanent:
                 notifications.release(event_id, self.channel)
                 raise
-            # A chat that blocked the bot, say: trying again cannot help.
+            # A chat that blocked the bot, an address SES refuses: trying again cannot help.
             notifications.delivered(event_id, self.channel)
             logger.warning(
-                "telegram refused a message", extra={"kind": kind.value, "why": refused.description}
+                "a channel refused a message",
+                extra={"kind": kind.value, "channel": self.channel.value, "why": refused.description},
             )
-            return "refused by Telegram"
+            return f"refused on {self.channel.value}"
         except Exception:
             notifications.release(event_id, self.channel)
             raise

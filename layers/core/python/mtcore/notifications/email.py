@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mtcore.aws import ses_client
+from mtcore.notifications.errors import NotSent
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_ses import SESClient
 
     from mtcore.notifications.messages import Message
@@ -19,19 +21,30 @@ class Mailer:
         self._sender = sender
 
     def send(self, address: str, message: Message) -> str:
-        """Answers SES's message id."""
-        answer = self._client.send_email(
-            Source=self._sender,
-            Destination={"ToAddresses": [address]},
-            Message={
-                "Subject": {"Data": message.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Text": {"Data": message.text, "Charset": "UTF-8"},
-                    "Html": {"Data": message.html, "Charset": "UTF-8"},
+        """Answers SES's message id; NotSent when SES does not take it."""
+        try:
+            answer = self._client.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": [address]},
+                Message={
+                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": message.text, "Charset": "UTF-8"},
+                        "Html": {"Data": message.html, "Charset": "UTF-8"},
+                    },
                 },
-            },
-        )
+            )
+        except self._client.exceptions.MessageRejected as rejected:
+            raise NotSent(f"SES rejected the message: {_said(rejected)}", permanent=True) from None
+        except self._client.exceptions.MailFromDomainNotVerifiedException:
+            raise NotSent("the sender's domain is not verified with SES", permanent=True) from None
+        except self._client.exceptions.AccountSendingPausedException:
+            raise NotSent("sending is paused for this AWS account", permanent=True) from None
         return answer["MessageId"]
+
+
+def _said(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message") or "no reason given")
 
 
 def get_mailer() -> Mailer | None:

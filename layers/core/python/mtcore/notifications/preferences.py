@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from mtcore.errors import Conflict, InvalidInput
 from mtcore.notifications.delivery import Recipients, send
+from mtcore.notifications.errors import NotSent
 from mtcore.notifications.messages import TEST_MESSAGE
 from mtcore.notifications.models import (
     Channel,
@@ -19,7 +20,7 @@ from mtcore.notifications.models import (
     TelegramLink,
     TestResult,
 )
-from mtcore.notifications.telegram import TelegramError
+from mtcore.observability import logger
 
 if TYPE_CHECKING:
     from mtcore.notifications.email import Mailer
@@ -90,14 +91,13 @@ class NotificationSettings:
                 continue
             try:
                 said = send(channel, target, TEST_MESSAGE, bot=self.bot, mailer=self.mailer)
-            except TelegramError as refused:
-                results.append(
-                    ChannelResult(channel=channel, sent=False, detail=f"Telegram: {refused.description}")
-                )
-            except Exception as failed:  # what SES or the network said, for the person testing
-                results.append(
-                    ChannelResult(channel=channel, sent=False, detail=f"{type(failed).__name__}: {failed}")
-                )
+            except NotSent as refused:
+                detail = f"{channel.value.title()}: {refused.description}"
+                results.append(ChannelResult(channel=channel, sent=False, detail=detail))
+            except Exception:
+                logger.exception("a test notification failed", extra={"channel": channel.value})
+                detail = f"{channel.value.title()} could not be reached: try again in a minute"
+                results.append(ChannelResult(channel=channel, sent=False, detail=detail))
             else:
                 results.append(ChannelResult(channel=channel, sent=True, detail=said))
         return TestResult(results=results)

@@ -5,8 +5,9 @@ event and channel so that each event reaches each channel once."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mtcore.aws import dynamodb_client
 from mtcore.notifications.models import Channel, Preferences
@@ -18,10 +19,18 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CODE_LIFETIME = timedelta(minutes=15)
-# A delivery begun this long ago without its end recorded died with its function: sent again.
-DELIVERY_STUCK = timedelta(minutes=2)
+# A delivery begun this long ago without its end recorded died with its function (longer than a
+# notifier may run, shorter than its queue hides a message): a redelivery sends it again.
+DELIVERY_STUCK = timedelta(seconds=45)
 DELIVERIES_KEPT = timedelta(days=7)
 _PREFS_SK, _TELEGRAM_SK = "NOTIFY#PREFS", "NOTIFY#TELEGRAM"
+
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    taken: bool
+    # Another delivery is sending it now: when that delivery counts as dead, if it never ends.
+    stuck_at: datetime | None = None
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -98,10 +107,14 @@ class NotificationsRepository:
         return user_id
 
     def bind(self, user_id: str, chat_id: int) -> None:
-        """The user's chat from now on (one per user; a chat belongs to one user)."""
+        """The user's chat from now on (one per user; a chat belongs to one user: whoever had it
+        linked before loses it)."""
         previous = self.chat_of(user_id)
         if previous is not None and previous != chat_id:
-            self._client.delete_item(TableName=self._table_name, Key=_chat_key(previous))
+            self._forget_chat(previous, user_id)
+        owner = self.user_of(chat_id)
+        if owner is not None and owner != user_id:
+            self._forget_user_chat(owner, chat_id)
         self._client.transact_write_items(
             TransactItems=[
                 {
@@ -122,8 +135,28 @@ class NotificationsRepository:
     def unbind(self, user_id: str) -> None:
         chat_id = self.chat_of(user_id)
         if chat_id is not None:
-            self._client.delete_item(TableName=self._table_name, Key=_chat_key(chat_id))
+            self._forget_chat(chat_id, user_id)
         self._client.delete_item(TableName=self._table_name, Key=_key(user_pk(user_id), _TELEGRAM_SK))
+
+    def _forget_chat(self, chat_id: int, user_id: str) -> None:
+        """The chat's way back to `user_id`, unless the chat belongs to someone else by now."""
+        self._delete_if(_chat_key(chat_id), "userId", user_id)
+
+    def _forget_user_chat(self, user_id: str, chat_id: int) -> None:
+        """The user's link to `chat_id`, unless the user linked another chat by now."""
+        self._delete_if(_key(user_pk(user_id), _TELEGRAM_SK), "chatId", chat_id)
+
+    def _delete_if(self, key: dict[str, Any], attribute: str, value: str | int) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table_name,
+                Key=key,
+                ConditionExpression="#a = :v",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues=to_item({":v": value}),
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return
 
     def chat_of(self, user_id: str) -> int | None:
         answer = self._client.get_item(
@@ -152,11 +185,16 @@ class NotificationsRepository:
             return False
         return True
 
+    def release_summary(self, account_id: str, date: str) -> None:
+        self._client.delete_item(
+            TableName=self._table_name, Key=_key(account_pk(account_id), f"SUMMARY#{date}")
+        )
+
     # Deliveries -------------------------------------------------------------------------------
 
-    def claim_delivery(self, event_id: str, channel: Channel, now: datetime) -> bool:
-        """Take the event's delivery on this channel: False when it was sent, or is being sent
-        now (a delivery begun long ago that never ended counts as not sent)."""
+    def claim_delivery(self, event_id: str, channel: Channel, now: datetime) -> DeliveryClaim:
+        """Take the event's delivery on this channel, unless it was sent or is being sent now (a
+        delivery begun long ago that never ended counts as not sent)."""
         try:
             self._client.put_item(
                 TableName=self._table_name,
@@ -175,10 +213,16 @@ class NotificationsRepository:
                 ExpressionAttributeValues=to_item(
                     {":sending": "sending", ":stuck": (now - DELIVERY_STUCK).isoformat()}
                 ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            held = from_item(cast("dict[str, Any]", error.response.get("Item", {})))
+            if held.get("status") == "sending":
+                return DeliveryClaim(
+                    taken=False, stuck_at=datetime.fromisoformat(held["at"]) + DELIVERY_STUCK
+                )
+            return DeliveryClaim(taken=False)
+        return DeliveryClaim(taken=True)
 
     def delivered(self, event_id: str, channel: Channel) -> None:
         self._client.update_item(

@@ -96,14 +96,21 @@ class DailySummaries:
             return False  # a tick before this one (or a duplicate) published it
         booked = realized_since(self.desk.history, account.id, today.start - timedelta(days=1), today.start)
         summary = summed_up(booked, yesterday)
-        self.events.put_events(
-            Entries=[
-                {
-                    "Source": SOURCE,
-                    "DetailType": "DailySummary",
-                    "Detail": json.dumps(summary.detail(account.user_id, account.id, account.currency)),
-                    "EventBusName": self.bus_name,
-                }
-            ]
-        )
+        try:
+            answer = self.events.put_events(
+                Entries=[
+                    {
+                        "Source": SOURCE,
+                        "DetailType": "DailySummary",
+                        "Detail": json.dumps(summary.detail(account.user_id, account.id, account.currency)),
+                        "EventBusName": self.bus_name,
+                    }
+                ]
+            )
+            if answer.get("FailedEntryCount", 0):
+                raise RuntimeError(f"EventBridge refused the summary: {answer['Entries']}")
+        except Exception:
+            # Not published: the function's retry (or the next tick in the window) publishes it.
+            self.notifications.release_summary(account.id, yesterday)
+            raise
         return True

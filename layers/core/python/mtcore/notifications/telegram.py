@@ -12,6 +12,7 @@ import urllib3
 
 from mtcore.aws import secretsmanager_client
 from mtcore.metaapi.http import decode_json, encode_json, http_pool
+from mtcore.notifications.errors import NotSent
 from mtcore.observability import record_call
 from mtcore.settings import get_settings
 
@@ -26,14 +27,8 @@ SECRETS_KEPT_S = 300.0
 MAX_TEXT = 4096
 
 
-class TelegramError(Exception):
-    """Telegram did not take the message; `permanent` when trying again cannot help (a chat that
-    blocked the bot, a malformed request)."""
-
-    def __init__(self, description: str, *, permanent: bool) -> None:
-        super().__init__(description)
-        self.description = description
-        self.permanent = permanent
+class TelegramError(NotSent):
+    """Telegram did not take the message."""
 
 
 class TelegramRateLimited(TelegramError):

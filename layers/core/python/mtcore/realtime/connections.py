@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mtcore.aws import dynamodb_client
 from mtcore.settings import get_settings
@@ -105,31 +105,61 @@ class ConnectionsRepository:
     def watching(self) -> list[Connection]:
         return self._query(WATCHING_INDEX, "watchShard", _WATCHING)
 
-    def claim_pump(self, owner: str, now: datetime, until: datetime) -> bool:
-        """The price pump's lease for `owner`, if no other pump holds one now (or `owner` does)."""
+    def claim_pump(self, owner: str, now: datetime, until: datetime, *, previous: str | None = None) -> bool:
+        """The price pump's lease for `owner` until `until`, if no pump holds it now, or
+        `previous` (by default `owner` itself) does."""
         try:
-            self._client.put_item(
+            self._client.update_item(
                 TableName=self._table_name,
-                Item={**_PUMP_KEY, **to_item({"owner": owner, "until": until.isoformat()})},
-                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :owner",
+                Key=_PUMP_KEY,
+                UpdateExpression="SET #owner = :owner, #until = :until",
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :previous",
                 ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
-                ExpressionAttributeValues=to_item({":now": now.isoformat(), ":owner": owner}),
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":owner": owner,
+                        ":until": until.isoformat(),
+                        ":now": now.isoformat(),
+                        ":previous": previous or owner,
+                    }
+                ),
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
-    def release_pump(self, owner: str) -> None:
+    def want_pump(self, now: datetime) -> bool:
+        """Tell the pump holding the lease that a subscription wants it, so it does not stop
+        before the new subscription shows in its index; False when no pump holds it."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key=_PUMP_KEY,
+                UpdateExpression="SET #wanted = :now",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#wanted": "wantedAt"},
+                ExpressionAttributeValues=to_item({":now": now.isoformat()}),
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_pump(self, owner: str, wanted_since: datetime) -> bool:
+        """Give the lease up, unless a subscription wanted the pump since `wanted_since`; False
+        while one did (the lease is kept)."""
         try:
             self._client.delete_item(
                 TableName=self._table_name,
                 Key=_PUMP_KEY,
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues=to_item({":owner": owner}),
+                ConditionExpression="#owner = :owner AND (attribute_not_exists(#wanted) OR #wanted < :since)",
+                ExpressionAttributeNames={"#owner": "owner", "#wanted": "wantedAt"},
+                ExpressionAttributeValues=to_item({":owner": owner, ":since": wanted_since.isoformat()}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            held = from_item(cast("dict[str, Any]", error.response.get("Item", {})))
+            return held.get("owner") != owner  # another pump's lease is not this one's to keep
+        return True
 
     def _query(self, index: str, attribute: str, value: str) -> list[Connection]:
         paginator = self._client.get_paginator("query")

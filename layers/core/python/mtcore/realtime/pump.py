@@ -1,12 +1,16 @@
 """Live prices for the dashboards: a pump that runs only while some connection watches a symbol.
 
-A subscription with symbols starts it (one pump at a time: a lease in the connections table);
+A subscription with symbols starts it (one pump at a time: a lease in the connections table;
+each run takes the lease over under a new owner, so a duplicated message runs no second pump);
 each second it reads who watches what, asks MetaApi once per watched symbol of each account and
 once for the account's positions (however many connections watch them), and pushes `mt:price`
 frames to the watchers of each price that moved, with the floating profit of the account's
-positions on that symbol when it changed. With nobody watching it stops at once and releases
-the lease. It runs about a minute per invocation and hands itself on through its queue, so no
-invocation outlives its timeout; one that dies is delivered again when its message shows."""
+positions on that symbol when it changed. With nobody watching it stops and releases the lease,
+unless a subscription asked for it in the last seconds (the index it reads catches up a moment
+later). An account it cannot read, or a push that fails, costs that tick only. It runs about a
+minute per invocation and hands itself on through its queue, so no invocation outlives its
+timeout; one that dies is delivered again when its message shows, and takes the lease over once
+it has run out."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mtcore.errors import DomainError
 from mtcore.ids import new_ulid
+from mtcore.metaapi.errors import MetaApiRateLimited
 from mtcore.models import CamelModel
 from mtcore.observability import logger
 from mtcore.realtime.models import Frame, FrameType
@@ -36,6 +41,8 @@ if TYPE_CHECKING:
 TICK_S = 1.0
 # A lease outlives a tick that is slow; a pump that died leaves it to the next subscription.
 LEASE = timedelta(seconds=15)
+# A subscription that wanted the pump this recently keeps it running though its index shows nobody.
+WANTED = timedelta(seconds=10)
 ACCOUNTS_AT_ONCE = 8
 
 
@@ -53,9 +60,13 @@ class PumpControl:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ensure_running(self) -> None:
-        owner, now = new_ulid(), self.clock()
-        if self.connections.claim_pump(owner, now, now + LEASE):
-            self.hand_on(owner)
+        for _ in range(3):  # the lease may be given up between the two calls
+            owner, now = new_ulid(), self.clock()
+            if self.connections.claim_pump(owner, now, now + LEASE):
+                self.hand_on(owner)
+                return
+            if self.connections.want_pump(now):
+                return
 
     def hand_on(self, owner: str) -> None:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=PumpMessage(owner=owner).model_dump_json())
@@ -81,21 +92,30 @@ class PricePump:
     sleep: Callable[[float], None] = time.sleep
     _sent: dict[tuple[str, str], _Quote] = field(default_factory=dict)
     _accounts: dict[str, Account] = field(default_factory=dict)
+    # Accounts MetaApi rate-limited, left alone until then (monotonic time): the pump must not
+    # spend the budget trades on the same account need.
+    _resting: dict[str, float] = field(default_factory=dict)
 
-    def run(self, owner: str) -> int:
-        """Pump until nobody watches (or another pump holds the lease), handing on after
-        `run_s`; answers how many ticks it ran."""
+    def run(self, handed: str) -> int:
+        """Take the lease over from the run that handed it on (`handed`) and pump until nobody
+        watches (or another pump holds the lease), handing on after `run_s`; answers how many
+        ticks it ran."""
         started, ticks = time.monotonic(), 0
+        owner, previous = new_ulid(), handed
         while True:
             began, now = time.monotonic(), self.clock()
-            if not self.connections.claim_pump(owner, now, now + LEASE):
+            if not self.connections.claim_pump(owner, now, now + LEASE, previous=previous):
                 return ticks
+            previous = owner
             watchers = self.connections.watching()
-            if not watchers:
-                self.connections.release_pump(owner)
+            if not watchers and self.connections.release_pump(owner, now - WANTED):
                 logger.info("price pump stopped: nobody watches", extra={"ticks": ticks})
                 return ticks
-            self._tick(watchers)
+            try:
+                self._tick(watchers)
+            except Exception:
+                # A throttled or failed push: the next tick tries again.
+                logger.exception("a price pump tick failed")
             ticks += 1
             if time.monotonic() - started >= self.run_s:
                 self.control.hand_on(owner)
@@ -118,14 +138,23 @@ class PricePump:
 
     def _read(self, user_id: str, account_id: str, symbols: set[str]) -> dict[str, Frame]:
         """The frames of this account's watched prices that moved (none when it cannot be read)."""
+        if time.monotonic() < self._resting.get(account_id, 0.0):
+            return {}
         try:
             account = self._account(user_id, account_id)
             client = self.access.for_account(account)
             remote = account.remote
             prices = [client.current_price(remote, symbol) for symbol in sorted(symbols)]
             positions = client.positions(remote)
+        except MetaApiRateLimited as limited:
+            self._resting[account_id] = time.monotonic() + limited.retry_after_seconds
+            logger.warning("prices not read: rate-limited", extra={"accountId": account_id})
+            return {}
         except DomainError as error:
             logger.warning("prices not read", extra={"accountId": account_id, "errorCode": error.code})
+            return {}
+        except Exception:
+            logger.exception("prices not read", extra={"accountId": account_id})
             return {}
         now = self.clock()
         frames = {}
