@@ -71,3 +71,27 @@ def test_an_account_created_with_its_credentials_reaches_ready_and_trades(local_
         time.sleep(0.5)
     remaining = requests.get(f"{local_stack.simulator_url}/_sim/accounts", timeout=10).json()
     assert account["metaapiAccountId"] not in {remote["id"] for remote in remaining}
+
+
+def test_a_draft_is_answered_with_its_link_configured_there_and_readied(local_stack: RunningStack) -> None:
+    dave = local_stack.as_user("dave")
+
+    added = dave.post(
+        f"{local_stack.url}{ACCOUNTS}",
+        json={"draft": True, "name": "Dave MT4", "platform": "mt4", "server": "SimBroker-Demo"},
+        timeout=20,
+    )
+    assert added.status_code == 202, added.text
+    draft = added.json()
+    assert draft["provisioningStatus"] == "AWAITING_CREDENTIALS", draft["provisioning"]
+    # The trader opens the link and types the login and password on MetaApi's page.
+    form = requests.get(draft["configurationLink"], timeout=10)
+    assert 'name="password"' in form.text
+    typed = requests.post(
+        draft["configurationLink"], data={"login": "50001", "password": "dave-pass"}, timeout=10
+    )
+    assert typed.status_code == 200
+    account = _follow(dave, f"{local_stack.url}{added.headers['Location']}", {"READY", "FAILED"})
+
+    assert account["provisioningStatus"] == "READY", account["provisioning"]
+    assert account["login"] == "50001"

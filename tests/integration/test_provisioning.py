@@ -71,7 +71,11 @@ def gone(api: Api, poller: Any, account_id: str, *, timeout: float = 20) -> None
 
 
 def created(api: Api, body: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
-    answer = api.call("POST", ACCOUNTS, user="alice", body=body or NEW_ACCOUNT, headers=headers or None)
+    # A draft's call would wait for the worker (run here by the tests) to have MetaApi make it.
+    query = {"wait": "0"} if body and body.get("draft") else None
+    answer = api.call(
+        "POST", ACCOUNTS, user="alice", body=body or NEW_ACCOUNT, headers=headers or None, query=query
+    )
     assert answer.status == 202, answer.body
     assert answer.headers["Location"] == [f"{ACCOUNTS}/{answer.body['id']}"]
     account: dict[str, Any] = answer.body
@@ -333,6 +337,53 @@ def test_an_idempotency_key_answers_the_first_account_and_refuses_another_body(
     assert other.body["details"][0]["field"] == "header.Idempotency-Key"
     follow(api, provisioning_poller, first["id"])
     assert fast.provisioning()["accountsCreated"] == 1
+
+
+def test_a_draft_is_answered_with_its_configuration_link_once_metaapi_has_made_it(
+    api: Api, fast: Simulator, provisioning_poller: Any
+) -> None:
+    import threading
+
+    stop = threading.Event()
+
+    def worker_runs() -> None:  # the provisioning function, as Lambda runs it meanwhile
+        while not stop.is_set():
+            provisioning_poller.poll_once()
+            time.sleep(0.05)
+
+    running = threading.Thread(target=worker_runs)
+    running.start()
+    try:
+        answer = api.call(
+            "POST", ACCOUNTS, user="alice", body={"draft": True, "name": "Draft", "platform": "mt5"}
+        )
+    finally:
+        stop.set()
+        running.join()
+
+    assert answer.status == 202, answer.body
+    assert answer.body["provisioningStatus"] == "AWAITING_CREDENTIALS"
+    assert answer.body["configurationLink"].startswith(fast.url)
+    assert datetime.fromisoformat(answer.body["configurationLinkExpiresAt"]) > datetime.now(UTC) + timedelta(
+        days=6
+    )
+    page = requests.get(answer.body["configurationLink"], timeout=5)
+    assert 'name="password"' in page.text
+    # Without waiting, the draft is answered as accepted; its link comes from GET …/configuration-link.
+    quick = api.call(
+        "POST",
+        ACCOUNTS,
+        user="alice",
+        body={"draft": True, "name": "Another", "platform": "mt4"},
+        query={"wait": "0"},
+    )
+    assert (quick.status, quick.body["provisioningStatus"]) == (202, "CREATING")
+    assert quick.body["configurationLink"] is None
+    linked = api.call(
+        "POST", ACCOUNTS, user="alice", body={"metaapiAccountId": fast.account(metadata={"userId": "alice"})}
+    )
+    assert linked.status == 201
+    assert "configurationLink" not in linked.body
 
 
 def test_a_draft_is_configured_on_metaapis_page_then_deployed(

@@ -24,7 +24,7 @@ from mtcore.accounts.repository import AccountsRepository, get_accounts_reposito
 from mtcore.accounts.schedule import SyncScheduleRepository, get_sync_schedule_repository
 from mtcore.provisioning import lifecycle
 from mtcore.provisioning.lifecycle import get_provisioning_desk
-from mtcore.provisioning.models import AccountKind, AddAccount
+from mtcore.provisioning.models import AccountKind, AddAccount, AddedAccount
 
 router = APIGatewayRouter()
 
@@ -74,15 +74,20 @@ def list_accounts(
         '"password", …}` has the platform create the account at MetaApi, deploy it and connect it '
         '(the password goes to MetaApi and is never stored); `{"draft": true, "name", '
         '"platform", "server"?}` creates it without credentials, which the trader types on '
-        "MetaApi's page (GET …/configuration-link). Both answer 202 at once with the account in "
-        "`provisioningStatus` CREATING: follow `Location` until READY (or FAILED, with the reason). "
+        "MetaApi's page: the answer carries its `configurationLink` once MetaApi has made the draft "
+        "(the call waits for that up to `wait` seconds; later, GET …/configuration-link). Both answer "
+        "202 with the account in `provisioningStatus` CREATING (a draft made in time: "
+        "AWAITING_CREDENTIALS): follow `Location` until READY (or FAILED, with the reason). "
         "An Idempotency-Key makes a repeat answer the account the first call added."
     ),
     tags=["accounts"],
     security=SIGNED_IN,
     responses={
         **answers("Linked", LINK_ERRORS, status=201),
-        202: {"description": "Being created at MetaApi: follow Location"},
+        202: {
+            "description": "Being created at MetaApi: follow Location",
+            "content": {"application/json": {"model": AddedAccount}},
+        },
     },
 )
 def add_account(
@@ -92,14 +97,24 @@ def add_account(
     access: Access,
     schedule: Schedule,
     key: IdempotencyKey = None,
-) -> Response[Account]:
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=lifecycle.MAX_DRAFT_WAIT_S,
+            description="A draft: seconds to wait for MetaApi to make it, to answer its configuration link",
+        ),
+    ] = lifecycle.MAX_DRAFT_WAIT_S,
+) -> Response[AddedAccount | Account]:
     if request.kind is AccountKind.LINK:
         account = logic.link_account(
             user_id, request.as_link(), repository=repository, access=access, schedule=schedule
         )
         status = 201
     else:
-        account = lifecycle.add_account(user_id, request, idempotency_key=key, desk=get_provisioning_desk())
+        account = lifecycle.add_account(
+            user_id, request, idempotency_key=key, desk=get_provisioning_desk(), wait_seconds=wait
+        )
         status = 202
     return Response(
         status_code=status,

@@ -40,6 +40,7 @@ from mtcore.provisioning.credentials import PendingPasswords, get_pending_passwo
 from mtcore.provisioning.models import (
     AccountKind,
     AddAccount,
+    AddedAccount,
     ConfigurationLink,
     ConnectionTest,
     ProvisioningMessage,
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
 
 ADD_ROUTE = "POST /accounts"
 LINK_DAYS = 7
+# How long `POST /accounts` of a draft may wait for MetaApi to make it, to answer its link.
+MAX_DRAFT_WAIT_S = 10.0
+_DRAFT_POLL_S = 0.25
 # The status each operation starts.
 _STARTS = {
     Operation.DEPLOY: ProvisioningStatus.DEPLOYING,
@@ -90,11 +94,24 @@ def get_provisioning_desk() -> ProvisioningDesk:
 
 
 def add_account(
-    user_id: str, request: AddAccount, *, idempotency_key: str | None, desk: ProvisioningDesk
-) -> Account:
+    user_id: str,
+    request: AddAccount,
+    *,
+    idempotency_key: str | None,
+    desk: ProvisioningDesk,
+    wait_seconds: float = 0.0,
+) -> AddedAccount:
     """An account the platform creates at MetaApi for the caller, as CREATING. With an
     Idempotency-Key, a repeat answers the account the first call added (and queues its
-    operation again, harmlessly), whatever became of that call."""
+    operation again, harmlessly), whatever became of that call. A draft waits up to
+    `wait_seconds` (at most 10) for MetaApi to make it, to answer its configuration link."""
+    account = _add(user_id, request, idempotency_key=idempotency_key, desk=desk)
+    return _answered(account, desk=desk, wait_seconds=wait_seconds)
+
+
+def _add(
+    user_id: str, request: AddAccount, *, idempotency_key: str | None, desk: ProvisioningDesk
+) -> Account:
     now = datetime.now(UTC)
     account_id = new_ulid()
     if idempotency_key is not None:
@@ -146,6 +163,31 @@ def add_account(
     return account
 
 
+def _answered(account: Account, *, desk: ProvisioningDesk, wait_seconds: float) -> AddedAccount:
+    """The account as `POST /accounts` answers it: a draft waits for the provisioning worker to
+    have MetaApi make it, then carries a configuration link."""
+    deadline = time.monotonic() + min(wait_seconds, MAX_DRAFT_WAIT_S)
+    job = account.provisioning
+    is_draft = job is not None and job.operation is Operation.DRAFT
+    while (
+        is_draft
+        and account.provisioning_status is ProvisioningStatus.CREATING
+        and time.monotonic() + _DRAFT_POLL_S < deadline
+    ):
+        time.sleep(_DRAFT_POLL_S)
+        account = desk.accounts.get(account.user_id, account.id)
+    answer = AddedAccount.model_validate(dict(account))
+    if not is_draft or account.provisioning_status is not ProvisioningStatus.AWAITING_CREDENTIALS:
+        return answer
+    link = _link_of(account, desk)
+    return answer.model_copy(
+        update={
+            "configuration_link": link.configuration_link,
+            "configuration_link_expires_at": link.expires_at,
+        }
+    )
+
+
 def start(user_id: str, account_id: str, operation: Operation, *, desk: ProvisioningDesk) -> Account:
     """Deploy, undeploy or redeploy the caller's account; an operation under way is replaced
     (its messages are dropped), but never a creation or a removal."""
@@ -187,8 +229,7 @@ def configuration_link(user_id: str, account_id: str, *, desk: ProvisioningDesk)
     account = desk.accounts.get(user_id, account_id)
     if not account.created_by_platform:
         raise NotCreatedHere("Configuration links are for accounts the platform created; this one was linked")
-    metaapi_id, _ = account.remote
-    link = desk.access.for_account(account).configuration_link(metaapi_id, ttl_days=LINK_DAYS)
+    link = _link_of(account, desk)
     now = datetime.now(UTC)
     job = account.provisioning
     if account.provisioning_status is ProvisioningStatus.AWAITING_CREDENTIALS and job is not None:
@@ -202,7 +243,15 @@ def configuration_link(user_id: str, account_id: str, *, desk: ProvisioningDesk)
         )
         desk.queue.send(_message_of(account, watch))
         desk.accounts.update(account, {"provisioning": watch, "updated_at": now}, guarded=True)
-    return ConfigurationLink(configuration_link=link, expires_at=now + timedelta(days=LINK_DAYS))
+    return link
+
+
+def _link_of(account: Account, desk: ProvisioningDesk) -> ConfigurationLink:
+    metaapi_id, _ = account.remote
+    link = desk.access.for_account(account).configuration_link(metaapi_id, ttl_days=LINK_DAYS)
+    return ConfigurationLink(
+        configuration_link=link, expires_at=datetime.now(UTC) + timedelta(days=LINK_DAYS)
+    )
 
 
 def test_connection(

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
-from mtcore.accounts import METAAPI_ID, LinkRequest, Platform
+from mtcore.accounts import METAAPI_ID, Account, LinkRequest, Platform
 from mtcore.models import CamelModel, JsonDecimal
 
 # Fields that describe an account MetaApi is to create; a link names an existing one instead.
@@ -166,6 +166,17 @@ class ConfigurationLink(CamelModel):
         description="MetaApi's page where the trader types the account's login and password"
     )
     expires_at: datetime
+
+
+class AddedAccount(Account):
+    """An account as `POST /accounts` answers it. A draft that MetaApi made within the call's wait
+    (AWAITING_CREDENTIALS) carries its configuration link; otherwise `GET …/configuration-link`
+    gives one once MetaApi has made it."""
+
+    configuration_link: str | None = Field(
+        default=None, description="A draft's page at MetaApi where the trader types login and password"
+    )
+    configuration_link_expires_at: datetime | None = None
 
 
 def milliseconds(seconds: float) -> Decimal:
