@@ -141,6 +141,23 @@ def link(api: Api, notify: Notify, user: str = "alice", chat: int = CHAT) -> Non
     assert notify.say(chat, f"/start {answer.body['code']}") == 200
 
 
+def risk_breached(account_id: str) -> dict[str, Any]:
+    """alice's account reached its daily loss limit, as the bus hands it to a notifier."""
+    return {
+        "id": str(uuid.uuid4()),
+        "detail-type": "RiskLimitBreached",
+        "source": "mt-backend.accounts",
+        "detail": {
+            "userId": "alice",
+            "accountId": account_id,
+            "code": "DAILY_LOSS",
+            "message": "daily loss reached",
+            "limit": "100",
+            "value": "120",
+        },
+    }
+
+
 def test_defaults_then_changes_are_kept_and_email_needs_an_address(api: Api, notify: Notify) -> None:
     defaults = api.call("GET", SETTINGS, user="alice").body
     refused = api.call("PUT", SETTINGS, user="alice", body={"email": {"enabled": True}})
@@ -223,19 +240,7 @@ def test_a_redelivered_batch_sends_nothing_twice(api: Api, notify: Notify, linke
     from functions.telegram_notifier.handler import lambda_handler
 
     link(api, notify)
-    event = {
-        "id": str(uuid.uuid4()),
-        "detail-type": "RiskLimitBreached",
-        "source": "mt-backend.accounts",
-        "detail": {
-            "userId": "alice",
-            "accountId": linked[1],
-            "code": "DAILY_LOSS",
-            "message": "daily loss reached",
-            "limit": "100",
-            "value": "120",
-        },
-    }
+    event = risk_breached(linked[1])
     queue_arn = notify.subscriptions[TELEGRAM_NOTIFIER].queue_arn
     record = {
         "messageId": "m1",
@@ -449,18 +454,8 @@ def test_a_delivery_under_way_elsewhere_is_waited_for_then_taken_over_once_it_di
     from mtcore.redelivery import RetryLater
 
     link(api, notify)
-    event_id = str(uuid.uuid4())
-    event = {
-        "id": event_id,
-        "detail-type": "RiskLimitBreached",
-        "source": "mt-backend.accounts",
-        "detail": {
-            "userId": "alice",
-            "accountId": linked[1],
-            "code": "DAILY_LOSS",
-            "message": "daily loss reached",
-        },
-    }
+    event = risk_breached(linked[1])
+    event_id = str(event["id"])
     now = datetime.now(UTC)
     notifier = Notifier(
         channel=Channel.TELEGRAM,
