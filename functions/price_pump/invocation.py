@@ -9,10 +9,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from mtcore.accounts import get_accounts_repository, get_metaapi_access
-from mtcore.aws import sqs_client
 from mtcore.observability import metrics
 from mtcore.realtime.connections import get_connections_repository
-from mtcore.realtime.pump import PricePump, PumpControl, PumpMessage
+from mtcore.realtime.pump import PricePump, PumpMessage, get_pump_control
 from mtcore.realtime.push import get_push
 from mtcore.settings import get_settings
 
@@ -25,17 +24,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    settings = get_settings()
-    if not settings.price_pump_queue_url:
-        raise RuntimeError("PRICE_PUMP_QUEUE_URL is not configured")
     connections = get_connections_repository()
     pump = PricePump(
         connections=connections,
         accounts=get_accounts_repository(),
         access=get_metaapi_access(),
         push=get_push(),
-        control=PumpControl(connections, sqs_client(), settings.price_pump_queue_url),
-        run_s=settings.price_pump_seconds,
+        control=get_pump_control(connections),
+        run_s=get_settings().price_pump_seconds,
     )
     ticks = pump.run(PumpMessage.model_validate_json(record.body).owner)
     metrics.add_metric(name="PricePumpTicks", unit=MetricUnit.Count, value=ticks)

@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mtcore.accounts import get_accounts_repository
-from mtcore.aws import sqs_client
 from mtcore.observability import logger, metrics
 from mtcore.realtime.connections import get_connections_repository
-from mtcore.realtime.pump import PumpControl
+from mtcore.realtime.pump import get_pump_control
 from mtcore.realtime.push import get_push
 from mtcore.realtime.sessions import Sessions
-from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,14 +23,11 @@ _OK = {"statusCode": 200}
 
 def _sessions() -> Sessions:
     connections = get_connections_repository()
-    queue_url = get_settings().price_pump_queue_url
-    if not queue_url:
-        raise RuntimeError("PRICE_PUMP_QUEUE_URL is not configured")
     return Sessions(
         connections=connections,
         accounts=get_accounts_repository(),
         push=get_push(),
-        pump=PumpControl(connections, sqs_client(), queue_url),
+        pump=get_pump_control(connections),
     )
 
 

@@ -137,7 +137,7 @@ class Realtime(Construct):
             api_name=f"mt-backend-{config.stage}-live",
             description="Live pushes to the dashboard",
             connect_route_options=apigwv2.WebSocketRouteOptions(
-                integration=integrations.WebSocketLambdaIntegration("Connect", self.routes),
+                integration=routes,
                 authorizer=authorizers.WebSocketLambdaAuthorizer(
                     "TokenAuthorizer", self.authorizer, identity_source=["route.request.querystring.token"]
                 ),

@@ -24,7 +24,6 @@ _ENVELOPE = ("userId", "accountId")
 
 @dataclass(frozen=True)
 class Broadcast:
-    frame: Frame
     sent: int
     gone: int
 
@@ -64,4 +63,4 @@ def broadcast(
         "event pushed",
         extra={"detailType": frame.detail_type, "eventId": frame.event_id, "sent": len(targets) - len(gone)},
     )
-    return Broadcast(frame, sent=len(targets) - len(gone), gone=len(gone))
+    return Broadcast(sent=len(targets) - len(gone), gone=len(gone))

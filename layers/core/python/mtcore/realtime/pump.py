@@ -7,10 +7,10 @@ once for the account's positions (however many connections watch them), and push
 frames to the watchers of each price that moved, with the floating profit of the account's
 positions on that symbol when it changed. With nobody watching it stops and releases the lease,
 unless a subscription asked for it in the last seconds (the index it reads catches up a moment
-later). An account it cannot read, or a push that fails, costs that tick only. It runs about a
-minute per invocation and hands itself on through its queue, so no invocation outlives its
-timeout; one that dies is delivered again when its message shows, and takes the lease over once
-it has run out."""
+later). An account it cannot read, or a frame the management API will not take, costs that tick
+only. It runs about a minute per invocation and hands itself on through its queue, so no
+invocation outlives its timeout; one that dies is delivered again when its message shows, and
+takes the lease over once it has run out."""
 
 from __future__ import annotations
 
@@ -21,14 +21,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from mtcore.aws import sqs_client
 from mtcore.errors import DomainError
 from mtcore.ids import new_ulid
 from mtcore.metaapi.errors import MetaApiRateLimited
+from mtcore.metaapi.together import together
 from mtcore.models import CamelModel
 from mtcore.observability import logger
 from mtcore.realtime.models import Frame, FrameType
+from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -44,6 +48,8 @@ LEASE = timedelta(seconds=15)
 # A subscription that wanted the pump this recently keeps it running though its index shows nobody.
 WANTED = timedelta(seconds=10)
 ACCOUNTS_AT_ONCE = 8
+# What one account's reads of a tick may take, retries included.
+READ_BUDGET_S = 3.0
 
 
 class PumpMessage(CamelModel):
@@ -72,6 +78,13 @@ class PumpControl:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=PumpMessage(owner=owner).model_dump_json())
 
 
+def get_pump_control(connections: ConnectionsRepository) -> PumpControl:
+    queue_url = get_settings().price_pump_queue_url
+    if not queue_url:
+        raise RuntimeError("PRICE_PUMP_QUEUE_URL is not configured")
+    return PumpControl(connections, sqs_client(), queue_url)
+
+
 @dataclass
 class _Quote:
     bid: Decimal | None
@@ -86,7 +99,7 @@ class PricePump:
     access: MetaApiAccess
     push: Push
     control: PumpControl
-    run_s: float = 50.0
+    run_s: float
     tick_s: float = TICK_S
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
@@ -111,11 +124,7 @@ class PricePump:
             if not watchers and self.connections.release_pump(owner, now - WANTED):
                 logger.info("price pump stopped: nobody watches", extra={"ticks": ticks})
                 return ticks
-            try:
-                self._tick(watchers)
-            except Exception:
-                # A throttled or failed push: the next tick tries again.
-                logger.exception("a price pump tick failed")
+            self._tick(watchers)
             ticks += 1
             if time.monotonic() - started >= self.run_s:
                 self.control.hand_on(owner)
@@ -142,10 +151,13 @@ class PricePump:
             return {}
         try:
             account = self._account(user_id, account_id)
-            client = self.access.for_account(account)
+            # Side by side, within a budget of their own: a slow account delays a tick, never stalls it.
+            client = self.access.for_account(account).with_budget(READ_BUDGET_S)
             remote = account.remote
-            prices = [client.current_price(remote, symbol) for symbol in sorted(symbols)]
-            positions = client.positions(remote)
+            reads: list[Callable[[], Any]] = [
+                partial(client.current_price, remote, symbol) for symbol in sorted(symbols)
+            ]
+            *prices, positions = together([*reads, partial(client.positions, remote)])
         except MetaApiRateLimited as limited:
             self._resting[account_id] = time.monotonic() + limited.retry_after_seconds
             logger.warning("prices not read: rate-limited", extra={"accountId": account_id})

@@ -42,9 +42,6 @@ class Sessions:
 
     def act(self, connection_id: str, body: str | None) -> None:
         """One message from the client: a subscription change or a ping, answered with a frame."""
-        connection = self.connections.get(connection_id)
-        if connection is None:
-            return  # closed meanwhile
         try:
             action = _ACTION.validate_json(body or "")
         except ValidationError as error:
@@ -64,6 +61,9 @@ class Sessions:
         if isinstance(action, Ping):
             self._answer(connection_id, FrameType.PONG, {})
             return
+        connection = self.connections.get(connection_id)
+        if connection is None:
+            return  # closed meanwhile
         subscriptions = dict(connection.subscriptions)
         if isinstance(action, Unsubscribe):
             if action.account_id is None:
