@@ -727,3 +727,17 @@ def test_recording_a_created_account_that_dynamodb_throttles_is_tried_again_not_
 
     assert raised.value is throttled  # not taken for another operation's having moved on
     assert _stored(account.id).metaapi_account_id is None
+
+
+def test_a_created_account_is_recorded_when_neither_metaapi_nor_the_request_names_its_region(
+    api: Api, simulator: Simulator
+) -> None:
+    from mtcore.accounts import get_accounts_repository
+
+    account = _stored(created(api)["id"])
+    assert account.region is None
+
+    attached = get_accounts_repository().attach(account, "metaapi-1", None, account.provisioning)
+
+    assert (attached.metaapi_account_id, attached.region) == ("metaapi-1", None)
+    assert _stored(account.id).metaapi_account_id == "metaapi-1"

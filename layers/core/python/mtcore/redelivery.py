@@ -5,6 +5,7 @@ reports the record failed, so the batch keeps it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -38,16 +39,12 @@ def delivered(receipt_handle: str, queue: HandsBack, work: Callable[[], ResultT]
 
 
 class QueueHandBack:
-    """`HandsBack` for a queue of its own: the message shows again after the wait."""
+    """`HandsBack` for a queue of its own: the message shows again after the wait. The trade,
+    sync and provisioning queues are ones."""
 
     def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
-
-    @classmethod
-    def of_arn(cls, client: SQSClient, queue_arn: str) -> QueueHandBack:
-        """The queue a record came from (its `eventSourceARN`), wherever its URL is."""
-        return cls(client, _queue_url(client, queue_arn))
 
     def retry_in(self, receipt_handle: str, seconds: float) -> None:
         self._client.change_message_visibility(
@@ -57,11 +54,21 @@ class QueueHandBack:
         )
 
 
+@dataclass(frozen=True)
+class HandBackByArn:
+    """`HandsBack` for the queue a record came from (its `eventSourceARN`): its URL is asked only
+    when a message is handed back, once per container."""
+
+    queue_arn: str
+
+    def retry_in(self, receipt_handle: str, seconds: float) -> None:
+        from mtcore.aws import sqs_client
+
+        client = sqs_client()
+        if self.queue_arn not in _urls:
+            name = self.queue_arn.rsplit(":", 1)[-1]
+            _urls[self.queue_arn] = client.get_queue_url(QueueName=name)["QueueUrl"]
+        QueueHandBack(client, _urls[self.queue_arn]).retry_in(receipt_handle, seconds)
+
+
 _urls: dict[str, str] = {}
-
-
-def _queue_url(client: SQSClient, queue_arn: str) -> str:
-    """Asked once per container: the queue's name is the ARN's last part."""
-    if queue_arn not in _urls:
-        _urls[queue_arn] = client.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
-    return _urls[queue_arn]

@@ -6,7 +6,6 @@ from mtcore.accounts.access import MetaApiAccess, UserTokenMissing, get_metaapi_
 from mtcore.accounts.linking import (
     METAAPI_ID,
     LinkRequest,
-    TradesInFlight,
     refuse_with_trades_in_flight,
     snapshot_of,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "Reconciliation",
     "SyncScheduleRepository",
     "TokenSource",
-    "TradesInFlight",
     "UserTokenMissing",
     "get_accounts_repository",
     "get_metaapi_access",

@@ -25,6 +25,7 @@ from mtcore.store.keys import (
 from mtcore.store.pagination import decode_token, encode_token
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
@@ -48,8 +49,7 @@ class AccountsRepository:
                 ]
             )
         except self._client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if _condition_failed(error, first_only=True):
                 raise Conflict("This MetaApi account is already linked") from None
             raise
 
@@ -61,8 +61,7 @@ class AccountsRepository:
                 TransactItems=[self._put(self._item(account), new=True), self._put(self._meta_item(account))]
             )
         except self._client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if _condition_failed(error, first_only=True):
                 return False
             raise
         return True
@@ -80,11 +79,12 @@ class AccountsRepository:
                 "provisioning": provisioning,
             }
         )
-        names = {"#id": "metaapiAccountId", "#region": "region", "#job": "provisioning", "#op": "operationId"}
+        names = {"#id": "metaapiAccountId", "#job": "provisioning", "#op": "operationId"}
         values = {":id": metaapi_id, ":op": provisioning.operation_id, ":job": plain(provisioning)}
         setting = "SET #id = :id, #job = :job"
         if attached.region:
-            setting, values = f"{setting}, #region = :region", values | {":region": attached.region}
+            setting = f"{setting}, #region = :region"
+            names, values = names | {"#region": "region"}, values | {":region": attached.region}
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -103,8 +103,7 @@ class AccountsRepository:
                 ]
             )
         except self._client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if not any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+            if not _condition_failed(error):
                 raise  # throttled or conflicting: the step is repeated
             current = self.find(account.user_id, account.id)
             if current is None:
@@ -360,3 +359,11 @@ def _account_of(raw: dict[str, Any]) -> Account:
 def get_accounts_repository() -> AccountsRepository:
     """The container's repository over the configured table and the cached client."""
     return AccountsRepository(dynamodb_client(), get_settings().table_name)
+
+
+def _condition_failed(error: ClientError, *, first_only: bool = False) -> bool:
+    """Whether a cancelled transaction failed a condition (of its first item, with `first_only`),
+    rather than a throttle or a conflict."""
+    reasons = error.response.get("CancellationReasons", [])
+    checked = reasons[:1] if first_only else reasons
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in checked)

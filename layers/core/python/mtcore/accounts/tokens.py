@@ -6,18 +6,12 @@ DynamoDB, never answered to a caller.
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from mtcore.aws import secretsmanager_client
 from mtcore.errors import DomainError
+from mtcore.secrets import SecretStore
 from mtcore.settings import get_settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 # A stored or removed token reaches other containers within this time.
 CACHE_SECONDS = 60.0
@@ -31,49 +25,31 @@ class PlatformTokenMissing(DomainError):
 
 
 class MetaApiTokens:
-    def __init__(
-        self,
-        client: SecretsManagerClient,
-        *,
-        user_prefix: str,
-        platform_secret_id: str | None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client = client
+    def __init__(self, secrets: SecretStore, *, user_prefix: str, platform_secret_id: str | None) -> None:
+        # Own store rather than Powertools parameters': "no token stored" must be kept too, or
+        # every request of a user without a token would cost a Secrets Manager call.
+        self._secrets = secrets
         self._user_prefix = user_prefix.rstrip("/")
         self._platform_secret_id = platform_secret_id
-        self._clock = clock
-        # Own cache rather than Powertools parameters': "no token stored" must be cached too, or
-        # every request of a user without a token would cost a Secrets Manager call.
-        self._cache: dict[str, tuple[str | None, float]] = {}
 
     def secret_name(self, user_id: str) -> str:
         return f"{self._user_prefix}/{user_id}/metaapi-token"
 
     def put_user_token(self, user_id: str, token: str) -> None:
-        name = self.secret_name(user_id)
-        try:
-            self._client.put_secret_value(SecretId=name, SecretString=token)
-        except self._client.exceptions.ResourceNotFoundException:
-            self._client.create_secret(
-                Name=name,
-                SecretString=token,
-                Description="A user's own MetaApi token (auth-token), used for their accounts",
-            )
-        self._cache[name] = (token, self._clock())
+        self._secrets.put(
+            self.secret_name(user_id),
+            token,
+            description="A user's own MetaApi token (auth-token), used for their accounts",
+        )
 
     def delete_user_token(self, user_id: str) -> None:
-        name = self.secret_name(user_id)
-        # At once, not after a recovery window: the user can store a new token right away.
-        with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):
-            self._client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-        self._cache[name] = (None, self._clock())
+        self._secrets.delete(self.secret_name(user_id))
 
     def user_token(self, user_id: str) -> str | None:
-        return self._read(self.secret_name(user_id))
+        return self._secrets.read(self.secret_name(user_id))
 
     def platform_token(self) -> str:
-        token = self._read(self._platform_secret_id) if self._platform_secret_id else None
+        token = self._secrets.read(self._platform_secret_id) if self._platform_secret_id else None
         if not token:
             raise PlatformTokenMissing()
         return token
@@ -82,24 +58,13 @@ class MetaApiTokens:
         """The token every MetaApi call for this owner's accounts uses: theirs, else the platform's."""
         return self.user_token(owner_id) or self.platform_token()
 
-    def _read(self, secret_id: str) -> str | None:
-        cached = self._cache.get(secret_id)
-        if cached and self._clock() - cached[1] < CACHE_SECONDS:
-            return cached[0]
-        try:
-            value: str | None = self._client.get_secret_value(SecretId=secret_id).get("SecretString")
-        except self._client.exceptions.ResourceNotFoundException:
-            value = None
-        self._cache[secret_id] = (value, self._clock())
-        return value
-
 
 @lru_cache(maxsize=1)
 def get_tokens() -> MetaApiTokens:
     """The container's token store: its cache lives as long as the container."""
     settings = get_settings()
     return MetaApiTokens(
-        secretsmanager_client(),
+        SecretStore(secretsmanager_client(), kept_s=CACHE_SECONDS),
         user_prefix=settings.token_secret_prefix,
         platform_secret_id=settings.platform_token_secret_id,
     )

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mtcore.accounts import get_accounts_repository
-from mtcore.aws import sqs_client
 from mtcore.notifications.email import get_mailer
 from mtcore.notifications.errors import NotSent
 from mtcore.notifications.messages import Message, kind_of, message_of
@@ -24,7 +23,7 @@ from mtcore.notifications.models import Channel, Preferences
 from mtcore.notifications.repository import get_notifications_repository
 from mtcore.notifications.telegram import TelegramError, TelegramRateLimited, get_telegram_bot
 from mtcore.observability import logger, metrics
-from mtcore.redelivery import QueueHandBack, RetryLater, delivered
+from mtcore.redelivery import HandBackByArn, RetryLater, delivered
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
@@ -155,7 +154,7 @@ def deliver_record(channel: Channel, body: str, *, receipt_handle: str, queue_ar
     )
     outcome = delivered(
         receipt_handle,
-        QueueHandBack.of_arn(sqs_client(), queue_arn),
+        HandBackByArn(queue_arn),
         lambda: notifier.deliver(json.loads(body)),
     )
     if outcome == "sent":

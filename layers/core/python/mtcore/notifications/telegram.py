@@ -4,7 +4,7 @@ kept by the container. The token is part of every request's path, so no URL is e
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +14,11 @@ from mtcore.aws import secretsmanager_client
 from mtcore.metaapi.http import decode_json, encode_json, http_pool
 from mtcore.notifications.errors import NotSent
 from mtcore.observability import record_call
+from mtcore.secrets import SecretStore
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from mypy_boto3_secretsmanager import SecretsManagerClient
+    pass
 
 # Secrets are read again after this long: a replaced token reaches every container.
 SECRETS_KEPT_S = 300.0
@@ -41,30 +40,15 @@ class TelegramRateLimited(TelegramError):
 class BotSecrets:
     """The bot's token and the secret Telegram sends back with every webhook call."""
 
-    client: SecretsManagerClient
+    secrets: SecretStore
     token_secret_id: str | None
     webhook_secret_id: str | None
-    clock: Callable[[], float] = time.monotonic
-    _cache: dict[str, tuple[str | None, float]] = field(default_factory=dict)
 
     def token(self) -> str | None:
-        return self._read(self.token_secret_id)
+        return self.secrets.read(self.token_secret_id) if self.token_secret_id else None
 
     def webhook_secret(self) -> str | None:
-        return self._read(self.webhook_secret_id)
-
-    def _read(self, secret_id: str | None) -> str | None:
-        if not secret_id:
-            return None
-        cached = self._cache.get(secret_id)
-        if cached and self.clock() - cached[1] < SECRETS_KEPT_S:
-            return cached[0]
-        try:
-            value = self.client.get_secret_value(SecretId=secret_id).get("SecretString") or None
-        except self.client.exceptions.ResourceNotFoundException:
-            value = None
-        self._cache[secret_id] = (value, self.clock())
-        return value
+        return self.secrets.read(self.webhook_secret_id) if self.webhook_secret_id else None
 
 
 class TelegramBot:
@@ -105,7 +89,7 @@ class TelegramBot:
 def get_bot_secrets() -> BotSecrets:
     settings = get_settings()
     return BotSecrets(
-        secretsmanager_client(),
+        SecretStore(secretsmanager_client(), kept_s=SECRETS_KEPT_S),
         token_secret_id=settings.telegram_bot_token_secret_id,
         webhook_secret_id=settings.telegram_webhook_secret_id,
     )

@@ -6,19 +6,14 @@ puts it here, the provisioning worker reads it for MetaApi's create call and del
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING
-
 from mtcore.aws import secretsmanager_client
+from mtcore.secrets import SecretStore
 from mtcore.settings import get_settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
 class PendingPasswords:
-    def __init__(self, client: SecretsManagerClient, prefix: str) -> None:
-        self._client = client
+    def __init__(self, secrets: SecretStore, prefix: str) -> None:
+        self._secrets = secrets
         self._prefix = prefix.rstrip("/")
 
     def secret_name(self, account_id: str) -> str:
@@ -26,28 +21,21 @@ class PendingPasswords:
 
     def put(self, account_id: str, password: str) -> None:
         """Store it (a repeat of the call replaces it)."""
-        name = self.secret_name(account_id)
-        try:
-            self._client.create_secret(
-                Name=name,
-                SecretString=password,
-                Description="A MetaTrader password until MetaApi has it; deleted right after",
-            )
-        except self._client.exceptions.ResourceExistsException:
-            self._client.put_secret_value(SecretId=name, SecretString=password)
+        self._secrets.put(
+            self.secret_name(account_id),
+            password,
+            description="A MetaTrader password until MetaApi has it; deleted right after",
+        )
 
     def get(self, account_id: str) -> str | None:
-        try:
-            answer = self._client.get_secret_value(SecretId=self.secret_name(account_id))
-        except self._client.exceptions.ResourceNotFoundException:
-            return None
-        return answer.get("SecretString")
+        return self._secrets.read(self.secret_name(account_id))
 
     def delete(self, account_id: str) -> None:
-        """Gone at once, with no recovery window; deleting one already gone is fine."""
-        with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):
-            self._client.delete_secret(SecretId=self.secret_name(account_id), ForceDeleteWithoutRecovery=True)
+        self._secrets.delete(self.secret_name(account_id))
 
 
 def get_pending_passwords() -> PendingPasswords:
-    return PendingPasswords(secretsmanager_client(), get_settings().pending_password_prefix)
+    # Never kept: each step reads what is stored now.
+    return PendingPasswords(
+        SecretStore(secretsmanager_client(), kept_s=0), get_settings().pending_password_prefix
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -177,7 +176,3 @@ class AddedAccount(Account):
         default=None, description="A draft's page at MetaApi where the trader types login and password"
     )
     configuration_link_expires_at: datetime | None = None
-
-
-def milliseconds(seconds: float) -> Decimal:
-    return Decimal(str(round(seconds * 1000, 1)))

@@ -7,35 +7,22 @@ before the queue would give up on its message (`MAX_RECEIVES`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mtcore.aws import sqs_client
 from mtcore.provisioning.models import ProvisioningMessage
+from mtcore.redelivery import QueueHandBack
 from mtcore.settings import get_settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
 
 # The queue's maxReceiveCount (infra reads it from here); the worker gives up a few before it.
 MAX_RECEIVES = 100
 
 
-class ProvisioningQueue:
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
-        self._client = client
-        self._queue_url = queue_url
-
+class ProvisioningQueue(QueueHandBack):
     def send(self, message: ProvisioningMessage) -> None:
         self._client.send_message(
             QueueUrl=self._queue_url,
             MessageBody=message.model_dump_json(),
             MessageGroupId=message.account_id,
             MessageDeduplicationId=message.operation_id,
-        )
-
-    def retry_in(self, receipt_handle: str, seconds: float) -> None:
-        self._client.change_message_visibility(
-            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, round(seconds))
         )
 
 

@@ -204,7 +204,7 @@ class ProvisioningWorker:
             account, created.id, remote.region, job.model_copy(update={"steps": [*job.steps, done]})
         )
         self.passwords.delete(account.id)  # MetaApi has it now
-        self._deploy(account, self._job(account), now, looks=0)
+        self._deploy(account, self._job(account), now, looks=0, remote=remote)
 
     def _created(self, account: Account, job: Provisioning) -> CreatedAccount | Pending:
         """MetaApi's answer to the creation, asked with the account's transaction-id (the same
@@ -252,13 +252,22 @@ class ProvisioningWorker:
             job_changes={"watch_until": None},
             fields={"login": remote.login, "server": remote.server or account.server},
         )
-        self._deploy(account, self._job(account), now, looks=0)
+        self._deploy(account, self._job(account), now, looks=0, remote=remote)
 
     # Deploying ----------------------------------------------------------------------------------
 
-    def _deploy(self, account: Account, job: Provisioning, now: datetime, *, looks: int) -> None:
+    def _deploy(
+        self,
+        account: Account,
+        job: Provisioning,
+        now: datetime,
+        *,
+        looks: int,
+        remote: RemoteAccount | None = None,
+    ) -> None:
+        """Deploy it, or look at its deployment (`remote`: MetaApi's account, if this step read it)."""
         provisioner = self.provisioner_for(account)
-        remote = self._remote(account)
+        remote = remote or self._remote(account)
         if remote.state == DRAFT:
             self._record(
                 account,
@@ -351,7 +360,8 @@ class ProvisioningWorker:
             metaapi_id = created.id if created is not None else None
         if metaapi_id is not None:
             self.provisioner_for(account).remove(metaapi_id)
-        self.passwords.delete(account.id)
+        if account.metaapi_account_id is None:  # a creation under way may still hold a password
+            self.passwords.delete(account.id)
         self.accounts.unlink(account)
         logger.info("account removed from MetaApi and unlinked", extra={"accountId": account.id})
 
@@ -445,8 +455,9 @@ class ProvisioningWorker:
         )
 
     def _forget_password(self, account: Account, job: Provisioning) -> None:
-        """A redelivery of an operation that ended: a password must not outlive a creation."""
-        if job.operation in _CREATIONS:
+        """A redelivery of an operation that ended: a password must not outlive a creation (a
+        draft has none)."""
+        if job.operation is Operation.CREATE:
             self.passwords.delete(account.id)
 
     def _remote(self, account: Account) -> RemoteAccount:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mtcore.aws import sqs_client
+from mtcore.redelivery import QueueHandBack
 from mtcore.settings import get_settings
 from mtcore.sync.models import SyncLog, SyncMessage, SyncStatus
 
@@ -23,15 +24,14 @@ MAX_JITTER_SECONDS = 20
 SENDERS = 8  # batches in flight at once: 10,000 accounts are 1,000 round trips
 
 
-class SyncQueue:
+class SyncQueue(QueueHandBack):
     def __init__(
         self,
         client: SQSClient,
         queue_url: str,
         jitter: Callable[[], int] = lambda: random.randint(0, MAX_JITTER_SECONDS),  # noqa: S311 - spreading load
     ) -> None:
-        self._client = client
-        self._queue_url = queue_url
+        super().__init__(client, queue_url)
         self._jitter = jitter
 
     def send(self, message: SyncMessage) -> None:
@@ -62,14 +62,6 @@ class SyncQueue:
             ],
         )
         return len(answer.get("Failed", []))
-
-    def retry_in(self, receipt_handle: str, seconds: float) -> None:
-        """Deliver a message again after `seconds` (an account busy, or sync paused)."""
-        self._client.change_message_visibility(
-            QueueUrl=self._queue_url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=min(max(0, round(seconds)), 43_200),
-        )
 
 
 def get_sync_queue() -> SyncQueue:

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 _HOMES = {
     "mtcore.trading.acceptance": (
         "TradeDesk",
-        "get_idempotency_keys",
         "get_keyless_desk",
         "get_trade_desk",
         "new_request",

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 from mtcore.aws import sqs_client
 from mtcore.models import CamelModel
+from mtcore.redelivery import QueueHandBack
 from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from mypy_boto3_sqs import SQSClient
 
     from mtcore.trading.models import TradeRequest
 
@@ -22,11 +21,7 @@ class TradeMessage(CamelModel):
     trade_id: str
 
 
-class TradeQueue:
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
-        self._client = client
-        self._queue_url = queue_url
-
+class TradeQueue(QueueHandBack):
     def send(self, request: TradeRequest) -> bool:
         """Queue the request's message; False when SQS could not be reached or refused it (after
         the client's own retries, which the deduplication id makes safe)."""
@@ -87,12 +82,6 @@ class TradeQueue:
             MessageBody=TradeMessage(account_id=account_id, trade_id=trade_id).model_dump_json(),
             MessageGroupId=account_id,
             MessageDeduplicationId=f"{trade_id}-{int(at.timestamp() * 1_000_000)}",
-        )
-
-    def retry_in(self, receipt_handle: str, seconds: float) -> None:
-        """Make a delivered message visible again after `seconds` (a short retry in its group)."""
-        self._client.change_message_visibility(
-            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, round(seconds))
         )
 
 
