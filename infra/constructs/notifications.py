@@ -19,6 +19,7 @@ from constructs import Construct
 
 from infra.constructs.queues import queue_with_dead_letters
 from infra.nag import accept
+from mtcore.notifications.messages import NOTIFIED_DETAIL_TYPES
 from mtcore.notifications.models import Channel
 from mtcore.settings import Env
 
@@ -78,22 +79,17 @@ class Notifications(Construct):
             if config.notification_sender
             else None
         )
+        configured = {
+            Env.NOTIFICATION_SENDER: config.notification_sender,
+            Env.TELEGRAM_BOT_USERNAME: config.telegram_bot_username,
+            Env.TELEGRAM_CHAT_ID: str(config.telegram_operator_chat_id or ""),
+        }
         environment: dict[str, str] = {
             Env.TABLE_NAME: table.table_name,
             Env.TELEGRAM_BOT_TOKEN_SECRET_ID: self.bot_token.secret_arn,
             Env.TELEGRAM_WEBHOOK_SECRET_ID: self.webhook_secret.secret_arn,
-            **({Env.NOTIFICATION_SENDER: config.notification_sender} if config.notification_sender else {}),
-            **(
-                {Env.TELEGRAM_BOT_USERNAME: config.telegram_bot_username}
-                if config.telegram_bot_username
-                else {}
-            ),
-            **(
-                {Env.TELEGRAM_CHAT_ID: str(config.telegram_operator_chat_id)}
-                if config.telegram_operator_chat_id
-                else {}
-            ),
             Env.OPERATOR_USER_IDS: ",".join(config.operator_user_ids),
+            **{name: value for name, value in configured.items() if value},
         }
         self.environment = environment
         rule = events.Rule(
@@ -101,7 +97,10 @@ class Notifications(Construct):
             "NotifiedEventsRule",
             description="Trade, account and summary events to each notification channel",
             event_bus=bus,
-            event_pattern=events.EventPattern(source=NOTIFIED_SOURCES),
+            # Only what can become a notification: balance changes and the like never reach a queue.
+            event_pattern=events.EventPattern(
+                source=NOTIFIED_SOURCES, detail_type=list(NOTIFIED_DETAIL_TYPES)
+            ),
         )
         self.queues: dict[Channel, sqs.Queue] = {}
         self.dead_letters: dict[Channel, sqs.Queue] = {}
@@ -127,8 +126,6 @@ class Notifications(Construct):
             notifier.add_event_source(
                 event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
             )
-            # A 429 hands the message back for its wait (the queue's URL asked once from its ARN).
-            queue.grant_consume_messages(notifier)
             table.grant_read_write_data(notifier)  # preferences, chats, delivery markers
             self.queues[channel], self.dead_letters[channel], self.notifiers[channel] = (
                 queue,
@@ -160,8 +157,6 @@ class Notifications(Construct):
             targets=[targets.LambdaFunction(self.summaries, retry_attempts=2)],
         )
         bus.grant_put_events_to(self.summaries)
-        for function in (self.bot, self.summaries):
-            table.grant_read_write_data(function)
         for function in (self.bot, self.notifiers[Channel.TELEGRAM]):
             self.bot_token.grant_read(function)
         self.webhook_secret.grant_read(self.bot)

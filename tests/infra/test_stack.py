@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.api_contract import GATEWAY_ERRORS
 from infra.app import build_app
+from mtcore.notifications.messages import NOTIFIED_DETAIL_TYPES
 from mtcore.notifications.repository import DELIVERY_STUCK
 from mtcore.provisioning.queue import MAX_RECEIVES
 from mtcore.settings import Settings
@@ -791,9 +792,15 @@ def test_each_notification_channel_has_its_queue_dead_letters_and_notifier(
     functions = _of_type(resources, "AWS::Lambda::Function")
     mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
 
-    assert notified["EventPattern"] == {
-        "source": ["mt-backend.trades", "mt-backend.accounts", "mt-backend.notifications"]
-    }
+    assert notified["EventPattern"]["source"] == [
+        "mt-backend.trades",
+        "mt-backend.accounts",
+        "mt-backend.notifications",
+    ]
+    # What can become a notification, and nothing else (a sync's balance changes never queue).
+    assert set(notified["EventPattern"]["detail-type"]) == set(NOTIFIED_DETAIL_TYPES)
+    assert "AccountUpdated" not in notified["EventPattern"]["detail-type"]
+    assert {"TradeExecuted", "PositionClosed", "DailySummary"} <= set(notified["EventPattern"]["detail-type"])
     targets = sorted(target["Arn"]["Fn::GetAtt"][0] for target in notified["Targets"])
     assert [t.split("Notifications", 2)[1][:5] for t in targets] == ["Email", "Teleg"]
     for channel in ("telegram", "email"):

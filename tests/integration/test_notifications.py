@@ -527,3 +527,44 @@ def test_a_daily_summary_reaches_its_owner_once_after_the_brokers_day_ends(
     yesterday = datetime.fromtimestamp(day_ends - 600, UTC) + BROKER_UTC_OFFSET
     assert mail["subject"].endswith(f"day of {yesterday.date().isoformat()}")
     assert "0 trades closed" in mail["body"]
+
+
+def test_a_record_handed_back_for_a_wait_is_reported_not_raised(
+    api: Api, notify: Notify, linked: tuple[str, str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from functions.telegram_notifier.handler import lambda_handler
+    from mtcore.notifications.models import Channel
+    from mtcore.notifications.repository import get_notifications_repository
+
+    link(api, notify)
+    event = risk_breached(linked[1])
+    # Another delivery is sending it: this one must wait, which is no failure of the invocation.
+    assert (
+        get_notifications_repository()
+        .claim_delivery(str(event["id"]), Channel.TELEGRAM, datetime.now(UTC))
+        .taken
+    )
+    subscription = notify.subscriptions[TELEGRAM_NOTIFIER]
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=subscription.queue_url, MessageBody=json.dumps(event))
+    [message] = sqs.receive_message(QueueUrl=subscription.queue_url, AttributeNames=["All"])["Messages"]
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message["Attributes"],
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": subscription.queue_arn,
+        "awsRegion": "us-east-1",
+    }
+
+    answer = lambda_handler(
+        {"Records": [record]}, LambdaContext("n", time.monotonic() + 30, str(uuid.uuid4()))
+    )
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert [text for text in notify.messages(CHAT) if "daily loss" in text] == []

@@ -60,7 +60,7 @@ class Bot:
         if command == "/start":
             self.bot.send(chat_id, self._start(chat_id, argument.strip()))
             return
-        user_id = self._user_of(chat_id)
+        user_id = self.recipients.user_of(chat_id)
         if user_id is None:
             self.bot.send(chat_id, REFUSAL)
             return
@@ -76,18 +76,10 @@ class Bot:
 
     def _start(self, chat_id: int, code: str) -> str:
         if not code:
-            return REFUSAL if self._user_of(chat_id) is None else HELP
+            return REFUSAL if self.recipients.user_of(chat_id) is None else HELP
         if self.recipients.notifications.redeem(code, chat_id, datetime.now(UTC)) is None:
             return "That link has been used or has expired: ask the dashboard for a new one."
         return f"This chat is linked: notifications arrive here.\n\n{HELP}"
-
-    def _user_of(self, chat_id: int) -> str | None:
-        user_id = self.recipients.notifications.user_of(chat_id)
-        operators = self.recipients.operators
-        if user_id is None and chat_id == self.recipients.operator_chat and len(operators) == 1:
-            [operator] = operators
-            return operator
-        return user_id
 
     def _accounts(self, user_id: str) -> list[Account]:
         return self.desk.accounts.list_for_user(user_id, limit=100, next_token=None).items

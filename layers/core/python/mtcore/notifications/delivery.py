@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from mtcore.accounts import get_accounts_repository
 from mtcore.notifications.email import get_mailer
@@ -28,6 +29,10 @@ from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from mtcore.accounts import AccountsRepository
     from mtcore.notifications.email import Mailer
@@ -49,6 +54,15 @@ class Recipients:
         if chat is None and user_id in self.operators:
             return self.operator_chat
         return chat
+
+    def user_of(self, chat_id: int) -> str | None:
+        """Whose commands a chat sends: its linker's; the operator's chat speaks for the operator
+        of a single-operator deployment, when there is exactly one."""
+        user_id = self.notifications.user_of(chat_id)
+        if user_id is None and chat_id == self.operator_chat and len(self.operators) == 1:
+            [operator] = self.operators
+            return operator
+        return user_id
 
     def target(self, user_id: str, channel: Channel, preferences: Preferences) -> int | str | None:
         if channel is Channel.TELEGRAM:
@@ -139,6 +153,23 @@ def get_recipients() -> Recipients:
         get_notifications_repository(),
         operator_chat=settings.telegram_chat_id,
         operators=settings.operator_user_ids,
+    )
+
+
+def deliver_batch(
+    channel: Channel, event: dict[str, Any], context: LambdaContext
+) -> PartialItemFailureResponse:
+    """A notifier's batch: each record delivered on `channel`; a record handed back for a wait is
+    reported failed, which is no error of the invocation (no alarm for Telegram's 429)."""
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def record_handler(record: SQSRecord) -> None:
+        deliver_record(
+            channel, record.body, receipt_handle=record.receipt_handle, queue_arn=record.event_source_arn
+        )
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
     )
 
 

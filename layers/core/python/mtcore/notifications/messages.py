@@ -27,27 +27,34 @@ class Message:
         return f'<html><body style="font-family: sans-serif"><h3>{title}</h3>{lines}</body></html>'
 
 
+_REJECTIONS = ("TradeRejected", "TradeFailed", "TradeExpired")
+_FILLS = ("TradeExecuted", "TradePartial", "TradePlaced")
+_CLOSE = "PositionClosed"
+_ONE_KIND = {
+    "TradeUnknown": Kind.TRADE_UNKNOWN,
+    "RiskLimitBreached": Kind.RISK_BREACHED,
+    "AccountHalted": Kind.ACCOUNT_HALTED,
+    "AccountDisconnected": Kind.ACCOUNT_DISCONNECTED,
+    "SyncFailed": Kind.SYNC_FAILED,
+    "DailySummary": Kind.DAILY_SUMMARY,
+}
+# Every detail type a notification can come from: the notifiers' rule on the bus takes only these.
+NOTIFIED_DETAIL_TYPES = (*_REJECTIONS, *_FILLS, _CLOSE, *_ONE_KIND)
+
+
 def kind_of(detail_type: str, detail: dict[str, Any]) -> Kind | None:
     """The kind of notification a bus event is, if any."""
     signal = detail.get("kind") == "signal"
-    if detail_type in ("TradeRejected", "TradeFailed", "TradeExpired"):
+    if detail_type in _REJECTIONS:
         return Kind.SIGNAL_REJECTED if signal else Kind.TRADE_REJECTED
-    if detail_type in ("TradeExecuted", "TradePartial", "TradePlaced") and not signal:
-        return Kind.TRADE_EXECUTED
-    if detail_type == "TradeUnknown":
-        return Kind.TRADE_UNKNOWN
-    if detail_type == "PositionClosed":
+    if detail_type in _FILLS:
+        return None if signal else Kind.TRADE_EXECUTED
+    if detail_type == _CLOSE:
         reason = detail.get("closeReason")
         return {"DEAL_REASON_SL": Kind.STOP_LOSS_HIT, "DEAL_REASON_TP": Kind.TAKE_PROFIT_HIT}.get(
             str(reason), Kind.POSITION_CLOSED
         )
-    return {
-        "RiskLimitBreached": Kind.RISK_BREACHED,
-        "AccountHalted": Kind.ACCOUNT_HALTED,
-        "AccountDisconnected": Kind.ACCOUNT_DISCONNECTED,
-        "SyncFailed": Kind.SYNC_FAILED,
-        "DailySummary": Kind.DAILY_SUMMARY,
-    }.get(detail_type)
+    return _ONE_KIND.get(detail_type)
 
 
 def _side(detail: dict[str, Any]) -> str:

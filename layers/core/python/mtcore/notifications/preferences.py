@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from mtcore.errors import Conflict, InvalidInput
-from mtcore.notifications.delivery import Recipients, send
+from mtcore.notifications.delivery import Recipients, get_recipients, send
+from mtcore.notifications.email import get_mailer
 from mtcore.notifications.errors import NotSent
 from mtcore.notifications.messages import TEST_MESSAGE
 from mtcore.notifications.models import (
@@ -20,9 +21,14 @@ from mtcore.notifications.models import (
     TelegramLink,
     TestResult,
 )
+from mtcore.notifications.repository import get_notifications_repository
+from mtcore.notifications.telegram import get_telegram_bot
 from mtcore.observability import logger
+from mtcore.settings import get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mtcore.notifications.email import Mailer
     from mtcore.notifications.repository import NotificationsRepository
     from mtcore.notifications.telegram import TelegramBot
@@ -37,8 +43,9 @@ class NotificationSettings:
     notifications: NotificationsRepository
     recipients: Recipients
     bot_username: str | None
-    bot: TelegramBot | None
-    mailer: Mailer | None
+    # Asked for only when a test message is sent: no route else reads the bot's token.
+    bot: Callable[[], TelegramBot | None] = get_telegram_bot
+    mailer: Callable[[], Mailer | None] = get_mailer
 
     def get(self, user_id: str) -> Preferences:
         return self._shown(user_id, self.notifications.preferences(user_id))
@@ -75,6 +82,7 @@ class NotificationSettings:
     def test(self, user_id: str) -> TestResult:
         """A test message on each enabled channel, and what each said."""
         preferences = self.notifications.preferences(user_id)
+        bot, mailer = self.bot(), self.mailer()
         results = []
         for channel, enabled in (
             (Channel.TELEGRAM, preferences.telegram.enabled),
@@ -90,7 +98,7 @@ class NotificationSettings:
                 results.append(ChannelResult(channel=channel, sent=False, detail=why))
                 continue
             try:
-                said = send(channel, target, TEST_MESSAGE, bot=self.bot, mailer=self.mailer)
+                said = send(channel, target, TEST_MESSAGE, bot=bot, mailer=mailer)
             except NotSent as refused:
                 detail = f"{channel.value.title()}: {refused.description}"
                 results.append(ChannelResult(channel=channel, sent=False, detail=detail))
@@ -109,16 +117,8 @@ def _given(change: BaseModel | None) -> dict[str, Any]:
 
 
 def get_notification_settings() -> NotificationSettings:
-    from mtcore.notifications.delivery import get_recipients
-    from mtcore.notifications.email import get_mailer
-    from mtcore.notifications.repository import get_notifications_repository
-    from mtcore.notifications.telegram import get_telegram_bot
-    from mtcore.settings import get_settings
-
     return NotificationSettings(
         notifications=get_notifications_repository(),
         recipients=get_recipients(),
         bot_username=get_settings().telegram_bot_username,
-        bot=get_telegram_bot(),
-        mailer=get_mailer(),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from mtcore.aws import dynamodb_client
@@ -56,11 +56,7 @@ class NotificationsRepository:
         return Preferences.model_validate(saved)
 
     def save(self, user_id: str, preferences: Preferences) -> None:
-        stored = plain(
-            preferences.model_copy(
-                update={"telegram": preferences.telegram.model_copy(update={"linked": False})}
-            )
-        )
+        stored = plain(preferences)
         stored["telegram"].pop("linked", None)  # it is the binding's, never saved
         self._client.put_item(
             TableName=self._table_name,
@@ -177,7 +173,12 @@ class NotificationsRepository:
                 TableName=self._table_name,
                 Item={
                     **_key(account_pk(account_id), f"SUMMARY#{date}"),
-                    **to_item({"entity": "DAILY_SUMMARY"}),
+                    **to_item(
+                        {
+                            "entity": "DAILY_SUMMARY",
+                            "ttl": int((datetime.now(UTC) + DELIVERIES_KEPT).timestamp()),
+                        }
+                    ),
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
