@@ -12,6 +12,9 @@ from constructs import Construct
 from infra.constructs.function_factory import METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_sqs as sqs
+
     from infra.constructs.notifications import Notifications
     from infra.constructs.provisioning import ProvisioningPipeline
     from infra.constructs.realtime import Realtime
@@ -41,6 +44,33 @@ def count(name: str) -> cloudwatch.Metric:
     )
 
 
+def dead_letters(queue: sqs.IQueue) -> cloudwatch.Metric:
+    """The messages waiting in a dead-letter queue."""
+    return queue.metric_approximate_number_of_messages_visible(
+        period=Duration.minutes(1), statistic="Maximum"
+    )
+
+
+def errors(function: lambda_.IFunction) -> cloudwatch.Metric:
+    """A function's failed invocations, summed over five minutes."""
+    return function.metric_errors(period=FIVE_MINUTES, statistic="Sum")
+
+
+def more_than(
+    scope: Construct, construct_id: str, description: str, metric: cloudwatch.IMetric, threshold: int
+) -> cloudwatch.Alarm:
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
 def at_least_one(
     scope: Construct, construct_id: str, description: str, metric: cloudwatch.IMetric
 ) -> cloudwatch.Alarm:
@@ -64,23 +94,19 @@ class TradeMonitoring(Construct):
                 self,
                 "DeadLetters",
                 "Trade messages reached the dead-letter queue",
-                trading.dead_letters.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dead_letters(trading.dead_letters),
             ),
             at_least_one(
                 self,
                 "TimerDeadLetters",
                 "Parked trades the trade timer could not hand back (the sweeper sends them late)",
-                trading.timer_dead_letters.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dead_letters(trading.timer_dead_letters),
             ),
             at_least_one(
                 self,
                 "ExecutorErrors",
                 "The order executor failed invocations",
-                trading.executor.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors(trading.executor),
             ),
             at_least_one(
                 self,
@@ -137,9 +163,7 @@ class SyncMonitoring(Construct):
                 self,
                 "SyncDeadLetters",
                 "Sync messages reached the dead-letter queue",
-                sync.dead_letters.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dead_letters(sync.dead_letters),
             ),
             at_least_one(
                 self,
@@ -169,21 +193,18 @@ class SignalMonitoring(Construct):
                 cloudwatch.MathExpression(
                     expression="errors + failed",
                     using_metrics={
-                        "errors": intake.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                        "errors": errors(intake.function),
                         "failed": count("SignalIntakeErrors"),
                     },
                     period=FIVE_MINUTES,
                 ),
             ),
-            cloudwatch.Alarm(
+            more_than(
                 self,
                 "UnauthorizedBurst",
-                alarm_description=f"Over {UNAUTHORIZED_BURST} webhook requests refused in five minutes",
-                metric=count("SignalsUnauthorized"),
-                threshold=UNAUTHORIZED_BURST,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                f"Over {UNAUTHORIZED_BURST} webhook requests refused in five minutes",
+                count("SignalsUnauthorized"),
+                UNAUTHORIZED_BURST,
             ),
         ]
 
@@ -199,15 +220,13 @@ class ProvisioningMonitoring(Construct):
                 self,
                 "ProvisioningDeadLetters",
                 "Account operations reached the dead-letter queue: their accounts may stay in progress",
-                provisioning.dead_letters.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dead_letters(provisioning.dead_letters),
             ),
             at_least_one(
                 self,
                 "ProvisioningErrors",
                 "The provisioning worker failed invocations",
-                provisioning.worker.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors(provisioning.worker),
             ),
             at_least_one(
                 self,
@@ -215,15 +234,12 @@ class ProvisioningMonitoring(Construct):
                 "A failed creation could not remove the MetaApi account it had begun: remove it by hand",
                 count("ProvisioningCleanupsFailed"),
             ),
-            cloudwatch.Alarm(
+            more_than(
                 self,
                 "ProvisioningFailureBurst",
-                alarm_description=f"Over {PROVISIONING_FAILURE_BURST} account operations failed in 5 minutes",
-                metric=count("ProvisioningFailed"),
-                threshold=PROVISIONING_FAILURE_BURST,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                f"Over {PROVISIONING_FAILURE_BURST} account operations failed in 5 minutes",
+                count("ProvisioningFailed"),
+                PROVISIONING_FAILURE_BURST,
             ),
         ]
 
@@ -238,21 +254,19 @@ class RealtimeMonitoring(Construct):
                 self,
                 "PushedEventDeadLetters",
                 "Events the broadcaster could not push reached its dead-letter queue",
-                realtime.events_dead_letters.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dead_letters(realtime.events_dead_letters),
             ),
             at_least_one(
                 self,
                 "BroadcasterErrors",
                 "The broadcaster failed invocations",
-                realtime.broadcaster.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors(realtime.broadcaster),
             ),
             at_least_one(
                 self,
                 "PricePumpErrors",
                 "The price pump failed invocations: live prices may have stopped",
-                realtime.pump.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors(realtime.pump),
             ),
         ]
 
@@ -268,18 +282,16 @@ class NotificationMonitoring(Construct):
                 self,
                 f"{channel.value.title()}NotificationDeadLetters",
                 f"Notifications by {channel.value} kept failing and reached the dead-letter queue",
-                dead_letters.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dead_letters(queue),
             )
-            for channel, dead_letters in notifications.dead_letters.items()
+            for channel, queue in notifications.dead_letters.items()
         ]
         self.alarms += [
             at_least_one(
                 self,
                 f"{channel.value.title()}NotifierErrors",
                 f"The {channel.value} notifier failed invocations",
-                notifier.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors(notifier),
             )
             for channel, notifier in notifications.notifiers.items()
         ]
@@ -288,6 +300,6 @@ class NotificationMonitoring(Construct):
                 self,
                 "TelegramBotErrors",
                 "The Telegram bot's webhook failed invocations",
-                notifications.bot.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors(notifications.bot),
             )
         )
