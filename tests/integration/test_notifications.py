@@ -141,6 +141,20 @@ def link(api: Api, notify: Notify, user: str = "alice", chat: int = CHAT) -> Non
     assert notify.say(chat, f"/start {answer.body['code']}") == 200
 
 
+def fills_on_both_channels(api: Api) -> None:
+    """alice wants her fills by Telegram and by email too."""
+    answer = api.call(
+        "PUT",
+        SETTINGS,
+        user="alice",
+        body={
+            "email": {"enabled": True, "address": "alice@example.com"},
+            "events": {"tradeExecuted": ["telegram", "email"]},
+        },
+    )
+    assert answer.status == 200, answer.body
+
+
 def risk_breached(account_id: str) -> dict[str, Any]:
     """alice's account reached its daily loss limit, as the bus hands it to a notifier."""
     return {
@@ -211,15 +225,7 @@ def test_a_trade_reaches_the_channels_its_owner_chose_once(
 ) -> None:
     _, account_id = linked
     link(api, notify)
-    api.call(
-        "PUT",
-        SETTINGS,
-        user="alice",
-        body={
-            "email": {"enabled": True, "address": "alice@example.com"},
-            "events": {"tradeExecuted": ["telegram", "email"]},
-        },
-    )
+    fills_on_both_channels(api)
 
     placed = api.call("POST", f"{ACCOUNTS}/{account_id}/orders", user="alice", body=ORDER)
     notify.deliver()
@@ -292,15 +298,7 @@ def test_an_email_ses_refuses_does_not_stop_telegram_and_is_not_tried_again(
 ) -> None:
     _, account_id = linked
     link(api, notify)
-    api.call(
-        "PUT",
-        SETTINGS,
-        user="alice",
-        body={
-            "email": {"enabled": True, "address": "alice@example.com"},
-            "events": {"tradeExecuted": ["telegram", "email"]},
-        },
-    )
+    fills_on_both_channels(api)
     monkeypatch.setenv("NOTIFICATION_SENDER", "not-verified@example.com")  # SES refuses this sender
     new_container()
 
